@@ -1,0 +1,2 @@
+//! flatcar-kube: profile -> Kubespray files; Terraform output/state -> inventory.
+fn main() {}
