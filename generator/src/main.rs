@@ -1,2 +1,194 @@
-//! flatcar-kube: profile -> Kubespray files; Terraform output/state -> inventory.
-fn main() {}
+//! The `flatcar-kube` command line: parses arguments, calls the library, turns errors into
+//! messages and exit codes (0 fine, 1 `--check` found differences, 2 bad input or failure).
+
+use std::io::{Read as _, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use flatcar_kube::starter::{starter, StarterCloud};
+use flatcar_kube::{inventory, profile, render};
+
+const AFTER_HELP: &str = "\
+The whole flow on Jetstream2:
+  source app-cred-openrc.sh                         # OS_* variables of an application credential
+  flatcar-kube init --cloud jetstream2 -o cluster.yaml
+  flatcar-kube generate cluster.yaml -o out         # kubespray/cluster.tfvars, inventory/group_vars, ansible.cfg, deploy.sh
+  (cd kubespray/contrib/terraform/openstack && terraform init && terraform apply -var-file=$PWD/../../../out/kubespray/cluster.tfvars)
+  terraform -chdir=kubespray/contrib/terraform/openstack show -json | flatcar-kube inventory -o out/inventory/hosts.yaml
+  KUBESPRAY_DIR=$PWD/kubespray out/deploy.sh
+
+Exit codes: 0 success, 1 `generate --check` found differences, 2 invalid input or failure.";
+
+/// One profile to Kubespray's cluster.tfvars, inventory, group_vars and Ansible wrapper for
+/// Kubernetes on Flatcar Container Linux in OpenStack; inventories from any Terraform backend.
+#[derive(Parser)]
+#[command(name = "flatcar-kube", version, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print a commented starter profile.
+    #[command(after_help = "\
+Examples:
+  flatcar-kube init --cloud jetstream2 > cluster.yaml
+  flatcar-kube init --cloud generic -o cluster.yaml")]
+    Init {
+        /// Which cloud the profile is written for.
+        #[arg(long, value_enum, default_value = "jetstream2")]
+        cloud: StarterCloud,
+        /// Write the profile to FILE instead of stdout (refuses to overwrite).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Check a profile and write the deployment files into DIR.
+    #[command(after_help = "\
+Writes, deterministically (same profile, same bytes):
+  DIR/kubespray/cluster.tfvars                      for Kubespray's contrib/terraform/openstack
+  DIR/inventory/group_vars/all/all.yml              bin_dir: /opt/bin, OpenStack cloud provider (0600)
+  DIR/inventory/group_vars/k8s_cluster/*.yml        resolvconf_mode, network plugin, Cinder CSI, extra vars (0600)
+  DIR/ansible.cfg                                   pipelining, ControlPersist, forks sized to the cluster
+  DIR/deploy.sh                                     checks ansible-core, runs Kubespray's cluster.yml
+
+Examples:
+  flatcar-kube generate cluster.yaml -o out
+  flatcar-kube generate cluster.yaml -o out --check   # exit 1 and a diff if out/ is stale")]
+    Generate {
+        /// The profile (YAML; see `flatcar-kube schema`).
+        profile: PathBuf,
+        /// Output directory.
+        #[arg(short, long, value_name = "DIR")]
+        output: PathBuf,
+        /// Write nothing; print a unified diff and exit 1 when the files on disk differ.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Write Kubespray's hosts.yaml from `terraform output -json` or `terraform show -json`.
+    #[command(after_help = "\
+The input's shape is detected:
+  terraform output -json     of our module: an output `kubespray_inventory` =
+                             {\"hosts\": {NAME: {\"groups\": [...], \"ip\": ..., \"access_ip\": ..., \"ansible_user\": \"core\"}}}
+  terraform show -json       of Kubespray's contrib/terraform/openstack: openstack_compute_instance_v2
+                             metadata (kubespray_groups, ssh_user) and floating-IP associations
+Both come from Terraform itself, so any backend (local, S3, HTTP, ...) works.
+
+Examples:
+  terraform output -json | flatcar-kube inventory > out/inventory/hosts.yaml
+  terraform show -json > state.json && flatcar-kube inventory --input state.json -o out/inventory/hosts.yaml")]
+    Inventory {
+        /// Read from FILE instead of stdin.
+        #[arg(short, long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// Write to FILE instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Print the profile's JSON Schema (for editors: completion and validation).
+    #[command(after_help = "\
+Example:
+  flatcar-kube schema > flatcar-kube.schema.json
+  # then, first line of cluster.yaml: # yaml-language-server: $schema=flatcar-kube.schema.json")]
+    Schema,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(message) => {
+            let _ = writeln!(std::io::stderr(), "{message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<ExitCode, String> {
+    match command {
+        Command::Init { cloud, output } => {
+            let text = starter(cloud);
+            match output {
+                Some(path) => {
+                    if path.exists() {
+                        return Err(format!(
+                            "{}: already exists; choose another file or remove it first",
+                            path.display()
+                        ));
+                    }
+                    render::write_file(&path, text.as_bytes(), render::PLAIN_MODE)
+                        .map_err(|e| e.to_string())?;
+                }
+                None => print_stdout(text)?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate {
+            profile,
+            output,
+            check,
+        } => {
+            let loaded = profile::load(&profile).map_err(|e| e.to_string())?;
+            let files = render::generate(&loaded).map_err(|e| e.to_string())?;
+            if check {
+                let diff = render::check_files(&output, &files).map_err(|e| e.to_string())?;
+                if diff.is_empty() {
+                    return Ok(ExitCode::SUCCESS);
+                }
+                print_stdout(&diff)?;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{}: out of date with {}; run `flatcar-kube generate {} -o {}`",
+                    output.display(),
+                    profile.display(),
+                    profile.display(),
+                    output.display()
+                );
+                return Ok(ExitCode::from(1));
+            }
+            render::write_files(&output, &files).map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Inventory { input, output } => {
+            let (text, source_name) = match &input {
+                Some(path) => (
+                    std::fs::read_to_string(path).map_err(|e| {
+                        format!("{}: cannot read ({e}); check the path", path.display())
+                    })?,
+                    path.display().to_string(),
+                ),
+                None => {
+                    let mut text = String::new();
+                    std::io::stdin().read_to_string(&mut text).map_err(|e| {
+                        format!("stdin: cannot read ({e}); pipe terraform's JSON in")
+                    })?;
+                    (text, "stdin".to_string())
+                }
+            };
+            let (inv, kind) = inventory::read(&text, &source_name).map_err(|e| e.to_string())?;
+            let source = match kind {
+                inventory::InputKind::TerraformOutput => "`terraform output -json`",
+                inventory::InputKind::TerraformShow => "`terraform show -json`",
+            };
+            let yaml = inventory::to_hosts_yaml(&inv, source).map_err(|e| e.to_string())?;
+            match output {
+                Some(path) => render::write_file(&path, yaml.as_bytes(), render::PLAIN_MODE)
+                    .map_err(|e| e.to_string())?,
+                None => print_stdout(&yaml)?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema => {
+            print_stdout(&profile::json_schema())?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_stdout(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("stdout: {e}"))
+}

@@ -1,0 +1,77 @@
+//! Reads `terraform output -json` of our own module (`examples/modules/cluster`), whose output
+//! `kubespray_inventory` has this shape (also accepted alone, as printed by
+//! `terraform output -json kubespray_inventory`):
+//!
+//! ```json
+//! {"hosts": {"demo-control-plane-1": {"groups": ["kube_control_plane", "etcd"],
+//!                                      "ip": "10.0.0.11",
+//!                                      "access_ip": "149.165.150.1",
+//!                                      "ansible_user": "core"}}}
+//! ```
+//!
+//! `groups` holds any of `kube_control_plane`, `kube_node`, `etcd`, `bastion` (others are kept as
+//! extra groups); `ip` is the private address; `access_ip` is the floating IP or `null`;
+//! `ansible_user` defaults to `core`.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{Host, InventoryError, KubesprayInventory};
+
+/// The name of our module's output.
+pub const OUTPUT_NAME: &str = "kubespray_inventory";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutputInventory {
+    hosts: std::collections::BTreeMap<String, OutputHost>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutputHost {
+    groups: Vec<String>,
+    ip: String,
+    #[serde(default)]
+    access_ip: Option<String>,
+    #[serde(default)]
+    ansible_user: Option<String>,
+}
+
+/// The inventory value inside `terraform output -json` (or the value itself), if present.
+pub fn find(value: &Value) -> Option<&Value> {
+    if let Some(out) = value.get(OUTPUT_NAME) {
+        return Some(out.get("value").unwrap_or(out));
+    }
+    value.get("hosts").is_some().then_some(value)
+}
+
+pub fn read(value: &Value, source_name: &str) -> Result<KubesprayInventory, InventoryError> {
+    let parsed = OutputInventory::deserialize(value).map_err(|e| InventoryError::Invalid {
+        source_name: source_name.to_string(),
+        what: format!("output `{OUTPUT_NAME}` does not have the expected shape ({e})"),
+        todo: "it must be {\"hosts\": {NAME: {\"groups\": [...], \"ip\": ..., \"access_ip\": ..., \"ansible_user\": ...}}}; see the README".to_string(),
+    })?;
+    let mut inv = KubesprayInventory::default();
+    for (name, h) in parsed.hosts {
+        let access_ip = h.access_ip.filter(|a| !a.is_empty());
+        inv.hosts.insert(
+            name,
+            Host {
+                ansible_host: access_ip.clone().unwrap_or_else(|| h.ip.clone()),
+                ip: h.ip,
+                access_ip,
+                ansible_user: h.ansible_user.unwrap_or_else(|| "core".to_string()),
+                groups: h
+                    .groups
+                    .into_iter()
+                    .filter(|g| !g.is_empty())
+                    .collect::<BTreeSet<_>>(),
+            },
+        );
+    }
+    super::validate(&inv, source_name)?;
+    Ok(inv)
+}

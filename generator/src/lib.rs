@@ -1,0 +1,14 @@
+//! flatcar-kube: one profile to everything Kubespray needs on OpenStack with Flatcar, and a
+//! Kubespray inventory from Terraform's JSON with any backend.
+//!
+//! - [`profile`]: the profile's types, YAML reading with positions, semantic checks;
+//! - [`render`]: templates, escaping helpers, writing and `--check`;
+//! - [`inventory`]: `terraform output -json` / `terraform show -json` to `hosts.yaml`;
+//! - [`starter`]: the commented starter profiles of `init`.
+//!
+//! The binary (`main.rs`) is the command line and nothing else.
+
+pub mod inventory;
+pub mod profile;
+pub mod render;
+pub mod starter;

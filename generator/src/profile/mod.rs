@@ -1,0 +1,462 @@
+//! The profile: one versioned YAML file that describes a whole cluster (cloud, network, Flatcar,
+//! SSH, node pools, Kubernetes, Kubespray). This module owns the profile's types (which are also
+//! its JSON Schema), reading a profile from YAML with positions ([`yaml`]), and the semantic
+//! checks that YAML types cannot express ([`validate`]). It knows nothing of output files.
+
+pub mod machines;
+pub mod validate;
+pub mod yaml;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+pub use yaml::Pos;
+
+/// The only profile format version this generator reads.
+pub const PROFILE_VERSION: u32 = 1;
+
+/// A whole cluster, from cloud to Kubespray.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "flatcar-kube profile")]
+pub struct Profile {
+    /// Profile format version; must be 1.
+    pub version: u32,
+    /// Cluster name: a DNS label (lowercase letters, digits, `-`), prefix of every machine name.
+    pub name: String,
+    pub cloud: Cloud,
+    pub network: Network,
+    #[serde(default)]
+    pub flatcar: Flatcar,
+    pub ssh: Ssh,
+    pub pools: Pools,
+    #[serde(default)]
+    pub kubernetes: Kubernetes,
+    #[serde(default)]
+    pub kubespray: Kubespray,
+}
+
+/// The OpenStack cloud.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cloud {
+    /// Entry of clouds.yaml to use (`OS_CLOUD`); leave out to use the `OS_*` variables of an openrc.
+    #[serde(default)]
+    pub clouds_yaml_entry: Option<String>,
+    /// Region name (`OS_REGION_NAME`), e.g. `IU` on Jetstream2.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// How the cloud provider authenticates: `application_credential` (Jetstream2) or `password`.
+    #[serde(default)]
+    pub auth: AuthKind,
+    /// Availability zone for every machine.
+    #[serde(default = "default_az")]
+    pub availability_zone: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthKind {
+    #[default]
+    ApplicationCredential,
+    Password,
+}
+
+fn default_az() -> String {
+    "nova".to_string()
+}
+
+/// The private network the machines sit on and the external network for floating IPs.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    /// Name of the private network (created unless `reuse` is true).
+    pub name: String,
+    /// Use an existing network of that name (e.g. Jetstream2's `auto_allocated_network`) instead of creating one.
+    #[serde(default)]
+    pub reuse: bool,
+    /// CIDR of the subnet created with the network (ignored when `reuse` is true).
+    #[serde(default = "default_subnet_cidr")]
+    pub subnet_cidr: String,
+    /// Name of the external network floating IPs come from (`public` on Jetstream2).
+    pub external_network: String,
+    /// ID of that external network; Kubespray's Terraform needs it for the router it creates.
+    #[serde(default)]
+    pub external_network_id: Option<String>,
+    /// DNS servers for the created subnet.
+    #[serde(default)]
+    pub dns_nameservers: Vec<String>,
+}
+
+fn default_subnet_cidr() -> String {
+    "10.0.0.0/24".to_string()
+}
+
+/// Which Flatcar Container Linux image the machines boot.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Flatcar {
+    #[serde(default)]
+    pub channel: Channel,
+    /// An exact version such as `4230.2.1`, or `current`.
+    #[serde(default = "default_version")]
+    pub version: String,
+    #[serde(default)]
+    pub arch: Arch,
+}
+
+impl Default for Flatcar {
+    fn default() -> Flatcar {
+        Flatcar {
+            channel: Channel::default(),
+            version: default_version(),
+            arch: Arch::default(),
+        }
+    }
+}
+
+fn default_version() -> String {
+    "current".to_string()
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    #[default]
+    Stable,
+    Beta,
+    Alpha,
+    Lts,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Stable => "stable",
+            Channel::Beta => "beta",
+            Channel::Alpha => "alpha",
+            Channel::Lts => "lts",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Arch {
+    #[default]
+    Amd64,
+    Arm64,
+}
+
+impl Arch {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Arch::Amd64 => "amd64",
+            Arch::Arm64 => "arm64",
+        }
+    }
+}
+
+/// SSH access to the machines (user `core` on Flatcar).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ssh {
+    /// Public key file, absolute or starting with `~/` (Terraform reads it from another directory).
+    pub public_key_file: String,
+    /// Name of the OpenStack key pair to create from that key (default: `<name>-key`).
+    #[serde(default)]
+    pub key_pair: Option<String>,
+}
+
+/// The machines, by role.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Pools {
+    /// Kubernetes control plane; also the etcd members unless an `etcd` pool is given.
+    pub control_plane: Pool,
+    /// Kubernetes worker nodes.
+    pub workers: Pool,
+    /// Separate etcd members (no floating IPs).
+    #[serde(default)]
+    pub etcd: Option<Pool>,
+    /// An SSH bastion (0 or 1, always with a floating IP).
+    #[serde(default)]
+    pub bastion: Option<Pool>,
+}
+
+/// A group of identical machines.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Pool {
+    /// How many machines.
+    pub count: u32,
+    /// Flavor name, e.g. `m3.medium`.
+    #[serde(default)]
+    pub flavor: Option<String>,
+    /// Flavor ID, when it differs from the name (Kubespray's Terraform passes its flavor as an ID).
+    #[serde(default)]
+    pub flavor_id: Option<String>,
+    /// Whether each machine gets a floating IP (default: true for control plane and workers).
+    #[serde(default)]
+    pub floating_ip: Option<bool>,
+    /// Boot from a volume of this many GB; 0 boots from the flavor's disk.
+    #[serde(default)]
+    pub root_volume_gb: u32,
+}
+
+/// What Kubespray installs.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Kubernetes {
+    /// Kubernetes version such as `1.32.5`; leave out for Kubespray's default.
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub network_plugin: NetworkPlugin,
+    #[serde(default)]
+    pub container_manager: ContainerManager,
+    /// Run the external OpenStack cloud controller manager.
+    #[serde(default = "yes")]
+    pub openstack_cloud_provider: bool,
+    /// Let the cloud controller create Octavia load balancers for `LoadBalancer` services.
+    #[serde(default)]
+    pub openstack_lbaas: bool,
+    /// Install the Cinder CSI driver (persistent volumes from Cinder).
+    #[serde(default = "yes")]
+    pub cinder_csi: bool,
+}
+
+impl Default for Kubernetes {
+    fn default() -> Kubernetes {
+        Kubernetes {
+            version: None,
+            network_plugin: NetworkPlugin::default(),
+            container_manager: ContainerManager::default(),
+            openstack_cloud_provider: true,
+            openstack_lbaas: false,
+            cinder_csi: true,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum NetworkPlugin {
+    #[default]
+    Calico,
+    Cilium,
+    Flannel,
+    KubeOvn,
+    KubeRouter,
+    Macvlan,
+    #[serde(rename = "custom_cni")]
+    CustomCni,
+}
+
+impl NetworkPlugin {
+    /// Kubespray's `kube_network_plugin` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NetworkPlugin::Calico => "calico",
+            NetworkPlugin::Cilium => "cilium",
+            NetworkPlugin::Flannel => "flannel",
+            NetworkPlugin::KubeOvn => "kube-ovn",
+            NetworkPlugin::KubeRouter => "kube-router",
+            NetworkPlugin::Macvlan => "macvlan",
+            NetworkPlugin::CustomCni => "custom_cni",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ContainerManager {
+    #[default]
+    Containerd,
+    Crio,
+}
+
+impl ContainerManager {
+    /// Kubespray's `container_manager` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContainerManager::Containerd => "containerd",
+            ContainerManager::Crio => "crio",
+        }
+    }
+}
+
+/// Which Kubespray runs the deployment.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Kubespray {
+    /// Kubespray release (`v2.31.0`) or `master`; decides the ansible-core range deploy.sh checks.
+    #[serde(default = "default_kubespray_version")]
+    pub version: String,
+    /// Where the Kubespray checkout is (deploy.sh's default for `KUBESPRAY_DIR`).
+    #[serde(default = "default_kubespray_path")]
+    pub path: String,
+    /// More Kubespray variables for `group_vars/k8s_cluster/extra.yml`; they cannot override the generated ones.
+    #[serde(default)]
+    pub extra_vars: BTreeMap<String, serde_json::Value>,
+}
+
+impl Default for Kubespray {
+    fn default() -> Kubespray {
+        Kubespray {
+            version: default_kubespray_version(),
+            path: default_kubespray_path(),
+            extra_vars: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_kubespray_version() -> String {
+    "master".to_string()
+}
+
+fn default_kubespray_path() -> String {
+    "kubespray".to_string()
+}
+
+/// One problem in a profile, where it is and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: String,
+    pub pos: Pos,
+    pub message: String,
+    pub hint: String,
+}
+
+impl fmt::Display for Diagnostic {
+    /// `file:line:col: what is wrong; what to do`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}; {}",
+            self.file, self.pos.line, self.pos.col, self.message, self.hint
+        )
+    }
+}
+
+/// Every problem found in a profile (at least one).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ProfileErrors(pub Vec<Diagnostic>);
+
+impl fmt::Display for ProfileErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+/// A profile that parsed and passed every check.
+#[derive(Debug, Clone)]
+pub struct LoadedProfile {
+    pub profile: Profile,
+    /// The file name as given, used in messages and generated headers.
+    pub file: String,
+}
+
+/// Reads YAML text into a [`Profile`] (types only, no semantic checks).
+pub fn parse(src: &str, file: &str) -> Result<(Profile, yaml::Node), ProfileErrors> {
+    let to_diag = |e: yaml::YamlError| {
+        let message = if e.path.is_empty() || e.message.starts_with("unknown key") {
+            e.message.clone()
+        } else {
+            format!("{}: {}", e.location_name(), e.message)
+        };
+        Diagnostic {
+            file: file.to_string(),
+            pos: e.pos.unwrap_or(Pos { line: 1, col: 1 }),
+            message,
+            hint: e.hint.clone().unwrap_or_else(|| {
+                "see `flatcar-kube schema` for the profile's format".to_string()
+            }),
+        }
+    };
+    let root = yaml::parse(src).map_err(|e| ProfileErrors(vec![to_diag(e)]))?;
+    if !matches!(root.kind, yaml::NodeKind::Map(_)) {
+        return Err(ProfileErrors(vec![Diagnostic {
+            file: file.to_string(),
+            pos: root.pos,
+            message: "a profile must be a YAML mapping".to_string(),
+            hint: "start from `flatcar-kube init`".to_string(),
+        }]));
+    }
+    // Check the format version first: a future profile should say so, not list unknown keys.
+    if let Some(v) = root.get(&["version"]) {
+        if v.scalar().map(String::as_str) != Some("1") {
+            return Err(ProfileErrors(vec![Diagnostic {
+                file: file.to_string(),
+                pos: v.pos,
+                message: format!(
+                    "profile version {} is not supported",
+                    v.scalar().map(String::as_str).unwrap_or("(not a number)")
+                ),
+                hint: format!(
+                    "write `version: {PROFILE_VERSION}` (the only version this flatcar-kube reads)"
+                ),
+            }]));
+        }
+    }
+    let profile = Profile::deserialize(&root).map_err(|e| ProfileErrors(vec![to_diag(e)]))?;
+    Ok((profile, root))
+}
+
+/// Parses and checks a profile's text; `base_dir` resolves nothing but is where `~` is not
+/// needed; `home` is used to expand `~/` in the public key path.
+pub fn load_str(
+    src: &str,
+    file: &str,
+    home: Option<&Path>,
+) -> Result<LoadedProfile, ProfileErrors> {
+    let (profile, root) = parse(src, file)?;
+    let diags = validate::check(&profile, &root, file, home);
+    if diags.is_empty() {
+        Ok(LoadedProfile {
+            profile,
+            file: file.to_string(),
+        })
+    } else {
+        Err(ProfileErrors(diags))
+    }
+}
+
+/// Reads and checks the profile at `path`.
+pub fn load(path: &Path) -> Result<LoadedProfile, ProfileErrors> {
+    let file = path.display().to_string();
+    let src = std::fs::read(path).map_err(|e| {
+        ProfileErrors(vec![Diagnostic {
+            file: file.clone(),
+            pos: Pos { line: 1, col: 1 },
+            message: format!("cannot read the profile: {e}"),
+            hint: "check the path, or create one with `flatcar-kube init -o FILE`".to_string(),
+        }])
+    })?;
+    let src = String::from_utf8(src).map_err(|e| {
+        ProfileErrors(vec![Diagnostic {
+            file: file.clone(),
+            pos: Pos { line: 1, col: 1 },
+            message: format!("the profile is not UTF-8 text ({e})"),
+            hint: "save the file as UTF-8".to_string(),
+        }])
+    })?;
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    load_str(&src, &file, home.as_deref())
+}
+
+/// The profile's JSON Schema, pretty-printed.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Profile);
+    // Serializing a schema built from our own types cannot fail; fall back to `{}` regardless.
+    serde_json::to_string_pretty(&schema).unwrap_or_else(|_| "{}".to_string()) + "\n"
+}

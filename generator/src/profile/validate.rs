@@ -1,0 +1,447 @@
+//! Semantic checks of a profile that parsed: what YAML types cannot say (a zero-sized control
+//! plane, an even number of etcd members, names that are not DNS labels, a pool without a
+//! flavor, a public key file that is missing, ...). Each finding points at the value at fault.
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+use super::yaml::{Node, Pos};
+use super::{Diagnostic, Pool, Profile};
+
+/// Longest cluster name: machine names such as `<name>-k8s-master-ne-3` must stay DNS labels.
+pub const MAX_NAME_LEN: usize = 40;
+
+/// Kubespray variables the generator writes itself; `extra_vars` may not override them.
+pub const GENERATED_VARS: &[&str] = &[
+    "bin_dir",
+    "cloud_provider",
+    "external_cloud_provider",
+    "external_openstack_lbaas_enabled",
+    "external_openstack_lbaas_floating_network_id",
+    "resolvconf_mode",
+    "kube_network_plugin",
+    "container_manager",
+    "kube_version",
+    "cinder_csi_enabled",
+    "cluster_name",
+];
+
+/// The ansible-core range `[min, max)` that a Kubespray version requires, from its
+/// `playbooks/ansible_version.yml`; `None` for a version this generator does not know.
+pub fn ansible_core_range(kubespray_version: &str) -> Option<(&'static str, &'static str)> {
+    if kubespray_version == "master" {
+        return Some(("2.18.0", "2.19.0"));
+    }
+    let rest = kubespray_version.strip_prefix('v')?;
+    let mut parts = rest.split('.');
+    let major: u32 = parts.next()?.parse().ok()?;
+    let minor: u32 = parts.next()?.parse().ok()?;
+    let _patch: u32 = parts.next()?.parse().ok()?;
+    if parts.next().is_some() || major != 2 {
+        return None;
+    }
+    match minor {
+        26..=28 => Some(("2.16.4", "2.17.0")),
+        29 | 30 => Some(("2.17.3", "2.18.0")),
+        31 => Some(("2.18.0", "2.19.0")),
+        _ => None,
+    }
+}
+
+/// Whether `s` is a DNS label: 1-63 of `a-z`, `0-9`, `-`, not starting or ending with `-`.
+pub fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn is_dotted_numbers(s: &str, parts: usize) -> bool {
+    let split: Vec<&str> = s.split('.').collect();
+    split.len() == parts
+        && split
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 6 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn is_ipv4_cidr(s: &str) -> bool {
+    match s.split_once('/') {
+        Some((addr, len)) => {
+            addr.parse::<Ipv4Addr>().is_ok() && len.parse::<u8>().map(|l| l <= 32).unwrap_or(false)
+        }
+        None => false,
+    }
+}
+
+/// Expands a leading `~/` with `home`.
+pub fn expand_home(path: &str, home: Option<&Path>) -> Option<PathBuf> {
+    match path.strip_prefix("~/") {
+        Some(rest) => home.map(|h| h.join(rest)),
+        None => Some(PathBuf::from(path)),
+    }
+}
+
+struct Checker<'a> {
+    root: &'a Node,
+    file: &'a str,
+    found: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    fn at(&mut self, path: &[&str], message: impl Into<String>, hint: impl Into<String>) {
+        let pos = self.root.pos_of(path);
+        self.push(pos, message, hint);
+    }
+
+    fn push(&mut self, pos: Pos, message: impl Into<String>, hint: impl Into<String>) {
+        self.found.push(Diagnostic {
+            file: self.file.to_string(),
+            pos,
+            message: message.into(),
+            hint: hint.into(),
+        });
+    }
+}
+
+/// Every semantic problem of `profile`, in document order; empty when it is fine.
+pub fn check(profile: &Profile, root: &Node, file: &str, home: Option<&Path>) -> Vec<Diagnostic> {
+    let mut c = Checker {
+        root,
+        file,
+        found: Vec::new(),
+    };
+
+    if !is_dns_label(&profile.name) {
+        c.at(
+            &["name"],
+            format!("cluster name `{}` is not a DNS label", profile.name),
+            "use lowercase letters, digits and `-`, starting and ending with a letter or digit",
+        );
+    } else if profile.name.len() > MAX_NAME_LEN {
+        c.at(
+            &["name"],
+            format!(
+                "cluster name `{}` is {} characters long; machine names built from it would exceed 63",
+                profile.name,
+                profile.name.len()
+            ),
+            format!("use at most {MAX_NAME_LEN} characters"),
+        );
+    }
+
+    if let Some(region) = &profile.cloud.region {
+        if region.trim().is_empty() {
+            c.at(
+                &["cloud", "region"],
+                "cloud.region is empty",
+                "write the region name (e.g. `IU`) or remove the key",
+            );
+        }
+    }
+
+    check_network(&mut c, profile);
+    check_flatcar(&mut c, profile);
+    check_ssh(&mut c, profile, home);
+    check_pools(&mut c, profile);
+    check_kubernetes(&mut c, profile);
+    check_kubespray(&mut c, profile);
+
+    c.found.sort_by_key(|d| (d.pos.line, d.pos.col));
+    c.found
+}
+
+fn check_network(c: &mut Checker<'_>, p: &Profile) {
+    let n = &p.network;
+    if n.name.trim().is_empty() {
+        c.at(
+            &["network", "name"],
+            "network.name is empty",
+            "name the private network, e.g. `auto_allocated_network`",
+        );
+    }
+    if n.external_network.trim().is_empty() {
+        c.at(
+            &["network", "external_network"],
+            "network.external_network is empty",
+            "name the external network floating IPs come from (`public` on Jetstream2)",
+        );
+    }
+    if !is_ipv4_cidr(&n.subnet_cidr) {
+        c.at(
+            &["network", "subnet_cidr"],
+            format!("`{}` is not an IPv4 CIDR", n.subnet_cidr),
+            "write it like `10.0.0.0/24`",
+        );
+    }
+    for (i, server) in n.dns_nameservers.iter().enumerate() {
+        if server.parse::<std::net::IpAddr>().is_err() {
+            let index = i.to_string();
+            c.at(
+                &["network", "dns_nameservers", &index],
+                format!("`{server}` is not an IP address"),
+                "list DNS servers by address, e.g. `8.8.8.8`",
+            );
+        }
+    }
+    if !n.reuse && n.external_network_id.is_none() {
+        c.at(
+            &["network", "reuse"],
+            "a new network needs a router, and Kubespray's Terraform creates it from the external network's ID",
+            "set `network.external_network_id` (see `openstack network show public -f value -c id`), or reuse an existing network with `reuse: true`",
+        );
+    }
+    if let Some(id) = &n.external_network_id {
+        if id.trim().is_empty() || id.contains(char::is_whitespace) {
+            c.at(
+                &["network", "external_network_id"],
+                format!("`{id}` is not a network ID"),
+                "write the UUID of the external network, or remove the key",
+            );
+        }
+    }
+}
+
+fn check_flatcar(c: &mut Checker<'_>, p: &Profile) {
+    let v = &p.flatcar.version;
+    if v != "current" && !is_dotted_numbers(v, 3) {
+        c.at(
+            &["flatcar", "version"],
+            format!("Flatcar version `{v}` is neither `current` nor a version like `4230.2.1`"),
+            "write `current` or an exact release from the channel's release list",
+        );
+    }
+}
+
+fn check_ssh(c: &mut Checker<'_>, p: &Profile, home: Option<&Path>) {
+    let key = &p.ssh.public_key_file;
+    let path = ["ssh", "public_key_file"];
+    if !(key.starts_with('/') || key.starts_with("~/")) {
+        c.at(
+            &path,
+            format!("public key path `{key}` is relative"),
+            "write an absolute path or one starting with `~/`: Terraform and Ansible read it from other directories",
+        );
+        return;
+    }
+    let Some(expanded) = expand_home(key, home) else {
+        c.at(
+            &path,
+            format!("cannot expand `{key}`: HOME is not set"),
+            "set HOME or write an absolute path",
+        );
+        return;
+    };
+    match std::fs::read(&expanded) {
+        Err(e) => c.at(
+            &path,
+            format!(
+                "public key file `{}` cannot be read ({e})",
+                expanded.display()
+            ),
+            "create a key with `ssh-keygen -t ed25519` or point to an existing `.pub` file",
+        ),
+        Ok(bytes) if bytes.starts_with(b"-----BEGIN") => c.at(
+            &path,
+            format!("`{}` is a private key", expanded.display()),
+            "point to the public half (the `.pub` file); never hand a private key to the cloud",
+        ),
+        Ok(bytes) if !bytes.starts_with(b"ssh-") && !bytes.starts_with(b"ecdsa-") => c.at(
+            &path,
+            format!(
+                "`{}` does not look like an OpenSSH public key",
+                expanded.display()
+            ),
+            "point to a `.pub` file that starts with `ssh-ed25519`, `ssh-rsa` or `ecdsa-`",
+        ),
+        Ok(_) => {}
+    }
+    if let Some(kp) = &p.ssh.key_pair {
+        if kp.trim().is_empty() {
+            c.at(
+                &["ssh", "key_pair"],
+                "ssh.key_pair is empty",
+                "name the key pair or remove the key",
+            );
+        }
+    }
+}
+
+fn check_pool(c: &mut Checker<'_>, name: &str, pool: &Pool) {
+    if pool.count > 0 && pool.flavor.as_deref().is_none_or(|f| f.trim().is_empty()) {
+        c.at(
+            &["pools", name],
+            format!("pool `{name}` has {} machine(s) but no flavor", pool.count),
+            format!("add `flavor:` under `pools.{name}` (e.g. `m3.medium`; `openstack flavor list` shows them)"),
+        );
+    }
+    if pool.root_volume_gb != 0 && pool.root_volume_gb < 10 {
+        c.at(
+            &["pools", name, "root_volume_gb"],
+            format!(
+                "a root volume of {} GB is too small for Flatcar",
+                pool.root_volume_gb
+            ),
+            "use at least 10 GB, or 0 to boot from the flavor's disk",
+        );
+    }
+    if pool.count > 200 {
+        c.at(
+            &["pools", name, "count"],
+            format!(
+                "{} machines in pool `{name}` is more than this generator supports (200)",
+                pool.count
+            ),
+            "split the cluster or lower the count",
+        );
+    }
+}
+
+fn check_pools(c: &mut Checker<'_>, p: &Profile) {
+    let pools = &p.pools;
+    check_pool(c, "control_plane", &pools.control_plane);
+    check_pool(c, "workers", &pools.workers);
+    if pools.control_plane.count == 0 {
+        c.at(
+            &["pools", "control_plane", "count"],
+            "the control plane has no machines",
+            "set `count` to 1, or 3 for high availability",
+        );
+    }
+    match &pools.etcd {
+        Some(etcd) => {
+            check_pool(c, "etcd", etcd);
+            if etcd.count == 0 {
+                c.at(
+                    &["pools", "etcd", "count"],
+                    "the etcd pool has no machines",
+                    "set `count` to 3, or remove `pools.etcd` to run etcd on the control plane",
+                );
+            } else if etcd.count % 2 == 0 {
+                c.at(
+                    &["pools", "etcd", "count"],
+                    format!("an even number of etcd members ({}) tolerates no more failures than one fewer", etcd.count),
+                    "use an odd count: 1, 3 or 5",
+                );
+            }
+            if etcd.floating_ip == Some(true) {
+                c.at(
+                    &["pools", "etcd", "floating_ip"],
+                    "Kubespray's Terraform never gives etcd machines a floating IP",
+                    "remove `floating_ip` from `pools.etcd`",
+                );
+            }
+        }
+        None => {
+            let n = pools.control_plane.count;
+            if n > 0 && n % 2 == 0 {
+                c.at(
+                    &["pools", "control_plane", "count"],
+                    format!("{n} control plane machines would be an even number of etcd members"),
+                    "use an odd count (1, 3, 5), or add a `pools.etcd` pool with an odd count",
+                );
+            }
+        }
+    }
+    if let Some(bastion) = &pools.bastion {
+        check_pool(c, "bastion", bastion);
+        if bastion.count > 1 {
+            c.at(
+                &["pools", "bastion", "count"],
+                format!(
+                    "{} bastions: Kubespray's Terraform and inventory use at most one",
+                    bastion.count
+                ),
+                "set `count: 1`",
+            );
+        }
+        if bastion.floating_ip == Some(false) {
+            c.at(
+                &["pools", "bastion", "floating_ip"],
+                "a bastion without a floating IP cannot be reached",
+                "remove `floating_ip: false` from `pools.bastion`",
+            );
+        }
+    }
+    let bastion = pools.bastion.as_ref().is_some_and(|b| b.count > 0);
+    let cp_fip = pools.control_plane.count > 0 && pools.control_plane.floating_ip != Some(false);
+    let w_fip = pools.workers.count > 0 && pools.workers.floating_ip != Some(false);
+    if !bastion && !cp_fip && !w_fip {
+        c.at(
+            &["pools"],
+            "no machine has a floating IP, so Ansible cannot reach any of them",
+            "add a `bastion` pool with `count: 1`, or give the control plane floating IPs",
+        );
+    }
+}
+
+fn check_kubernetes(c: &mut Checker<'_>, p: &Profile) {
+    let k = &p.kubernetes;
+    if let Some(v) = &k.version {
+        if !is_dotted_numbers(v.strip_prefix('v').unwrap_or(v), 3) {
+            c.at(
+                &["kubernetes", "version"],
+                format!("Kubernetes version `{v}` is not like `1.32.5`"),
+                "write a full version that your Kubespray release supports, or remove the key",
+            );
+        }
+    }
+    if k.openstack_lbaas && !k.openstack_cloud_provider {
+        c.at(
+            &["kubernetes", "openstack_lbaas"],
+            "load balancers are made by the OpenStack cloud controller, which is turned off",
+            "set `openstack_cloud_provider: true` or `openstack_lbaas: false`",
+        );
+    }
+    if k.openstack_lbaas && p.network.external_network_id.is_none() {
+        c.at(
+            &["kubernetes", "openstack_lbaas"],
+            "load balancers need the external network's ID for their floating IPs",
+            "set `network.external_network_id`",
+        );
+    }
+}
+
+fn check_kubespray(c: &mut Checker<'_>, p: &Profile) {
+    let k = &p.kubespray;
+    if ansible_core_range(&k.version).is_none() {
+        c.at(
+            &["kubespray", "version"],
+            format!(
+                "Kubespray version `{}` is not one this generator knows",
+                k.version
+            ),
+            "use `master` or a release from v2.26.0 to v2.31.x",
+        );
+    }
+    if k.path.trim().is_empty() {
+        c.at(
+            &["kubespray", "path"],
+            "kubespray.path is empty",
+            "write where the Kubespray checkout is, or remove the key",
+        );
+    }
+    for key in k.extra_vars.keys() {
+        let path = ["kubespray", "extra_vars", key.as_str()];
+        let valid = key.starts_with(|ch: char| ch.is_ascii_lowercase() || ch == '_')
+            && key
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
+        if !valid {
+            let pos = c.root.key_pos_of(&path);
+            c.push(
+                pos,
+                format!("`{key}` is not an Ansible variable name"),
+                "use lowercase letters, digits and `_`",
+            );
+        } else if GENERATED_VARS.contains(&key.as_str()) {
+            let pos = c.root.key_pos_of(&path);
+            c.push(
+                pos,
+                format!("`{key}` is set by the generator from the profile"),
+                "remove it from `extra_vars` and set the matching profile key instead",
+            );
+        }
+    }
+}

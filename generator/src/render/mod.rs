@@ -1,0 +1,366 @@
+//! Turns a checked profile into the files of a Kubespray deployment, through the handlebars
+//! templates in `generator/templates/` (values are escaped by the helpers of [`escape`]), and
+//! writes them or compares them with what is on disk (`--check`). It owns file names, modes
+//! and the mapping from profile to Kubespray variables; it does not read profiles.
+
+pub mod escape;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use handlebars::Handlebars;
+use serde_json::{json, Value};
+
+use crate::profile::machines::{image_name, machines};
+use crate::profile::validate::ansible_core_range;
+use crate::profile::{AuthKind, LoadedProfile, Pool};
+
+/// Mode of files that may hold secrets (group_vars carry `extra_vars`, which may be tokens).
+pub const SECRET_MODE: u32 = 0o600;
+/// Mode of plain generated files.
+pub const PLAIN_MODE: u32 = 0o644;
+/// Mode of generated scripts.
+pub const SCRIPT_MODE: u32 = 0o755;
+
+/// One generated file, relative to the output directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    pub path: PathBuf,
+    pub contents: String,
+    pub mode: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("internal error: template {0} does not render: {1}")]
+    Template(&'static str, String),
+    #[error("{path}: {source}; check that the directory is writable")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "cluster.tfvars",
+        include_str!("../../templates/cluster.tfvars.hbs"),
+    ),
+    ("all.yml", include_str!("../../templates/all.yml.hbs")),
+    (
+        "k8s-cluster.yml",
+        include_str!("../../templates/k8s-cluster.yml.hbs"),
+    ),
+    ("extra.yml", include_str!("../../templates/extra.yml.hbs")),
+    (
+        "ansible.cfg",
+        include_str!("../../templates/ansible.cfg.hbs"),
+    ),
+    ("deploy.sh", include_str!("../../templates/deploy.sh.hbs")),
+    ("hosts.yaml", include_str!("../../templates/hosts.yaml.hbs")),
+];
+
+/// The template engine with every template and escaping helper registered.
+pub fn engine() -> Handlebars<'static> {
+    let mut hb = Handlebars::new();
+    hb.set_strict_mode(true);
+    // Escaping is the helpers' job; the engine's HTML escaping would be wrong for every target.
+    hb.register_escape_fn(handlebars::no_escape);
+    escape::register(&mut hb);
+    for (name, text) in TEMPLATES {
+        // The templates are part of the binary and covered by tests; a broken one is a bug.
+        if let Err(e) = hb.register_template_string(name, *text) {
+            panic!("template {name} does not parse: {e}");
+        }
+    }
+    hb
+}
+
+/// Renders the template `name` with `data`.
+pub fn render(
+    hb: &Handlebars<'_>,
+    name: &'static str,
+    data: &Value,
+) -> Result<String, RenderError> {
+    hb.render(name, data)
+        .map_err(|e| RenderError::Template(name, e.to_string()))
+}
+
+/// `ansible.cfg` forks: one per machine, between 5 (Ansible's default) and 50.
+pub fn forks_for(machine_count: usize) -> usize {
+    machine_count.clamp(5, 50)
+}
+
+fn flavor_of(pool: &Pool) -> String {
+    pool.flavor_id
+        .clone()
+        .or_else(|| pool.flavor.clone())
+        .unwrap_or_default()
+}
+
+/// The Kubespray `contrib/terraform/openstack` variables a profile sets, in file order.
+/// Every `number_of_*` is explicit: that module's defaults create machines.
+fn tfvars(loaded: &LoadedProfile) -> Value {
+    let p = &loaded.profile;
+    let pools = &p.pools;
+    let cp = &pools.control_plane;
+    let cp_fip = cp.floating_ip.unwrap_or(true);
+    let separate_etcd = pools.etcd.as_ref().is_some_and(|e| e.count > 0);
+    let (mut m, mut m_nf, mut m_ne, mut m_nf_ne) = (0, 0, 0, 0);
+    match (cp_fip, separate_etcd) {
+        (true, false) => m = cp.count,
+        (false, false) => m_nf = cp.count,
+        (true, true) => m_ne = cp.count,
+        (false, true) => m_nf_ne = cp.count,
+    }
+    let w = &pools.workers;
+    let w_fip = w.floating_ip.unwrap_or(true);
+    let (n, n_nf) = if w_fip { (w.count, 0) } else { (0, w.count) };
+    let etcd_count = pools.etcd.as_ref().map_or(0, |e| e.count);
+    let bastion_count = pools.bastion.as_ref().map_or(0, |b| b.count);
+
+    let mut flavors = vec![
+        json!({"name": "flavor_k8s_master", "value": flavor_of(cp)}),
+        json!({"name": "flavor_k8s_node", "value": flavor_of(w)}),
+    ];
+    let mut volumes = vec![
+        json!({"name": "master_root_volume_size_in_gb", "value": cp.root_volume_gb}),
+        json!({"name": "node_root_volume_size_in_gb", "value": w.root_volume_gb}),
+    ];
+    if let Some(etcd) = pools.etcd.as_ref().filter(|e| e.count > 0) {
+        flavors.push(json!({"name": "flavor_etcd", "value": flavor_of(etcd)}));
+        volumes.push(json!({"name": "etcd_root_volume_size_in_gb", "value": etcd.root_volume_gb}));
+    }
+    if let Some(b) = pools.bastion.as_ref().filter(|b| b.count > 0) {
+        flavors.push(json!({"name": "flavor_bastion", "value": flavor_of(b)}));
+        volumes.push(json!({"name": "bastion_root_volume_size_in_gb", "value": b.root_volume_gb}));
+    }
+    let uses_flavor_names = [
+        Some(cp),
+        Some(w),
+        pools.etcd.as_ref(),
+        pools.bastion.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|pool| pool.count > 0 && pool.flavor_id.is_none());
+
+    let counts = vec![
+        json!({"name": "number_of_bastions", "value": bastion_count}),
+        json!({"name": "number_of_etcd", "value": etcd_count}),
+        json!({"name": "number_of_k8s_masters", "value": m}),
+        json!({"name": "number_of_k8s_masters_no_etcd", "value": m_ne}),
+        json!({"name": "number_of_k8s_masters_no_floating_ip", "value": m_nf}),
+        json!({"name": "number_of_k8s_masters_no_floating_ip_no_etcd", "value": m_nf_ne}),
+        json!({"name": "number_of_k8s_nodes", "value": n}),
+        json!({"name": "number_of_k8s_nodes_no_floating_ip", "value": n_nf}),
+        json!({"name": "number_of_gfs_nodes_no_floating_ip", "value": 0}),
+    ];
+    let net = &p.network;
+    json!({
+        "az_list": [p.cloud.availability_zone],
+        "counts": counts,
+        "flavors": flavors,
+        "volumes": volumes,
+        "uses_flavor_names": uses_flavor_names,
+        "use_existing_network": net.reuse,
+        // With an existing network Kubespray must create neither network, subnet nor router.
+        "use_neutron": if net.reuse { 0 } else { 1 },
+        "external_net": net.external_network_id.clone().unwrap_or_default(),
+    })
+}
+
+/// Everything the templates see.
+fn context(loaded: &LoadedProfile) -> Value {
+    let p = &loaded.profile;
+    let file_name = Path::new(&loaded.file)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| loaded.file.clone());
+    let all_machines = machines(p);
+    let (ansible_min, ansible_max) =
+        ansible_core_range(&p.kubespray.version).unwrap_or(("2.18.0", "2.19.0"));
+    let k = &p.kubernetes;
+    let extra: Vec<Value> = p
+        .kubespray
+        .extra_vars
+        .iter()
+        .map(|(name, value)| json!({"name": name, "value": value}))
+        .collect();
+    json!({
+        "header": format!("Generated by flatcar-kube from {file_name}. Do not edit: change the profile and run `flatcar-kube generate` again."),
+        "profile_file": file_name,
+        "name": p.name,
+        "image": image_name(p),
+        "ssh_user": "core",
+        "public_key_file": p.ssh.public_key_file,
+        "network": p.network,
+        "tf": tfvars(loaded),
+        "region": p.cloud.region,
+        "clouds_yaml_entry": p.cloud.clouds_yaml_entry,
+        "application_credential": p.cloud.auth == AuthKind::ApplicationCredential,
+        "kubernetes": {
+            "version": k.version,
+            "network_plugin": k.network_plugin.as_str(),
+            "container_manager": k.container_manager.as_str(),
+            "openstack_cloud_provider": k.openstack_cloud_provider,
+            "openstack_lbaas": k.openstack_lbaas,
+            "cinder_csi": k.cinder_csi,
+            "needs_cloud_credentials": k.openstack_cloud_provider || k.cinder_csi,
+        },
+        "external_network_id": p.network.external_network_id,
+        "extra_vars": extra,
+        "forks": forks_for(all_machines.len()),
+        "machine_count": all_machines.len(),
+        "kubespray": {
+            "version": p.kubespray.version,
+            "path": p.kubespray.path,
+            "ansible_min": ansible_min,
+            "ansible_max": ansible_max,
+        },
+    })
+}
+
+/// Every file `generate` writes for a profile, in a fixed order. Same profile, same bytes.
+pub fn generate(loaded: &LoadedProfile) -> Result<Vec<OutputFile>, RenderError> {
+    let hb = engine();
+    let data = context(loaded);
+    let mut files = vec![
+        OutputFile {
+            path: PathBuf::from("kubespray/cluster.tfvars"),
+            contents: render(&hb, "cluster.tfvars", &data)?,
+            mode: PLAIN_MODE,
+        },
+        OutputFile {
+            path: PathBuf::from("inventory/group_vars/all/all.yml"),
+            contents: render(&hb, "all.yml", &data)?,
+            mode: SECRET_MODE,
+        },
+        OutputFile {
+            path: PathBuf::from("inventory/group_vars/k8s_cluster/k8s-cluster.yml"),
+            contents: render(&hb, "k8s-cluster.yml", &data)?,
+            mode: SECRET_MODE,
+        },
+    ];
+    if !loaded.profile.kubespray.extra_vars.is_empty() {
+        files.push(OutputFile {
+            path: PathBuf::from("inventory/group_vars/k8s_cluster/extra.yml"),
+            contents: render(&hb, "extra.yml", &data)?,
+            mode: SECRET_MODE,
+        });
+    }
+    files.push(OutputFile {
+        path: PathBuf::from("ansible.cfg"),
+        contents: render(&hb, "ansible.cfg", &data)?,
+        mode: PLAIN_MODE,
+    });
+    files.push(OutputFile {
+        path: PathBuf::from("deploy.sh"),
+        contents: render(&hb, "deploy.sh", &data)?,
+        mode: SCRIPT_MODE,
+    });
+    Ok(files)
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RenderError + '_ {
+    move |source| RenderError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes `files` under `dir` with their modes (replacing existing files atomically).
+pub fn write_files(dir: &Path, files: &[OutputFile]) -> Result<(), RenderError> {
+    for f in files {
+        let path = dir.join(&f.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+        }
+        write_file(&path, f.contents.as_bytes(), f.mode)?;
+    }
+    Ok(())
+}
+
+/// Writes one file with `mode`, via a temporary file so a secret never exists with a wider mode.
+pub fn write_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), RenderError> {
+    use std::io::Write as _;
+    let tmp = path.with_extension(format!(
+        "{}.tmp-flatcar-kube",
+        path.extension()
+            .map(|e| e.to_string_lossy())
+            .unwrap_or_default()
+    ));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(mode);
+    }
+    let mut file = options.open(&tmp).map_err(io_err(&tmp))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        // The umask may have narrowed the mode; set it exactly.
+        file.set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(io_err(&tmp))?;
+    }
+    file.write_all(contents).map_err(io_err(&tmp))?;
+    file.sync_all().map_err(io_err(&tmp))?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(io_err(path))
+}
+
+/// Unified diffs between `files` and what is under `dir` (a missing file diffs against empty);
+/// empty when everything matches.
+pub fn check_files(dir: &Path, files: &[OutputFile]) -> Result<String, RenderError> {
+    let mut out = String::new();
+    for f in files {
+        let path = dir.join(&f.path);
+        let on_disk = match std::fs::read(&path) {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(RenderError::Io { path, source: e }),
+        };
+        if on_disk != f.contents {
+            let shown = f.path.display().to_string();
+            let diff = similar::TextDiff::from_lines(&on_disk, &f.contents);
+            let _ = write!(
+                out,
+                "{}",
+                diff.unified_diff()
+                    .context_radius(3)
+                    .header(&format!("a/{shown}"), &format!("b/{shown}"))
+            );
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TEMPLATES;
+
+    /// Every `{{...}}` in a template is a block keyword or an escaping helper, never a bare value.
+    #[test]
+    fn templates_escape_every_value() {
+        let allowed = [
+            "yaml ", "hcl ", "sh ", "ini ", "num ", "comment ", "#if ", "#unless ", "#each ",
+            "/if", "/unless", "/each", "else", "!",
+        ];
+        for (name, text) in TEMPLATES {
+            let mut rest = *text;
+            while let Some(start) = rest.find("{{") {
+                let after = &rest[start + 2..];
+                let end = after.find("}}").unwrap_or(after.len());
+                let expr = after[..end].trim_start_matches('~').trim();
+                assert!(
+                    allowed.iter().any(|a| expr.starts_with(a)),
+                    "template {name}: `{{{{{expr}}}}}` is not escaped by a helper"
+                );
+                rest = &after[end..];
+            }
+        }
+    }
+}
