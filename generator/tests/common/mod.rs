@@ -1,0 +1,148 @@
+//! Helpers shared by the generator's integration tests: paths into `testdata/generator/`, the
+//! profiles under test, running the binary, and golden-file comparison (`UPDATE_GOLDEN=1`
+//! rewrites the goldens instead of comparing; review the diff before committing).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/generator")
+}
+
+/// HOME for tests: holds `.ssh/id_ed25519.pub`, which every test profile names.
+pub fn home() -> PathBuf {
+    testdata().join("home")
+}
+
+pub fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flatcar-kube"));
+    cmd.env("HOME", home());
+    cmd
+}
+
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("run flatcar-kube");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The profiles under test, by name: the two starters (written by `init` into `dir`) and the
+/// committed ones in `testdata/generator/profiles/`.
+pub fn profiles(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    for cloud in ["jetstream2", "generic"] {
+        let path = dir.join(format!("{cloud}.yaml"));
+        if !path.exists() {
+            run_ok(bin().args(["init", "--cloud", cloud, "-o"]).arg(&path));
+        }
+        out.push((cloud.to_string(), path));
+    }
+    let mut committed: Vec<PathBuf> = std::fs::read_dir(testdata().join("profiles"))
+        .expect("testdata/generator/profiles")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    committed.sort();
+    for path in committed {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        out.push((name, path));
+    }
+    out
+}
+
+/// Runs `generate PROFILE -o OUT`.
+pub fn generate(profile: &Path, out: &Path) {
+    run_ok(bin().arg("generate").arg(profile).arg("-o").arg(out));
+}
+
+/// Every file under `dir`, relative, sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(base, &path, out);
+            } else {
+                out.push(path.strip_prefix(base).unwrap().to_path_buf());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if dir.exists() {
+        walk(dir, dir, &mut out);
+    }
+    out.sort();
+    out
+}
+
+pub fn updating_golden() -> bool {
+    std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1")
+}
+
+/// Compares `actual` with the golden file, or rewrites it under `UPDATE_GOLDEN=1`.
+pub fn assert_golden(golden: &Path, actual: &str) {
+    if updating_golden() {
+        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+        std::fs::write(golden, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(golden).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run the tests with UPDATE_GOLDEN=1 to create it",
+            golden.display()
+        )
+    });
+    if expected != actual {
+        let diff = similar::TextDiff::from_lines(&expected, actual)
+            .unified_diff()
+            .header("golden", "actual")
+            .to_string();
+        panic!(
+            "{} differs from the generated output (UPDATE_GOLDEN=1 rewrites it):\n{diff}",
+            golden.display()
+        );
+    }
+}
+
+/// Compares a whole generated directory with a golden directory (same file set, same bytes).
+pub fn assert_golden_dir(golden: &Path, actual: &Path) {
+    if updating_golden() {
+        let _ = std::fs::remove_dir_all(golden);
+    }
+    let actual_files = files_under(actual);
+    for f in &actual_files {
+        let text = std::fs::read_to_string(actual.join(f)).unwrap();
+        assert_golden(&golden.join(f), &text);
+    }
+    assert_eq!(
+        files_under(golden),
+        actual_files,
+        "{}: the generated file set differs from the golden one",
+        golden.display()
+    );
+}
+
+pub fn cache_dir() -> PathBuf {
+    match std::env::var_os("FLATCAR_KUBE_CACHE") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
+            .join(".cache/flatcar-kube"),
+    }
+}
+
+/// A tool the project's setup scripts install; fails (never skips) when it is missing.
+pub fn required_tool(path: PathBuf, script: &str) -> PathBuf {
+    assert!(
+        path.is_file(),
+        "{} is missing: run `bash scripts/setup.sh` (it runs {script}) first",
+        path.display()
+    );
+    path
+}

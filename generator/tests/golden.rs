@@ -1,0 +1,137 @@
+//! Done-when 1: `generate` output for the Jetstream2 starter and the testdata profiles equals
+//! the committed golden files, is byte-identical on a second run, and `--check` agrees.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn generate_matches_golden_files_and_is_deterministic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profiles = profiles(tmp.path());
+    assert!(
+        profiles.len() >= 5,
+        "the starters and at least three testdata profiles"
+    );
+    for (name, profile) in profiles {
+        let first = tmp.path().join(format!("{name}-1"));
+        let second = tmp.path().join(format!("{name}-2"));
+        generate(&profile, &first);
+        generate(&profile, &second);
+        for f in files_under(&first) {
+            assert_eq!(
+                std::fs::read(first.join(&f)).unwrap(),
+                std::fs::read(second.join(&f)).unwrap(),
+                "{name}: {} differs between two runs",
+                f.display()
+            );
+        }
+        assert_eq!(files_under(&first), files_under(&second));
+        assert_golden_dir(&testdata().join("golden").join(&name), &first);
+    }
+}
+
+#[test]
+fn check_is_silent_when_current_and_prints_a_diff_when_stale() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, profile) = profiles(tmp.path()).remove(0);
+    let out = tmp.path().join("out");
+    generate(&profile, &out);
+    let current = run_ok(
+        bin()
+            .arg("generate")
+            .arg(&profile)
+            .arg("-o")
+            .arg(&out)
+            .arg("--check"),
+    );
+    assert!(current.stdout.is_empty());
+
+    let tfvars = out.join("kubespray/cluster.tfvars");
+    let edited = std::fs::read_to_string(&tfvars)
+        .unwrap()
+        .replace("ssh_user        = \"core\"", "ssh_user = \"ubuntu\"");
+    std::fs::write(&tfvars, &edited).unwrap();
+    std::fs::remove_file(out.join("deploy.sh")).unwrap();
+    let stale = bin()
+        .arg("generate")
+        .arg(&profile)
+        .arg("-o")
+        .arg(&out)
+        .arg("--check")
+        .output()
+        .unwrap();
+    assert_eq!(
+        stale.status.code(),
+        Some(1),
+        "--check must exit 1 when files differ"
+    );
+    let diff = String::from_utf8(stale.stdout).unwrap();
+    assert!(diff.contains("--- a/kubespray/cluster.tfvars"), "{diff}");
+    assert!(diff.contains("-ssh_user = \"ubuntu\""), "{diff}");
+    assert!(diff.contains("+ssh_user        = \"core\""), "{diff}");
+    assert!(diff.contains("+++ b/deploy.sh"), "{diff}");
+    // --check wrote nothing.
+    assert_eq!(std::fs::read_to_string(&tfvars).unwrap(), edited);
+    assert!(!out.join("deploy.sh").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn files_that_may_hold_secrets_are_0600() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    generate(&testdata().join("profiles/bastion.yaml"), &out);
+    let mode = |p: &str| std::fs::metadata(out.join(p)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("inventory/group_vars/all/all.yml"), 0o600);
+    assert_eq!(
+        mode("inventory/group_vars/k8s_cluster/k8s-cluster.yml"),
+        0o600
+    );
+    assert_eq!(mode("inventory/group_vars/k8s_cluster/extra.yml"), 0o600);
+    assert_eq!(mode("deploy.sh"), 0o755);
+    assert_eq!(mode("kubespray/cluster.tfvars"), 0o644);
+}
+
+#[test]
+fn generated_files_carry_the_flatcar_settings() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, profile) in profiles(tmp.path()) {
+        let out = tmp.path().join(&name);
+        generate(&profile, &out);
+        let read = |p: &str| std::fs::read_to_string(out.join(p)).unwrap();
+        assert!(
+            read("inventory/group_vars/all/all.yml").contains("\nbin_dir: /opt/bin\n"),
+            "{name}"
+        );
+        assert!(
+            read("inventory/group_vars/k8s_cluster/k8s-cluster.yml")
+                .contains("\nresolvconf_mode: host_resolvconf\n"),
+            "{name}"
+        );
+        let tfvars = read("kubespray/cluster.tfvars");
+        assert!(tfvars.contains("ssh_user        = \"core\""), "{name}");
+        for count in [
+            "number_of_bastions",
+            "number_of_etcd",
+            "number_of_k8s_masters",
+            "number_of_k8s_masters_no_etcd",
+            "number_of_k8s_masters_no_floating_ip",
+            "number_of_k8s_masters_no_floating_ip_no_etcd",
+            "number_of_k8s_nodes",
+            "number_of_k8s_nodes_no_floating_ip",
+            "number_of_gfs_nodes_no_floating_ip",
+        ] {
+            assert!(
+                tfvars.contains(&format!("\n{count} = ")),
+                "{name}: {count} must be explicit"
+            );
+        }
+        let ansible_cfg = read("ansible.cfg");
+        assert!(
+            ansible_cfg.contains("pipelining = True") && ansible_cfg.contains("ControlPersist"),
+            "{name}"
+        );
+    }
+}
