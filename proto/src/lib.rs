@@ -1,1 +1,31 @@
-//! placeholder
+//! tfplugin: the Terraform plugin protocol v6 served from Rust.
+//!
+//! Owns the go-plugin handshake and transport (`server`), Terraform's value model
+//! (`value`), schemas, diagnostics and the traits a provider implements. Knows nothing of
+//! Flatcar or OpenStack. Generated protobuf types stay inside this crate (`wire`,
+//! `convert`); providers see only our own types.
+
+mod convert;
+mod diagnostics;
+mod grpc;
+pub mod logging;
+mod provider;
+mod schema;
+pub mod server;
+pub mod value;
+
+#[allow(clippy::all, missing_docs, dead_code)]
+mod wire {
+    pub mod tfplugin6 {
+        tonic::include_proto!("tfplugin6");
+    }
+    pub mod goplugin {
+        tonic::include_proto!("plugin");
+    }
+}
+
+pub use diagnostics::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
+pub use provider::{ApplyRequest, ApplyResponse, DataSource, PlanRequest, PlanResponse, Provider, Resource};
+pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema};
+pub use server::{serve, ServeError, ServeOptions};
+pub use value::{Number, Type, Value};

@@ -1,0 +1,401 @@
+//! The tfplugin6 `Provider` gRPC service: decodes requests with the schemas, calls our
+//! traits, encodes the answers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+
+use crate::convert::{self, value_in, value_out};
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::provider::{ApplyRequest, DataSource, PlanRequest, Provider, Resource};
+use crate::schema::Schema;
+use crate::value::{Type, Value};
+use crate::wire::tfplugin6 as pb;
+use crate::wire::tfplugin6::provider_server::Provider as ProviderRpc;
+
+struct Registered<T: ?Sized> {
+    imp: Arc<T>,
+    schema: Schema,
+    ty: Type,
+}
+
+pub(crate) struct ProviderService {
+    provider: Arc<dyn Provider>,
+    provider_schema: Schema,
+    provider_type: Type,
+    resources: HashMap<String, Registered<dyn Resource>>,
+    data_sources: HashMap<String, Registered<dyn DataSource>>,
+}
+
+fn unknown_type(kind: &str, name: &str) -> Diagnostics {
+    Diagnostic::error(
+        format!("Unknown {kind} type"),
+        format!("This provider has no {kind} named {name:?}. Check the type name or upgrade the provider."),
+    )
+    .into()
+}
+
+impl ProviderService {
+    pub(crate) fn new(provider: Arc<dyn Provider>) -> ProviderService {
+        let provider_schema = provider.schema();
+        let resources = provider
+            .resources()
+            .into_iter()
+            .map(|r| {
+                let schema = r.schema();
+                let ty = schema.value_type();
+                (r.type_name().to_string(), Registered { imp: r, schema, ty })
+            })
+            .collect();
+        let data_sources = provider
+            .data_sources()
+            .into_iter()
+            .map(|d| {
+                let schema = d.schema();
+                let ty = schema.value_type();
+                (d.type_name().to_string(), Registered { imp: d, schema, ty })
+            })
+            .collect();
+        ProviderService {
+            provider_type: provider_schema.value_type(),
+            provider_schema,
+            provider,
+            resources,
+            data_sources,
+        }
+    }
+
+    fn resource(&self, name: &str) -> Result<&Registered<dyn Resource>, Diagnostics> {
+        self.resources
+            .get(name)
+            .ok_or_else(|| unknown_type("resource", name))
+    }
+
+    fn data_source(&self, name: &str) -> Result<&Registered<dyn DataSource>, Diagnostics> {
+        self.data_sources
+            .get(name)
+            .ok_or_else(|| unknown_type("data source", name))
+    }
+
+    /// The full provider schema, for the docs generator and GetProviderSchema.
+    pub(crate) fn schema_response(&self) -> pb::get_provider_schema::Response {
+        pb::get_provider_schema::Response {
+            provider: Some(convert::schema(&self.provider_schema)),
+            resource_schemas: self
+                .resources
+                .iter()
+                .map(|(k, r)| (k.clone(), convert::schema(&r.schema)))
+                .collect(),
+            data_source_schemas: self
+                .data_sources
+                .iter()
+                .map(|(k, d)| (k.clone(), convert::schema(&d.schema)))
+                .collect(),
+            diagnostics: Vec::new(),
+            provider_meta: None,
+            server_capabilities: Some(capabilities()),
+        }
+    }
+}
+
+fn capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        plan_destroy: false,
+        get_provider_schema_optional: false,
+        move_resource_state: false,
+    }
+}
+
+fn diags(d: &Diagnostics) -> Vec<pb::Diagnostic> {
+    convert::diagnostics(d)
+}
+
+type RpcResult<T> = Result<Response<T>, Status>;
+
+#[tonic::async_trait]
+impl ProviderRpc for ProviderService {
+    async fn get_metadata(
+        &self,
+        _: Request<pb::get_metadata::Request>,
+    ) -> RpcResult<pb::get_metadata::Response> {
+        Ok(Response::new(pb::get_metadata::Response {
+            server_capabilities: Some(capabilities()),
+            diagnostics: Vec::new(),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|k| pb::get_metadata::DataSourceMetadata { type_name: k.clone() })
+                .collect(),
+            resources: self
+                .resources
+                .keys()
+                .map(|k| pb::get_metadata::ResourceMetadata { type_name: k.clone() })
+                .collect(),
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _: Request<pb::get_provider_schema::Request>,
+    ) -> RpcResult<pb::get_provider_schema::Response> {
+        Ok(Response::new(self.schema_response()))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<pb::validate_provider_config::Request>,
+    ) -> RpcResult<pb::validate_provider_config::Response> {
+        let req = request.into_inner();
+        let d = match value_in(req.config.as_ref(), &self.provider_type, "provider configuration") {
+            Ok(config) => self.provider.validate(&config).await,
+            Err(d) => d,
+        };
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics: diags(&d),
+        }))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        request: Request<pb::validate_resource_config::Request>,
+    ) -> RpcResult<pb::validate_resource_config::Response> {
+        let req = request.into_inner();
+        let d = async {
+            let r = self.resource(&req.type_name)?;
+            let config = value_in(req.config.as_ref(), &r.ty, "resource configuration")?;
+            Ok::<_, Diagnostics>(r.imp.validate(&config).await)
+        }
+        .await
+        .unwrap_or_else(|d| d);
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics: diags(&d),
+        }))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<pb::validate_data_resource_config::Request>,
+    ) -> RpcResult<pb::validate_data_resource_config::Response> {
+        let req = request.into_inner();
+        let d = async {
+            let ds = self.data_source(&req.type_name)?;
+            let config = value_in(req.config.as_ref(), &ds.ty, "data source configuration")?;
+            Ok::<_, Diagnostics>(ds.imp.validate(&config).await)
+        }
+        .await
+        .unwrap_or_else(|d| d);
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics: diags(&d),
+        }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<pb::upgrade_resource_state::Request>,
+    ) -> RpcResult<pb::upgrade_resource_state::Response> {
+        let req = request.into_inner();
+        let result = async {
+            let r = self.resource(&req.type_name)?;
+            let json = req.raw_state.map(|raw| raw.json).unwrap_or_default();
+            if json.is_empty() {
+                return Err(Diagnostic::error(
+                    "Unsupported state format",
+                    "The stored state is in the legacy flatmap format, which this provider never wrote.",
+                )
+                .into());
+            }
+            let value = r.imp.upgrade_state(req.version, &json).await?;
+            value_out(&value, &r.ty, "upgraded state")
+        }
+        .await;
+        let (upgraded_state, d) = split(result);
+        Ok(Response::new(pb::upgrade_resource_state::Response {
+            upgraded_state,
+            diagnostics: diags(&d),
+        }))
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<pb::configure_provider::Request>,
+    ) -> RpcResult<pb::configure_provider::Response> {
+        let req = request.into_inner();
+        let d = match value_in(req.config.as_ref(), &self.provider_type, "provider configuration") {
+            Ok(config) => self.provider.configure(&config, &req.terraform_version).await,
+            Err(d) => d,
+        };
+        Ok(Response::new(pb::configure_provider::Response {
+            diagnostics: diags(&d),
+        }))
+    }
+
+    async fn read_resource(
+        &self,
+        request: Request<pb::read_resource::Request>,
+    ) -> RpcResult<pb::read_resource::Response> {
+        let req = request.into_inner();
+        let private = req.private.clone();
+        let result = async {
+            let r = self.resource(&req.type_name)?;
+            let state = value_in(req.current_state.as_ref(), &r.ty, "current state")?;
+            let new_state = r.imp.read(&state).await?;
+            value_out(&new_state, &r.ty, "refreshed state")
+        }
+        .await;
+        let (new_state, d) = split(result);
+        Ok(Response::new(pb::read_resource::Response {
+            new_state,
+            diagnostics: diags(&d),
+            private,
+        }))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<pb::plan_resource_change::Request>,
+    ) -> RpcResult<pb::plan_resource_change::Response> {
+        let req = request.into_inner();
+        let mut out = pb::plan_resource_change::Response::default();
+        let result = async {
+            let r = self.resource(&req.type_name)?;
+            let prior = value_in(req.prior_state.as_ref(), &r.ty, "prior state")?;
+            let proposed = value_in(req.proposed_new_state.as_ref(), &r.ty, "proposed state")?;
+            let config = value_in(req.config.as_ref(), &r.ty, "configuration")?;
+            if proposed.is_null() {
+                // Destroy: nothing to plan.
+                return Ok((value_out(&Value::Null, &r.ty, "planned state")?, Default::default()));
+            }
+            let plan = r
+                .imp
+                .plan(PlanRequest {
+                    prior_state: &prior,
+                    proposed_new_state: proposed,
+                    config: &config,
+                    prior_private: &req.prior_private,
+                })
+                .await;
+            if plan.diagnostics.has_errors() {
+                return Err(plan.diagnostics);
+            }
+            let planned = value_out(&plan.planned_state, &r.ty, "planned state")?;
+            Ok((planned, plan))
+        }
+        .await;
+        match result {
+            Ok((planned, plan)) => {
+                out.planned_state = Some(planned);
+                out.requires_replace = plan
+                    .requires_replace
+                    .iter()
+                    .map(convert::attribute_path)
+                    .collect();
+                out.planned_private = plan.planned_private;
+                out.diagnostics = diags(&plan.diagnostics);
+            }
+            Err(d) => out.diagnostics = diags(&d),
+        }
+        Ok(Response::new(out))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<pb::apply_resource_change::Request>,
+    ) -> RpcResult<pb::apply_resource_change::Response> {
+        let req = request.into_inner();
+        let mut out = pb::apply_resource_change::Response::default();
+        let result = async {
+            let r = self.resource(&req.type_name)?;
+            let prior = value_in(req.prior_state.as_ref(), &r.ty, "prior state")?;
+            let planned = value_in(req.planned_state.as_ref(), &r.ty, "planned state")?;
+            let config = value_in(req.config.as_ref(), &r.ty, "configuration")?;
+            let applied = r
+                .imp
+                .apply(ApplyRequest {
+                    prior_state: &prior,
+                    planned_state: &planned,
+                    config: &config,
+                    planned_private: &req.planned_private,
+                })
+                .await;
+            let mut d = applied.diagnostics;
+            match value_out(&applied.new_state, &r.ty, "new state") {
+                Ok(v) => Ok((v, applied.private, d)),
+                Err(e) => {
+                    d.extend(e);
+                    Err(d)
+                }
+            }
+        }
+        .await;
+        match result {
+            Ok((state, private, d)) => {
+                out.new_state = Some(state);
+                out.private = private;
+                out.diagnostics = diags(&d);
+            }
+            Err(d) => out.diagnostics = diags(&d),
+        }
+        Ok(Response::new(out))
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<pb::import_resource_state::Request>,
+    ) -> RpcResult<pb::import_resource_state::Response> {
+        let req = request.into_inner();
+        let result = async {
+            let r = self.resource(&req.type_name)?;
+            let state = r.imp.import(&req.id).await?;
+            value_out(&state, &r.ty, "imported state")
+        }
+        .await;
+        let (state, d) = split(result);
+        let imported_resources = state
+            .map(|state| pb::import_resource_state::ImportedResource {
+                type_name: req.type_name.clone(),
+                state: Some(state),
+                private: Vec::new(),
+            })
+            .into_iter()
+            .collect();
+        Ok(Response::new(pb::import_resource_state::Response {
+            imported_resources,
+            diagnostics: diags(&d),
+        }))
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> RpcResult<pb::read_data_source::Response> {
+        let req = request.into_inner();
+        let result = async {
+            let ds = self.data_source(&req.type_name)?;
+            let config = value_in(req.config.as_ref(), &ds.ty, "data source configuration")?;
+            let state = ds.imp.read(&config).await?;
+            value_out(&state, &ds.ty, "data source state")
+        }
+        .await;
+        let (state, d) = split(result);
+        Ok(Response::new(pb::read_data_source::Response {
+            state,
+            diagnostics: diags(&d),
+        }))
+    }
+
+    async fn stop_provider(
+        &self,
+        _: Request<pb::stop_provider::Request>,
+    ) -> RpcResult<pb::stop_provider::Response> {
+        let error = self.provider.stop().await.err().unwrap_or_default();
+        Ok(Response::new(pb::stop_provider::Response { error }))
+    }
+}
+
+fn split<T>(result: Result<T, Diagnostics>) -> (Option<T>, Diagnostics) {
+    match result {
+        Ok(v) => (Some(v), Diagnostics::default()),
+        Err(d) => (None, d),
+    }
+}

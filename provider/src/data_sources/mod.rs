@@ -1,0 +1,3 @@
+//! Data sources of the provider, one file each.
+
+pub mod release;

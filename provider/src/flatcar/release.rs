@@ -1,0 +1,160 @@
+//! Where a Flatcar release lives on the release server, and resolving it to an exact,
+//! verified release.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::flatcar::manifest::{self, ManifestError};
+use crate::flatcar::signature::{SignatureError, TrustedKey};
+use crate::http::{HttpClient, HttpError};
+
+/// The OpenStack image file name on the release server.
+pub const OPENSTACK_IMAGE: &str = "flatcar_production_openstack_image.img";
+/// Default release server; `{channel}` is replaced by the channel name.
+pub const DEFAULT_BASE_URL: &str = "https://{channel}.release.flatcar-linux.net";
+
+macro_rules! string_enum {
+    ($name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name { $($variant),+ }
+        impl $name {
+            pub const ALL: &'static [&'static str] = &[$($text),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(format!("{s:?} is not one of {}", $name::ALL.join(", "))),
+                }
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+
+string_enum!(Channel { Stable = "stable", Beta = "beta", Alpha = "alpha", Lts = "lts" });
+string_enum!(Arch { Amd64 = "amd64", Arm64 = "arm64" });
+
+/// Which release to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseQuery {
+    pub channel: Channel,
+    pub arch: Arch,
+    /// `current` or an exact `MAJOR.MINOR.PATCH`.
+    pub version: String,
+    /// Base URL template (`{channel}` optional).
+    pub base_url: String,
+}
+
+/// A release resolved to its exact version and verified digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedRelease {
+    pub version: String,
+    pub image_url: String,
+    pub digests_url: String,
+    pub signature_url: String,
+    /// SHA-512 of the uncompressed `.img`, lowercase hex, from the signed DIGESTS.
+    pub sha512: String,
+    /// Fingerprint of the (sub)key that signed the DIGESTS.
+    pub signer_fingerprint: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReleaseError {
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error("{url}: {source}")]
+    Manifest { url: String, source: ManifestError },
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    #[error("base URL {0:?} is not an http(s) URL")]
+    BadBaseUrl(String),
+}
+
+impl ReleaseQuery {
+    /// `<base>/<arch>-usr/<version>/` with `{channel}` filled in.
+    pub fn directory_url(&self, version: &str) -> Result<String, ReleaseError> {
+        let base = self.base_url.replace("{channel}", self.channel.as_str());
+        let parsed = url::Url::parse(&base).map_err(|_| ReleaseError::BadBaseUrl(self.base_url.clone()))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(ReleaseError::BadBaseUrl(self.base_url.clone()));
+        }
+        Ok(format!("{}/{}-usr/{version}/", base.trim_end_matches('/'), self.arch))
+    }
+
+    /// Resolves `current` to an exact version, fetches the clear-signed DIGESTS of the
+    /// OpenStack image and verifies it with `key`.
+    pub async fn resolve(&self, http: &HttpClient, key: &TrustedKey) -> Result<VerifiedRelease, ReleaseError> {
+        let version = if manifest::is_exact_version(&self.version) {
+            self.version.clone()
+        } else {
+            let url = format!("{}version.txt", self.directory_url(&self.version)?);
+            let text = http.get_text(&url).await?;
+            manifest::parse_version_txt(&text)
+                .map_err(|source| ReleaseError::Manifest { url, source })?
+                .version
+        };
+        let dir = self.directory_url(&version)?;
+        let image_url = format!("{dir}{OPENSTACK_IMAGE}");
+        let digests_url = format!("{image_url}.DIGESTS.asc");
+        let armored = http.get_text(&digests_url).await?;
+        let verified = key.verify_cleartext(&armored, &digests_url)?;
+        let sha512 = manifest::sha512_for(&verified.text, OPENSTACK_IMAGE).map_err(|source| ReleaseError::Manifest {
+            url: digests_url.clone(),
+            source,
+        })?;
+        Ok(VerifiedRelease {
+            version,
+            signature_url: format!("{image_url}.sig"),
+            image_url,
+            digests_url,
+            sha512,
+            signer_fingerprint: verified.signer_fingerprint,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(base: &str) -> ReleaseQuery {
+        ReleaseQuery {
+            channel: Channel::Beta,
+            arch: Arch::Arm64,
+            version: "current".into(),
+            base_url: base.into(),
+        }
+    }
+
+    #[test]
+    fn directory_with_and_without_placeholder() {
+        assert_eq!(
+            query(DEFAULT_BASE_URL).directory_url("current").unwrap(),
+            "https://beta.release.flatcar-linux.net/arm64-usr/current/"
+        );
+        assert_eq!(
+            query("http://127.0.0.1:8080/mirror/").directory_url("1.2.3").unwrap(),
+            "http://127.0.0.1:8080/mirror/arm64-usr/1.2.3/"
+        );
+        assert_eq!(
+            query("http://m/{channel}").directory_url("1.2.3").unwrap(),
+            "http://m/beta/arm64-usr/1.2.3/"
+        );
+        assert!(query("ftp://x").directory_url("1.2.3").is_err());
+        assert!(query("not a url").directory_url("1.2.3").is_err());
+    }
+
+    #[test]
+    fn channel_and_arch_parse() {
+        assert_eq!("lts".parse::<Channel>(), Ok(Channel::Lts));
+        assert!("edge".parse::<Channel>().unwrap_err().contains("stable, beta, alpha, lts"));
+        assert!("x86".parse::<Arch>().is_err());
+    }
+}

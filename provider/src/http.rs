@@ -1,0 +1,228 @@
+//! The one HTTP client of the provider, with its one retry policy.
+//!
+//! Retries: connection failures and 5xx on idempotent requests, 429/503 honouring
+//! `Retry-After`; capped exponential backoff with jitter; a stop request from Terraform
+//! (StopProvider) cancels the wait. Knows HTTP, nothing of Flatcar, OpenStack or Terraform.
+
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use tokio::sync::watch;
+
+pub const USER_AGENT: &str = concat!("terraform-provider-flatcar/", env!("CARGO_PKG_VERSION"));
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("GET {url} failed: HTTP {status}{}", excerpt(body))]
+    Status {
+        url: String,
+        status: u16,
+        body: String,
+    },
+    #[error("{method} {url} failed: {reason}")]
+    Transport {
+        method: String,
+        url: String,
+        reason: String,
+    },
+    #[error("{url}: cancelled because Terraform asked the provider to stop")]
+    Cancelled { url: String },
+}
+
+fn excerpt(body: &str) -> String {
+    let body = body.trim();
+    if body.is_empty() {
+        String::new()
+    } else {
+        let cut: String = body.chars().take(300).collect();
+        format!(": {cut}")
+    }
+}
+
+/// How often and how long to retry.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(20),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Delay before attempt `attempt + 1`: exponential, capped, with up to 25% jitter.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.base_delay.saturating_mul(1u32 << attempt.min(16));
+        let capped = exp.min(self.max_delay);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        capped + capped.mul_f64(f64::from(nanos % 1000) / 4000.0)
+    }
+}
+
+/// Cancels waits and retries when Terraform stops the provider.
+#[derive(Clone, Debug)]
+pub struct StopSignal(watch::Sender<bool>);
+
+impl Default for StopSignal {
+    fn default() -> StopSignal {
+        StopSignal(watch::channel(false).0)
+    }
+}
+
+impl StopSignal {
+    pub fn stop(&self) {
+        self.0.send_replace(true);
+    }
+    pub fn is_stopped(&self) -> bool {
+        *self.0.borrow()
+    }
+    /// Sleeps for `d`; false when interrupted by a stop.
+    pub async fn sleep(&self, d: Duration) -> bool {
+        let mut rx = self.0.subscribe();
+        tokio::select! {
+            _ = tokio::time::sleep(d) => true,
+            _ = rx.wait_for(|s| *s) => false,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    policy: RetryPolicy,
+    stop: StopSignal,
+}
+
+impl HttpClient {
+    pub fn new(stop: StopSignal) -> Result<HttpClient, HttpError> {
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| HttpError::Transport {
+                method: "build".into(),
+                url: String::new(),
+                reason: e.to_string(),
+            })?;
+        Ok(HttpClient {
+            client,
+            policy: RetryPolicy::default(),
+            stop,
+        })
+    }
+
+    pub fn with_policy(mut self, policy: RetryPolicy) -> HttpClient {
+        self.policy = policy;
+        self
+    }
+
+    /// GET `url` as text, following redirects, retrying per the policy.
+    pub async fn get_text(&self, url: &str) -> Result<String, HttpError> {
+        let response = self.send_idempotent(Method::GET, url, |b| b).await?;
+        response.text().await.map_err(|e| transport("GET", url, &e))
+    }
+
+    /// Sends an idempotent request, retrying per the policy; non-2xx final answers are errors.
+    pub async fn send_idempotent(
+        &self,
+        method: Method,
+        url: &str,
+        build: impl Fn(RequestBuilder) -> RequestBuilder,
+    ) -> Result<Response, HttpError> {
+        let mut attempt = 0;
+        loop {
+            if self.stop.is_stopped() {
+                return Err(HttpError::Cancelled { url: url.into() });
+            }
+            let result = build(self.client.request(method.clone(), url)).send().await;
+            let retry_after = match result {
+                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) => {
+                    let status = response.status();
+                    let wait = retry_after(&response);
+                    if !retryable(status) || attempt + 1 >= self.policy.max_attempts {
+                        let body = response.text().await.unwrap_or_default();
+                        return Err(HttpError::Status {
+                            url: url.into(),
+                            status: status.as_u16(),
+                            body,
+                        });
+                    }
+                    tracing::warn!(%url, status = status.as_u16(), attempt, "retrying");
+                    wait
+                }
+                Err(e) => {
+                    if attempt + 1 >= self.policy.max_attempts {
+                        return Err(transport(method.as_str(), url, &e));
+                    }
+                    tracing::warn!(%url, error = %e, attempt, "retrying after transport error");
+                    None
+                }
+            };
+            let delay = retry_after
+                .map(|d| d.min(self.policy.max_delay))
+                .unwrap_or_else(|| self.policy.backoff(attempt));
+            if !self.stop.sleep(delay).await {
+                return Err(HttpError::Cancelled { url: url.into() });
+            }
+            attempt += 1;
+        }
+    }
+}
+
+fn retryable(status: StatusCode) -> bool {
+    status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS
+}
+
+fn retry_after(response: &Response) -> Option<Duration> {
+    response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+fn transport(method: &str, url: &str, e: &reqwest::Error) -> HttpError {
+    // reqwest's Display hides the cause (connection refused, reset, ...); show the chain.
+    let mut reason = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        reason.push_str(": ");
+        reason.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    HttpError::Transport {
+        method: method.into(),
+        url: url.into(),
+        reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy::default();
+        assert!(p.backoff(0) >= Duration::from_millis(250));
+        assert!(p.backoff(0) < Duration::from_millis(320));
+        assert!(p.backoff(3) >= Duration::from_secs(2));
+        assert!(p.backoff(30) <= p.max_delay.mul_f64(1.25));
+    }
+}

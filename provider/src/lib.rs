@@ -1,0 +1,15 @@
+//! terraform-provider-flatcar: the Flatcar provider for Terraform and OpenTofu.
+//!
+//! - `config`: the provider block; `provider`: the provider and its shared state;
+//! - `flatcar`: the release server, manifests and OpenPGP verification;
+//! - `http`: the one HTTP client and retry policy;
+//! - `data_sources`, `resources`: one file per Terraform type;
+//! - `docs`: docs/ rendered from the schema.
+
+pub mod config;
+pub mod data_sources;
+pub mod docs;
+pub mod flatcar;
+pub mod http;
+pub mod provider;
+pub mod resources;

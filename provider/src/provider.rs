@@ -1,0 +1,87 @@
+//! The Flatcar provider: its schema, configuration and the state its resources share.
+
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+use tfplugin::{DataSource, Diagnostic, Diagnostics, Resource, Schema, Value};
+
+use crate::config::{self, ProviderConfig};
+use crate::data_sources::release::ReleaseDataSource;
+use crate::http::{HttpClient, StopSignal};
+
+/// Source address of this provider.
+pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/flatcar-kube/flatcar";
+
+/// What resources and data sources share: the HTTP client, the stop signal and the
+/// configuration once Terraform has sent it.
+pub struct ProviderState {
+    pub http: HttpClient,
+    pub stop: StopSignal,
+    configured: RwLock<Option<Arc<ProviderConfig>>>,
+}
+
+impl ProviderState {
+    pub fn config(&self) -> Result<Arc<ProviderConfig>, Diagnostics> {
+        self.configured
+            .read()
+            .ok()
+            .and_then(|c| c.clone())
+            .ok_or_else(|| Diagnostic::error("Provider not configured", "Terraform did not configure the provider before using it; this is a bug, please report it.").into())
+    }
+}
+
+pub struct FlatcarProvider {
+    state: Arc<ProviderState>,
+}
+
+impl FlatcarProvider {
+    pub fn new() -> anyhow::Result<FlatcarProvider> {
+        let stop = StopSignal::default();
+        Ok(FlatcarProvider {
+            state: Arc::new(ProviderState {
+                http: HttpClient::new(stop.clone())?,
+                stop,
+                configured: RwLock::new(None),
+            }),
+        })
+    }
+}
+
+#[async_trait]
+impl tfplugin::Provider for FlatcarProvider {
+    fn schema(&self) -> Schema {
+        config::schema()
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn Resource>> {
+        Vec::new()
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        vec![Arc::new(ReleaseDataSource {
+            state: Arc::clone(&self.state),
+        })]
+    }
+
+    async fn validate(&self, config: &Value) -> Diagnostics {
+        config::validate(config)
+    }
+
+    async fn configure(&self, config: &Value, _terraform_version: &str) -> Diagnostics {
+        match config::configure(config) {
+            Ok(configured) => {
+                if let Ok(mut slot) = self.state.configured.write() {
+                    *slot = Some(Arc::new(configured));
+                }
+                Diagnostics::default()
+            }
+            Err(d) => d,
+        }
+    }
+
+    async fn stop(&self) -> Result<(), String> {
+        tracing::info!("stop requested: cancelling retries and waits");
+        self.state.stop.stop();
+        Ok(())
+    }
+}
