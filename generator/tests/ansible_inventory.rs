@@ -151,32 +151,36 @@ fn ansible_reads_the_generated_ansible_cfg() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     generate(&testdata().join("profiles/ha.yaml"), &out);
-    let result = Command::new(config_bin)
-        .args(["dump", "--only-changed", "--format", "json"])
-        .env("ANSIBLE_CONFIG", out.join("ansible.cfg"))
-        .env("KUBESPRAY_DIR", tmp.path())
-        .output()
-        .unwrap();
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    let settings: Value = serde_json::from_slice(&result.stdout).unwrap();
-    let value = |name: &str| {
+    let dump = |plugin_type: &str| -> Value {
+        let result = Command::new(&config_bin)
+            .args(["dump", "--only-changed", "-t", plugin_type, "--format", "json"])
+            .env("ANSIBLE_CONFIG", out.join("ansible.cfg"))
+            .env("KUBESPRAY_DIR", tmp.path())
+            .output()
+            .unwrap();
+        assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+        serde_json::from_slice(&result.stdout).unwrap()
+    };
+    let find = |settings: &Value, name: &str| -> Value {
         settings
             .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["name"] == name)
+            .and_then(|a| a.iter().find(|s| s["name"] == name))
             .map(|s| s["value"].clone())
             .unwrap_or(Value::Null)
     };
+    let base = dump("base");
     // ha.yaml: 3 control planes + 3 workers = 6 machines.
-    assert_eq!(value("DEFAULT_FORKS"), json!(6));
-    assert_eq!(value("ANSIBLE_PIPELINING"), json!(true));
-    assert!(value("ANSIBLE_SSH_ARGS")
-        .as_str()
-        .unwrap_or_default()
-        .contains("ControlPersist=30m"));
+    assert_eq!(find(&base, "DEFAULT_FORKS"), json!(6));
+    assert_eq!(find(&base, "CACHE_PLUGIN"), json!("jsonfile"));
+    // Kubespray's roles and modules, found through KUBESPRAY_DIR.
+    assert_eq!(find(&base, "DEFAULT_ROLES_PATH"), json!([tmp.path().join("roles")]));
+
+    let connections = dump("connection");
+    let ssh = connections
+        .as_array()
+        .and_then(|a| a.iter().find_map(|p| p.get("ssh")))
+        .cloned()
+        .expect("ssh connection settings");
+    assert_eq!(find(&ssh, "pipelining"), json!(true));
+    assert!(find(&ssh, "ssh_args").as_str().unwrap_or_default().contains("ControlPersist=30m"));
 }
