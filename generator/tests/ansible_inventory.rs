@@ -153,12 +153,23 @@ fn ansible_reads_the_generated_ansible_cfg() {
     generate(&testdata().join("profiles/ha.yaml"), &out);
     let dump = |plugin_type: &str| -> Value {
         let result = Command::new(&config_bin)
-            .args(["dump", "--only-changed", "-t", plugin_type, "--format", "json"])
+            .args([
+                "dump",
+                "--only-changed",
+                "-t",
+                plugin_type,
+                "--format",
+                "json",
+            ])
             .env("ANSIBLE_CONFIG", out.join("ansible.cfg"))
             .env("KUBESPRAY_DIR", tmp.path())
             .output()
             .unwrap();
-        assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
         serde_json::from_slice(&result.stdout).unwrap()
     };
     let find = |settings: &Value, name: &str| -> Value {
@@ -173,7 +184,10 @@ fn ansible_reads_the_generated_ansible_cfg() {
     assert_eq!(find(&base, "DEFAULT_FORKS"), json!(6));
     assert_eq!(find(&base, "CACHE_PLUGIN"), json!("jsonfile"));
     // Kubespray's roles and modules, found through KUBESPRAY_DIR.
-    assert_eq!(find(&base, "DEFAULT_ROLES_PATH"), json!([tmp.path().join("roles")]));
+    assert_eq!(
+        find(&base, "DEFAULT_ROLES_PATH"),
+        json!([tmp.path().join("roles")])
+    );
 
     let connections = dump("connection");
     let ssh = connections
@@ -182,5 +196,8 @@ fn ansible_reads_the_generated_ansible_cfg() {
         .cloned()
         .expect("ssh connection settings");
     assert_eq!(find(&ssh, "pipelining"), json!(true));
-    assert!(find(&ssh, "ssh_args").as_str().unwrap_or_default().contains("ControlPersist=30m"));
+    assert!(find(&ssh, "ssh_args")
+        .as_str()
+        .unwrap_or_default()
+        .contains("ControlPersist=30m"));
 }

@@ -104,6 +104,11 @@ fn describe_expected(expected: &str) -> String {
         "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number (0 or more)".to_string(),
         "i8" | "i16" | "i32" | "i64" => "a whole number".to_string(),
         "a boolean" => "true or false".to_string(),
+        "a sequence" => "a list".to_string(),
+        "a map" => "a mapping (indented `key: value` lines)".to_string(),
+        other if other.starts_with("struct ") => {
+            "a mapping (indented `key: value` lines)".to_string()
+        }
         other => other.to_string(),
     }
 }
