@@ -10,20 +10,23 @@ use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
 /// Installs the stderr logger; call once at start-up.
-pub fn init(module: &'static str) {
+/// `crate_target` is the provider crate's tracing target (its crate name with underscores).
+pub fn init(module: &'static str, crate_target: &str) {
     let level = std::env::var("TF_LOG_PROVIDER")
         .or_else(|_| std::env::var("TF_LOG"))
         .ok()
         .map(|l| match l.to_ascii_lowercase().as_str() {
-            "trace" | "json" => Level::TRACE,
-            "debug" => Level::DEBUG,
-            "warn" => Level::WARN,
-            "error" => Level::ERROR,
-            _ => Level::INFO,
+            "trace" | "json" => "trace",
+            "debug" => "debug",
+            "warn" => "warn",
+            "error" => "error",
+            _ => "info",
         })
-        .unwrap_or(Level::INFO);
+        .unwrap_or("info");
+    // Our own crates at the chosen level; the HTTP/2 and gRPC stack only when it warns.
+    let filter = tracing_subscriber::EnvFilter::new(format!("warn,tfplugin={level},{crate_target}={level}"));
     let _ = tracing_subscriber::fmt()
-        .with_max_level(level)
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .event_format(HclogJson { module })
         .try_init();

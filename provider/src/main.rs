@@ -53,7 +53,7 @@ fn main() -> std::process::ExitCode {
             }
         };
     }
-    tfplugin::logging::init("provider.terraform-provider-flatcar");
+    tfplugin::logging::init("provider.terraform-provider-flatcar", "terraform_provider_flatcar");
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

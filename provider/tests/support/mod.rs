@@ -1,0 +1,10 @@
+//! Test harness shared by the provider's acceptance tests: the provider installed in a
+//! filesystem mirror and run by the real terraform CLI (`terraform`), a Flatcar release tree
+//! signed with a key the test generates (`release_tree`), and a local HTTP server over it
+//! (`http_server`). Everything listens on 127.0.0.1 only.
+
+#![allow(dead_code)]
+
+pub mod http_server;
+pub mod release_tree;
+pub mod terraform;

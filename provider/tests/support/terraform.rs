@@ -1,0 +1,129 @@
+//! Runs the real terraform CLI against the provider binary built by cargo, installed into a
+//! fresh filesystem mirror (a rebuild invalidates lock files, so every workspace is new).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const TERRAFORM: &str = "/usr/local/bin/terraform";
+pub const PROVIDER_SOURCE: &str = "registry.terraform.io/flatcar-kube/flatcar";
+pub const PROVIDER_VERSION: &str = "0.1.0";
+
+pub fn provider_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-flatcar"))
+}
+
+/// A temporary directory with a filesystem mirror, a CLI config and a working directory.
+pub struct Workspace {
+    _root: tempfile::TempDir,
+    pub dir: PathBuf,
+    pub cli_config: PathBuf,
+    pub extra_env: Vec<(String, String)>,
+}
+
+/// The result of one terraform command.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "terraform failed:\n{}", self.all());
+        self
+    }
+}
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        let root = tempfile::tempdir().expect("tempdir");
+        let mirror = root.path().join("mirror");
+        let plugin_dir = mirror.join(format!("{PROVIDER_SOURCE}/{PROVIDER_VERSION}/linux_amd64"));
+        std::fs::create_dir_all(&plugin_dir).expect("mirror dir");
+        std::fs::copy(provider_binary(), plugin_dir.join(format!("terraform-provider-flatcar_v{PROVIDER_VERSION}")))
+            .expect("install provider into mirror");
+        let cli_config = root.path().join("terraform.tfrc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{PROVIDER_SOURCE}\"]\n  }}\n  direct {{\n    exclude = [\"{PROVIDER_SOURCE}\"]\n  }}\n}}\n",
+                mirror.display()
+            ),
+        )
+        .expect("cli config");
+        let dir = root.path().join("work");
+        std::fs::create_dir_all(&dir).expect("work dir");
+        Workspace {
+            _root: root,
+            dir,
+            cli_config,
+            extra_env: Vec::new(),
+        }
+    }
+
+    /// Writes main.tf with the required_providers block prepended.
+    pub fn write_config(&self, body: &str) {
+        let text = format!(
+            "terraform {{\n  required_providers {{\n    flatcar = {{ source = \"flatcar-kube/flatcar\" }}\n  }}\n}}\n\n{body}"
+        );
+        std::fs::write(self.dir.join("main.tf"), text).expect("write main.tf");
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(TERRAFORM);
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0")
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PATH");
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut full: Vec<&str> = args.to_vec();
+        if !matches!(args.first(), Some(&"output") | Some(&"show") | Some(&"version")) {
+            full.push("-no-color");
+        }
+        Run::from(self.command(&full).output().expect("run terraform"))
+    }
+
+    pub fn init(&self) -> Run {
+        self.run(&["init", "-input=false"]).ok()
+    }
+
+    pub fn apply(&self) -> Run {
+        self.run(&["apply", "-auto-approve", "-input=false"])
+    }
+
+    /// `plan -detailed-exitcode`: 0 means no changes.
+    pub fn plan_exit_code(&self) -> Run {
+        self.run(&["plan", "-detailed-exitcode", "-input=false"])
+    }
+
+    /// One output value, as JSON.
+    pub fn output(&self, name: &str) -> serde_json::Value {
+        let run = self.run(&["output", "-json", name]).ok();
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("output {name}: {e}: {}", run.stdout))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+}
