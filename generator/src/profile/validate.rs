@@ -318,7 +318,7 @@ fn check_pools(c: &mut Checker<'_>, p: &Profile) {
                     "the etcd pool has no machines",
                     "set `count` to 3, or remove `pools.etcd` to run etcd on the control plane",
                 );
-            } else if etcd.count % 2 == 0 {
+            } else if etcd.count.is_multiple_of(2) {
                 c.at(
                     &["pools", "etcd", "count"],
                     format!("an even number of etcd members ({}) tolerates no more failures than one fewer", etcd.count),
@@ -335,7 +335,7 @@ fn check_pools(c: &mut Checker<'_>, p: &Profile) {
         }
         None => {
             let n = pools.control_plane.count;
-            if n > 0 && n % 2 == 0 {
+            if n > 0 && n.is_multiple_of(2) {
                 c.at(
                     &["pools", "control_plane", "count"],
                     format!("{n} control plane machines would be an even number of etcd members"),

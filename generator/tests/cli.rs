@@ -1,0 +1,165 @@
+//! The command line teaches and behaves: help with examples, `init`, `schema`, exit codes; and
+//! Done-when 7: the README's generator section walks a Jetstream2 user through the whole flow.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn stdout_of(args: &[&str]) -> String {
+    String::from_utf8(run_ok(bin().args(args)).stdout).unwrap()
+}
+
+#[test]
+fn help_teaches_with_examples() {
+    let top = stdout_of(&["--help"]);
+    for needle in [
+        "init",
+        "generate",
+        "inventory",
+        "schema",
+        "flatcar-kube init --cloud jetstream2",
+        "deploy.sh",
+        "Exit codes",
+    ] {
+        assert!(top.contains(needle), "--help lacks `{needle}`:\n{top}");
+    }
+    for sub in ["init", "generate", "inventory", "schema"] {
+        let help = stdout_of(&[sub, "--help"]);
+        assert!(
+            help.contains("Example"),
+            "{sub} --help has no example:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn init_prints_starters_that_generate_and_never_overwrites() {
+    let jetstream2 = stdout_of(&["init"]);
+    assert_eq!(jetstream2, stdout_of(&["init", "--cloud", "jetstream2"]));
+    for needle in [
+        "auth: application_credential",
+        "name: auto_allocated_network",
+        "reuse: true",
+        "external_network: public",
+        "m3.",
+        "channel: stable",
+        "count: 1",
+        "count: 2",
+    ] {
+        assert!(
+            jetstream2.contains(needle),
+            "Jetstream2 starter lacks `{needle}`"
+        );
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("cluster.yaml");
+    run_ok(bin().args(["init", "--cloud", "generic", "-o"]).arg(&path));
+    let again = bin().args(["init", "-o"]).arg(&path).output().unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        stdout_of(&["init", "--cloud", "generic"])
+    );
+}
+
+#[test]
+fn schema_describes_every_profile_key() {
+    let schema: Value = serde_json::from_str(&stdout_of(&["schema"])).unwrap();
+    let props = schema["properties"].as_object().expect("properties");
+    let keys: Vec<&str> = props.keys().map(String::as_str).collect();
+    for key in [
+        "version",
+        "name",
+        "cloud",
+        "network",
+        "flatcar",
+        "ssh",
+        "pools",
+        "kubernetes",
+        "kubespray",
+    ] {
+        assert!(keys.contains(&key), "schema lacks `{key}`");
+    }
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for key in ["version", "name", "cloud", "network", "ssh", "pools"] {
+        assert!(required.contains(&key), "`{key}` must be required");
+    }
+    assert_eq!(
+        schema["additionalProperties"],
+        Value::Bool(false),
+        "unknown keys are errors"
+    );
+    let text = schema.to_string();
+    assert!(
+        text.contains("m3.medium") && text.contains("auto_allocated_network"),
+        "descriptions carry examples"
+    );
+}
+
+#[test]
+fn unreadable_profile_is_explained() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args(["generate", "no-such.yaml", "-o"])
+        .arg(tmp.path().join("o"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("no-such.yaml:1:1: cannot read the profile"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn readme_walks_a_jetstream2_user_through_the_flow() {
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
+    )
+    .unwrap();
+    let start = readme
+        .find("## Generator: from a profile to a Kubespray deployment")
+        .expect("README has the generator section");
+    let section = &readme[start..];
+    let section = match section[3..].find("\n## ") {
+        Some(end) => &section[..end + 3],
+        None => section,
+    };
+    // The steps, in order: credentials, profile, generate, terraform, inventory, deploy.
+    let steps = [
+        "source ",
+        "OS_APPLICATION_CREDENTIAL",
+        "flatcar-kube init --cloud jetstream2",
+        "flatcar-kube generate",
+        "terraform apply",
+        "flatcar-kube inventory",
+        "deploy.sh",
+    ];
+    let mut at = 0;
+    for step in steps {
+        let found = section[at..]
+            .find(step)
+            .unwrap_or_else(|| panic!("README: `{step}` missing after the previous step"));
+        at += found + step.len();
+    }
+    for needle in [
+        "kubespray_inventory",
+        "\"hosts\"",
+        "flatcar-<channel>-<version>",
+        "bin_dir: /opt/bin",
+        "UPDATE_GOLDEN=1",
+    ] {
+        assert!(
+            section.contains(needle),
+            "README generator section lacks `{needle}`"
+        );
+    }
+}
