@@ -412,8 +412,8 @@ pub fn parse(src: &str, file: &str) -> Result<(Profile, yaml::Node), ProfileErro
     Ok((profile, root))
 }
 
-/// Parses and checks a profile's text; `base_dir` resolves nothing but is where `~` is not
-/// needed; `home` is used to expand `~/` in the public key path.
+/// Parses and checks a profile's text; `file` names it in messages and `home` expands `~/` in
+/// the public key path.
 pub fn load_str(
     src: &str,
     file: &str,

@@ -48,6 +48,22 @@ pub fn ansible_core_range(kubespray_version: &str) -> Option<(&'static str, &'st
     }
 }
 
+/// `kube_version` as the Kubespray release expects it: `v1.31.4` up to v2.27, `1.32.5` from
+/// v2.28 on (and on master), whichever way the profile writes it.
+pub fn kube_version_for(kubespray_version: &str, kubernetes_version: &str) -> String {
+    let bare = kubernetes_version
+        .strip_prefix('v')
+        .unwrap_or(kubernetes_version);
+    let minor = kubespray_version
+        .strip_prefix("v2.")
+        .and_then(|rest| rest.split('.').next())
+        .and_then(|m| m.parse::<u32>().ok());
+    match minor {
+        Some(m) if m < 28 => format!("v{bare}"),
+        _ => bare.to_string(),
+    }
+}
+
 /// Whether `s` is a DNS label: 1-63 of `a-z`, `0-9`, `-`, not starting or ending with `-`.
 pub fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
@@ -443,5 +459,35 @@ fn check_kubespray(c: &mut Checker<'_>, p: &Profile) {
                 "remove it from `extra_vars` and set the matching profile key instead",
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kube_version_follows_the_kubespray_release() {
+        assert_eq!(kube_version_for("master", "v1.32.5"), "1.32.5");
+        assert_eq!(kube_version_for("v2.31.0", "1.32.5"), "1.32.5");
+        assert_eq!(kube_version_for("v2.27.1", "1.31.4"), "v1.31.4");
+        assert_eq!(kube_version_for("v2.26.0", "v1.30.4"), "v1.30.4");
+    }
+
+    #[test]
+    fn ansible_ranges_come_from_kubespray_releases() {
+        assert_eq!(ansible_core_range("master"), Some(("2.18.0", "2.19.0")));
+        assert_eq!(ansible_core_range("v2.29.1"), Some(("2.17.3", "2.18.0")));
+        assert_eq!(ansible_core_range("v2.27.0"), Some(("2.16.4", "2.17.0")));
+        assert_eq!(ansible_core_range("v2.20.0"), None);
+        assert_eq!(ansible_core_range("v2.31"), None);
+    }
+
+    #[test]
+    fn dns_labels() {
+        assert!(is_dns_label("demo-1"));
+        assert!(!is_dns_label("Demo"));
+        assert!(!is_dns_label("-demo"));
+        assert!(!is_dns_label(""));
     }
 }

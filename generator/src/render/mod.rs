@@ -12,7 +12,7 @@ use handlebars::Handlebars;
 use serde_json::{json, Value};
 
 use crate::profile::machines::{image_name, machines};
-use crate::profile::validate::ansible_core_range;
+use crate::profile::validate::{ansible_core_range, kube_version_for};
 use crate::profile::{AuthKind, LoadedProfile, Pool};
 
 /// Mode of files that may hold secrets (group_vars carry `extra_vars`, which may be tokens).
@@ -201,7 +201,7 @@ fn context(loaded: &LoadedProfile) -> Value {
         "clouds_yaml_entry": p.cloud.clouds_yaml_entry,
         "application_credential": p.cloud.auth == AuthKind::ApplicationCredential,
         "kubernetes": {
-            "version": k.version,
+            "version": k.version.as_deref().map(|v| kube_version_for(&p.kubespray.version, v)),
             "network_plugin": k.network_plugin.as_str(),
             "container_manager": k.container_manager.as_str(),
             "openstack_cloud_provider": k.openstack_cloud_provider,
