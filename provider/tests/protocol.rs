@@ -1,0 +1,217 @@
+//! The go-plugin contract seen from outside the binary: the magic-cookie check, the
+//! protocol pick, the handshake line, AutoMTLS that refuses clients without the announced
+//! certificate, and `--debug` reattach mode used by the real terraform CLI.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use base64::Engine;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use support::terraform::{provider_binary, Workspace};
+
+const COOKIE: (&str, &str) = (
+    "TF_PLUGIN_MAGIC_COOKIE",
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+);
+
+fn provider() -> Command {
+    let mut cmd = Command::new(provider_binary());
+    cmd.env_remove(COOKIE.0)
+        .env_remove("PLUGIN_CLIENT_CERT")
+        .env_remove("PLUGIN_PROTOCOL_VERSIONS")
+        .stdin(Stdio::null());
+    cmd
+}
+
+#[test]
+fn without_the_magic_cookie_it_exits_1_with_go_plugins_message() {
+    let out = provider().output().expect("run provider");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "nothing may be printed on stdout");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("This binary is a plugin. These are not meant to be executed directly.\nPlease execute the program that consumes these plugins, which will\nload any plugins automatically"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn it_refuses_terraform_versions_without_protocol_6() {
+    let out = provider()
+        .env(COOKIE.0, COOKIE.1)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "4,5")
+        .output()
+        .expect("run provider");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("speaks only protocol 6"));
+}
+
+/// An ECDSA P-521 certificate like the one Terraform generates for AutoMTLS.
+fn p521_cert() -> (String, CertificateDer<'static>, PrivateKeyDer<'static>) {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("P-521 key");
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).expect("params");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.extended_key_usages = vec![
+        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+    ];
+    let cert = params.self_signed(&key).expect("self-signed");
+    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    (cert.pem(), cert.der().clone(), key_der)
+}
+
+struct Served {
+    child: Child,
+    socket: String,
+    server_cert: Vec<u8>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_with_client_cert(pem: &str) -> Served {
+    let mut child = provider()
+        .env(COOKIE.0, COOKIE.1)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
+        .env("PLUGIN_CLIENT_CERT", pem)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn provider");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("handshake line");
+    let fields: Vec<&str> = line.trim_end().split('|').collect();
+    assert_eq!(fields.len(), 6, "handshake line {line:?}");
+    assert_eq!(&fields[..3], &["1", "6", "unix"]);
+    assert_eq!(fields[4], "grpc");
+    assert!(!fields[5].ends_with('='), "certificate must be base64 without padding");
+    let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(fields[5])
+        .expect("base64 certificate");
+    Served {
+        child,
+        socket: fields[3].to_string(),
+        server_cert,
+    }
+}
+
+/// Trusts exactly the certificate announced in the handshake line (as go-plugin does).
+#[derive(Debug)]
+struct AnnouncedServer(Vec<u8>, rustls::crypto::WebPkiSupportedAlgorithms);
+
+impl ServerCertVerifier for AnnouncedServer {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        assert_eq!(end_entity.as_ref(), self.0.as_slice(), "served certificate differs from the announced one");
+        Ok(ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(m, c, d, &self.1)
+    }
+    fn verify_tls13_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(m, c, d, &self.1)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.1.supported_schemes()
+    }
+}
+
+/// Connects, sends the HTTP/2 preface and reads the server's first frame header.
+/// Ok(negotiated ALPN) when the server accepted us.
+fn talk(served: &Served, client_cert: Option<(CertificateDer<'static>, PrivateKeyDer<'static>)>) -> Result<Vec<u8>, String> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier = Arc::new(AnnouncedServer(served.server_cert.clone(), provider.signature_verification_algorithms));
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let mut config = match client_cert {
+        Some((cert, key)) => builder.with_client_auth_cert(vec![cert], key).map_err(|e| e.to_string())?,
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let conn = rustls::ClientConnection::new(Arc::new(config), ServerName::try_from("localhost").expect("name"))
+        .map_err(|e| e.to_string())?;
+    let sock = UnixStream::connect(&served.socket).map_err(|e| e.to_string())?;
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(10))).map_err(|e| e.to_string())?;
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    tls.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0").map_err(|e| e.to_string())?;
+    let mut frame = [0u8; 9];
+    tls.read_exact(&mut frame).map_err(|e| e.to_string())?;
+    assert_eq!(frame[3], 4, "first server frame is SETTINGS");
+    Ok(tls.conn.alpn_protocol().map(<[u8]>::to_vec).unwrap_or_default())
+}
+
+#[test]
+fn automtls_accepts_only_the_announced_p521_client_certificate() {
+    let (pem, cert, key) = p521_cert();
+    let served = serve_with_client_cert(&pem);
+
+    let alpn = talk(&served, Some((cert, key))).expect("the announced certificate is accepted");
+    assert_eq!(alpn, b"h2", "grpc-go requires ALPN h2");
+
+    let refused = talk(&served, None);
+    assert!(refused.is_err(), "a client without certificate must be refused");
+
+    let (_, other_cert, other_key) = p521_cert();
+    let refused = talk(&served, Some((other_cert, other_key)));
+    assert!(refused.is_err(), "a client with another certificate must be refused");
+}
+
+#[test]
+fn debug_mode_prints_a_reattach_value_that_terraform_uses() {
+    let mut child = Command::new(provider_binary())
+        .arg("--debug")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut reattach = None;
+    for _ in 0..10 {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        if let Some(rest) = line.trim().strip_prefix("TF_REATTACH_PROVIDERS='") {
+            reattach = Some(rest.trim_end_matches('\'').to_string());
+            break;
+        }
+    }
+    let reattach = reattach.expect("TF_REATTACH_PROVIDERS line");
+    let parsed: serde_json::Value = serde_json::from_str(&reattach).expect("reattach JSON");
+    let entry = &parsed["registry.terraform.io/flatcar-kube/flatcar"];
+    assert_eq!(entry["ProtocolVersion"], 6);
+    assert_eq!(entry["Addr"]["Network"], "unix");
+
+    let mut ws = Workspace::new();
+    ws.extra_env.push(("TF_REATTACH_PROVIDERS".into(), reattach));
+    ws.write_config("data \"flatcar_release\" \"this\" {\n  channel = \"nightly\"\n}\n");
+    ws.init();
+    let run = ws.run(&["validate"]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_ne!(run.code, 0);
+    assert!(run.all().contains("Invalid channel"), "the reattached provider answered:\n{}", run.all());
+}
