@@ -301,7 +301,8 @@ pub struct Kubespray {
     /// Kubespray release (`v2.31.0`) or `master`; decides the ansible-core range deploy.sh checks.
     #[serde(default = "default_kubespray_version")]
     pub version: String,
-    /// Where the Kubespray checkout is (deploy.sh's default for `KUBESPRAY_DIR`).
+    /// Where the Kubespray checkout is, absolute or relative to the generated directory
+    /// (deploy.sh's default for `KUBESPRAY_DIR`).
     #[serde(default = "default_kubespray_path")]
     pub path: String,
     /// More Kubespray variables for `group_vars/k8s_cluster/extra.yml`; they cannot override the generated ones.
@@ -324,7 +325,7 @@ fn default_kubespray_version() -> String {
 }
 
 fn default_kubespray_path() -> String {
-    "kubespray".to_string()
+    "../kubespray".to_string()
 }
 
 /// One problem in a profile, where it is and what to do about it.

@@ -12,7 +12,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 kubespray_version='master'
 ansible_min='2.18.0'
 ansible_max='2.19.0'
-KUBESPRAY_DIR=${KUBESPRAY_DIR:-'kubespray'}
+KUBESPRAY_DIR=${KUBESPRAY_DIR:-'../kubespray'}
 ANSIBLE_PLAYBOOK=${ANSIBLE_PLAYBOOK:-ansible-playbook}
 
 die() {
