@@ -10,13 +10,14 @@ use flatcar_kube::starter::{starter, StarterCloud};
 use flatcar_kube::{inventory, profile, render};
 
 const AFTER_HELP: &str = "\
-The whole flow on Jetstream2:
-  source app-cred-openrc.sh                         # OS_* variables of an application credential
+The whole flow on Jetstream2 (kubespray/ cloned beside out/):
+  source app-cred-NAME-openrc.sh     # the application credential's OS_* variables
   flatcar-kube init --cloud jetstream2 -o cluster.yaml
-  flatcar-kube generate cluster.yaml -o out         # kubespray/cluster.tfvars, inventory/group_vars, ansible.cfg, deploy.sh
-  (cd kubespray/contrib/terraform/openstack && terraform init && terraform apply -var-file=$PWD/../../../out/kubespray/cluster.tfvars)
-  terraform -chdir=kubespray/contrib/terraform/openstack show -json | flatcar-kube inventory -o out/inventory/hosts.yaml
-  KUBESPRAY_DIR=$PWD/kubespray out/deploy.sh
+  flatcar-kube generate cluster.yaml -o out
+  cd kubespray/contrib/terraform/openstack
+  terraform init && terraform apply -var-file=$OLDPWD/out/kubespray/cluster.tfvars
+  terraform show -json | flatcar-kube inventory -o $OLDPWD/out/inventory/hosts.yaml
+  cd $OLDPWD && out/deploy.sh
 
 Exit codes: 0 success, 1 `generate --check` found differences, 2 invalid input or failure.";
 
@@ -47,11 +48,11 @@ Examples:
     /// Check a profile and write the deployment files into DIR.
     #[command(after_help = "\
 Writes, deterministically (same profile, same bytes):
-  DIR/kubespray/cluster.tfvars                      for Kubespray's contrib/terraform/openstack
-  DIR/inventory/group_vars/all/all.yml              bin_dir: /opt/bin, OpenStack cloud provider (0600)
-  DIR/inventory/group_vars/k8s_cluster/*.yml        resolvconf_mode, network plugin, Cinder CSI, extra vars (0600)
-  DIR/ansible.cfg                                   pipelining, ControlPersist, forks sized to the cluster
-  DIR/deploy.sh                                     checks ansible-core, runs Kubespray's cluster.yml
+  kubespray/cluster.tfvars          for Kubespray's contrib/terraform/openstack
+  inventory/group_vars/all/         bin_dir: /opt/bin, OpenStack cloud provider (0600)
+  inventory/group_vars/k8s_cluster/ resolvconf_mode, network plugin, Cinder CSI (0600)
+  ansible.cfg                       pipelining, ControlPersist, forks sized to the cluster
+  deploy.sh                         checks ansible-core, runs Kubespray's cluster.yml
 
 Examples:
   flatcar-kube generate cluster.yaml -o out
@@ -69,15 +70,16 @@ Examples:
     /// Write Kubespray's hosts.yaml from `terraform output -json` or `terraform show -json`.
     #[command(after_help = "\
 The input's shape is detected:
-  terraform output -json     of our module: an output `kubespray_inventory` =
-                             {\"hosts\": {NAME: {\"groups\": [...], \"ip\": ..., \"access_ip\": ..., \"ansible_user\": \"core\"}}}
-  terraform show -json       of Kubespray's contrib/terraform/openstack: openstack_compute_instance_v2
-                             metadata (kubespray_groups, ssh_user) and floating-IP associations
+  terraform output -json  of our module, whose output `kubespray_inventory` is
+                          {\"hosts\": {NAME: {\"groups\": [..], \"ip\": .., \"access_ip\": ..}}}
+  terraform show -json    of Kubespray's contrib/terraform/openstack: instances'
+                          kubespray_groups and ssh_user metadata, floating-IP associations
 Both come from Terraform itself, so any backend (local, S3, HTTP, ...) works.
 
 Examples:
   terraform output -json | flatcar-kube inventory > out/inventory/hosts.yaml
-  terraform show -json > state.json && flatcar-kube inventory --input state.json -o out/inventory/hosts.yaml")]
+  terraform show -json > state.json
+  flatcar-kube inventory --input state.json -o out/inventory/hosts.yaml")]
     Inventory {
         /// Read from FILE instead of stdin.
         #[arg(short, long, value_name = "FILE")]
