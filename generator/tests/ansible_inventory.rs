@@ -201,3 +201,71 @@ fn ansible_reads_the_generated_ansible_cfg() {
         .unwrap_or_default()
         .contains("ControlPersist=30m"));
 }
+
+/// The inventory of a Kubespray contrib deployment, beside the generated group_vars.
+#[test]
+fn ansible_inventory_reads_the_contrib_inventory() {
+    let inventory_bin = ansible_bin("ansible-inventory");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    generate(&testdata().join("profiles/bastion.yaml"), &out);
+    run_ok(
+        bin()
+            .arg("inventory")
+            .arg("--input")
+            .arg(testdata().join("inventory/terraform-show.json"))
+            .arg("--output")
+            .arg(out.join("inventory/hosts.yaml")),
+    );
+    let result = Command::new(&inventory_bin)
+        .arg("-i")
+        .arg(out.join("inventory/hosts.yaml"))
+        .arg("--list")
+        .env("ANSIBLE_LOCAL_TEMP", tmp.path().join("ansible-tmp"))
+        .output()
+        .unwrap();
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let list: Value = serde_json::from_slice(&result.stdout).unwrap();
+    let set = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(
+        group_hosts(&list, "kube_control_plane"),
+        set(&[
+            "demo-k8s-master-1",
+            "demo-k8s-master-nf-1",
+            "demo-k8s-master-nf-2"
+        ])
+    );
+    assert_eq!(
+        group_hosts(&list, "etcd"),
+        group_hosts(&list, "kube_control_plane")
+    );
+    assert_eq!(
+        group_hosts(&list, "kube_node"),
+        set(&[
+            "demo-k8s-node-1",
+            "demo-k8s-node-nf-1",
+            "demo-k8s-node-nf-2"
+        ])
+    );
+    assert_eq!(group_hosts(&list, "bastion"), set(&["demo-bastion-1"]));
+    assert_eq!(group_hosts(&list, "k8s_cluster").len(), 6);
+    let hostvars = &list["_meta"]["hostvars"];
+    assert_eq!(
+        hostvars["demo-k8s-master-1"]["ansible_host"],
+        "149.165.150.11"
+    );
+    assert_eq!(hostvars["demo-k8s-master-1"]["ip"], "10.0.0.11");
+    assert_eq!(hostvars["demo-k8s-node-nf-1"]["ansible_host"], "10.0.0.22");
+    assert_eq!(
+        hostvars["demo-k8s-node-nf-1"]["ansible_ssh_common_args"],
+        "-o ProxyJump=core@149.165.150.5"
+    );
+    for (host, vars) in hostvars.as_object().unwrap() {
+        assert_eq!(vars["ansible_user"], "core", "{host}");
+        assert_eq!(vars["bin_dir"], "/opt/bin", "{host}");
+    }
+}
