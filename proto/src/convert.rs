@@ -92,7 +92,11 @@ pub fn attribute_path(path: &AttributePath) -> pb::AttributePath {
 }
 
 /// Decodes a value Terraform sent; a missing value is null.
-pub fn value_in(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostics> {
+pub fn value_in(
+    dv: Option<&pb::DynamicValue>,
+    ty: &Type,
+    what: &str,
+) -> Result<Value, Diagnostics> {
     let Some(dv) = dv else {
         return Ok(Value::Null);
     };

@@ -125,12 +125,16 @@ impl ProviderRpc for ProviderService {
             data_sources: self
                 .data_sources
                 .keys()
-                .map(|k| pb::get_metadata::DataSourceMetadata { type_name: k.clone() })
+                .map(|k| pb::get_metadata::DataSourceMetadata {
+                    type_name: k.clone(),
+                })
                 .collect(),
             resources: self
                 .resources
                 .keys()
-                .map(|k| pb::get_metadata::ResourceMetadata { type_name: k.clone() })
+                .map(|k| pb::get_metadata::ResourceMetadata {
+                    type_name: k.clone(),
+                })
                 .collect(),
         }))
     }
@@ -147,7 +151,11 @@ impl ProviderRpc for ProviderService {
         request: Request<pb::validate_provider_config::Request>,
     ) -> RpcResult<pb::validate_provider_config::Response> {
         let req = request.into_inner();
-        let d = match value_in(req.config.as_ref(), &self.provider_type, "provider configuration") {
+        let d = match value_in(
+            req.config.as_ref(),
+            &self.provider_type,
+            "provider configuration",
+        ) {
             Ok(config) => self.provider.validate(&config).await,
             Err(d) => d,
         };
@@ -221,8 +229,16 @@ impl ProviderRpc for ProviderService {
         request: Request<pb::configure_provider::Request>,
     ) -> RpcResult<pb::configure_provider::Response> {
         let req = request.into_inner();
-        let d = match value_in(req.config.as_ref(), &self.provider_type, "provider configuration") {
-            Ok(config) => self.provider.configure(&config, &req.terraform_version).await,
+        let d = match value_in(
+            req.config.as_ref(),
+            &self.provider_type,
+            "provider configuration",
+        ) {
+            Ok(config) => {
+                self.provider
+                    .configure(&config, &req.terraform_version)
+                    .await
+            }
             Err(d) => d,
         };
         Ok(Response::new(pb::configure_provider::Response {
@@ -264,7 +280,10 @@ impl ProviderRpc for ProviderService {
             let config = value_in(req.config.as_ref(), &r.ty, "configuration")?;
             if proposed.is_null() {
                 // Destroy: nothing to plan.
-                return Ok((value_out(&Value::Null, &r.ty, "planned state")?, Default::default()));
+                return Ok((
+                    value_out(&Value::Null, &r.ty, "planned state")?,
+                    Default::default(),
+                ));
             }
             let plan = r
                 .imp

@@ -25,7 +25,9 @@ mod wire {
 }
 
 pub use diagnostics::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
-pub use provider::{ApplyRequest, ApplyResponse, DataSource, PlanRequest, PlanResponse, Provider, Resource};
+pub use provider::{
+    ApplyRequest, ApplyResponse, DataSource, PlanRequest, PlanResponse, Provider, Resource,
+};
 pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 pub use server::{serve, ServeError, ServeOptions};
 pub use value::{Number, Type, Value};

@@ -24,7 +24,8 @@ pub fn init(module: &'static str, crate_target: &str) {
         })
         .unwrap_or("info");
     // Our own crates at the chosen level; the HTTP/2 and gRPC stack only when it warns.
-    let filter = tracing_subscriber::EnvFilter::new(format!("warn,tfplugin={level},{crate_target}={level}"));
+    let filter =
+        tracing_subscriber::EnvFilter::new(format!("warn,tfplugin={level},{crate_target}={level}"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -71,7 +72,12 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
 {
-    fn format_event(&self, _: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> std::fmt::Result {
+    fn format_event(
+        &self,
+        _: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
         let mut fields = Fields::default();
         event.record(&mut fields);
         let level = match *event.metadata().level() {

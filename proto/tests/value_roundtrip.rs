@@ -29,7 +29,9 @@ fn arb_type() -> impl Strategy<Value = Type> {
 fn arb_number() -> impl Strategy<Value = Number> {
     prop_oneof![
         any::<i64>().prop_map(Number::Int),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Number::Float),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Number::Float),
     ]
 }
 
@@ -39,21 +41,34 @@ fn arb_value(ty: Type, unknown: bool, depth: u32) -> BoxedStrategy<Value> {
         Type::String => "\\PC{0,12}".prop_map(Value::String).boxed(),
         Type::Number => arb_number().prop_map(Value::Number).boxed(),
         Type::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
-        Type::List(elem) | Type::Set(elem) => prop::collection::vec(arb_value(*elem, unknown, depth), 0..4)
-            .prop_map(Value::List)
-            .boxed(),
-        Type::Map(elem) => prop::collection::btree_map("\\PC{0,6}", arb_value(*elem, unknown, depth), 0..4)
-            .prop_map(Value::Map)
-            .boxed(),
+        Type::List(elem) | Type::Set(elem) => {
+            prop::collection::vec(arb_value(*elem, unknown, depth), 0..4)
+                .prop_map(Value::List)
+                .boxed()
+        }
+        Type::Map(elem) => {
+            prop::collection::btree_map("\\PC{0,6}", arb_value(*elem, unknown, depth), 0..4)
+                .prop_map(Value::Map)
+                .boxed()
+        }
         Type::Object(attrs) => {
             let parts: Vec<BoxedStrategy<(String, Value)>> = attrs
                 .into_iter()
-                .map(|(k, t)| arb_value(t, unknown, depth).prop_map(move |v| (k.clone(), v)).boxed())
+                .map(|(k, t)| {
+                    arb_value(t, unknown, depth)
+                        .prop_map(move |v| (k.clone(), v))
+                        .boxed()
+                })
                 .collect();
-            parts.prop_map(|kv| Value::Map(kv.into_iter().collect::<BTreeMap<_, _>>())).boxed()
+            parts
+                .prop_map(|kv| Value::Map(kv.into_iter().collect::<BTreeMap<_, _>>()))
+                .boxed()
         }
         Type::Tuple(types) => {
-            let parts: Vec<BoxedStrategy<Value>> = types.into_iter().map(|t| arb_value(t, unknown, depth)).collect();
+            let parts: Vec<BoxedStrategy<Value>> = types
+                .into_iter()
+                .map(|t| arb_value(t, unknown, depth))
+                .collect();
             parts.prop_map(Value::List).boxed()
         }
         Type::Dynamic if depth == 0 => "\\PC{0,6}"
@@ -61,7 +76,8 @@ fn arb_value(ty: Type, unknown: bool, depth: u32) -> BoxedStrategy<Value> {
             .boxed(),
         Type::Dynamic => arb_type()
             .prop_flat_map(move |t| {
-                arb_value(t.clone(), unknown, depth - 1).prop_map(move |v| Value::Dynamic(t.clone(), Box::new(v)))
+                arb_value(t.clone(), unknown, depth - 1)
+                    .prop_map(move |v| Value::Dynamic(t.clone(), Box::new(v)))
             })
             .boxed(),
     };
@@ -73,7 +89,8 @@ fn arb_value(ty: Type, unknown: bool, depth: u32) -> BoxedStrategy<Value> {
 }
 
 fn typed_value(unknown: bool) -> impl Strategy<Value = (Type, Value)> {
-    arb_type().prop_flat_map(move |t| arb_value(t.clone(), unknown, 2).prop_map(move |v| (t.clone(), v)))
+    arb_type()
+        .prop_flat_map(move |t| arb_value(t.clone(), unknown, 2).prop_map(move |v| (t.clone(), v)))
 }
 
 proptest! {
@@ -105,7 +122,10 @@ proptest! {
 
 #[test]
 fn unknown_is_written_as_terraform_writes_it() {
-    assert_eq!(encode_msgpack(&Value::Unknown, &Type::String).unwrap(), vec![0xd4, 0, 0]);
+    assert_eq!(
+        encode_msgpack(&Value::Unknown, &Type::String).unwrap(),
+        vec![0xd4, 0, 0]
+    );
 }
 
 #[test]
@@ -118,7 +138,10 @@ fn refined_unknowns_decode_as_unknown() {
     bytes.extend_from_slice(&[0xa1, b'b', 0xa1, b'x']);
     let ty = Type::object([("a", Type::String), ("b", Type::String)]);
     let value = decode_msgpack(&bytes, &ty).expect("decode");
-    assert_eq!(value, Value::object([("a", Value::Unknown), ("b", Value::string("x"))]));
+    assert_eq!(
+        value,
+        Value::object([("a", Value::Unknown), ("b", Value::string("x"))])
+    );
     // fixext forms too, and inside a list.
     let list = [0x92, 0xd4, 12, 0x80, 0xa1, b'z'];
     assert_eq!(
@@ -149,6 +172,10 @@ fn numbers_accept_every_encoding() {
         (&[0xa4, b'1', b'.', b'2', b'5'], Number::Float(1.25)),
     ];
     for (bytes, n) in cases {
-        assert_eq!(decode_msgpack(bytes, &Type::Number).unwrap(), Value::Number(n), "{bytes:?}");
+        assert_eq!(
+            decode_msgpack(bytes, &Type::Number).unwrap(),
+            Value::Number(n),
+            "{bytes:?}"
+        );
     }
 }

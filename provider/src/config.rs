@@ -93,7 +93,10 @@ pub fn validate(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::default();
     if let Some(url) = known_string(config, "release_base_url") {
         if let Err(reason) = check_base_url(&url) {
-            diags.push(Diagnostic::error("Invalid release_base_url", reason).at(AttributePath::root("release_base_url")));
+            diags.push(
+                Diagnostic::error("Invalid release_base_url", reason)
+                    .at(AttributePath::root("release_base_url")),
+            );
         }
     }
     if let Some(key) = known_string(config, "signing_key") {
@@ -126,7 +129,12 @@ pub fn configure(config: &Value) -> Result<ProviderConfig, Diagnostics> {
         Some(armored) => TrustedKey::from_armored(&armored),
         None => TrustedKey::flatcar(),
     }
-    .map_err(|e| Diagnostics::from(Diagnostic::error("Invalid signing_key", e.to_string()).at(AttributePath::root("signing_key"))))?;
+    .map_err(|e| {
+        Diagnostics::from(
+            Diagnostic::error("Invalid signing_key", e.to_string())
+                .at(AttributePath::root("signing_key")),
+        )
+    })?;
     let s = |name: &str| known_string(config, name);
     Ok(ProviderConfig {
         release_base_url: s("release_base_url").unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
@@ -144,7 +152,10 @@ pub fn configure(config: &Value) -> Result<ProviderConfig, Diagnostics> {
             project_domain_name: s("project_domain_name"),
             cacert_file: s("cacert_file"),
             insecure: config.get("insecure").as_bool().unwrap_or(false),
-            endpoint_overrides: config.get("endpoint_overrides").as_string_map().unwrap_or_default(),
+            endpoint_overrides: config
+                .get("endpoint_overrides")
+                .as_string_map()
+                .unwrap_or_default(),
         },
     })
 }

@@ -13,7 +13,10 @@ use terraform_provider_flatcar::provider::{FlatcarProvider, PROVIDER_ADDRESS};
 /// Terraform starts this binary itself: install it in a plugin directory or a filesystem
 /// mirror and run `terraform init`. Run by hand, it only renders docs or serves in debug mode.
 #[derive(Parser)]
-#[command(version, after_help = "Examples:\n  terraform-provider-flatcar docs --out docs --examples examples\n  terraform-provider-flatcar --debug   # then export the printed TF_REATTACH_PROVIDERS")]
+#[command(
+    version,
+    after_help = "Examples:\n  terraform-provider-flatcar docs --out docs --examples examples\n  terraform-provider-flatcar --debug   # then export the printed TF_REATTACH_PROVIDERS"
+)]
 struct Cli {
     /// Serve without TLS and print a TF_REATTACH_PROVIDERS value, for debuggers.
     #[arg(long)]
@@ -53,7 +56,10 @@ fn main() -> std::process::ExitCode {
             }
         };
     }
-    tfplugin::logging::init("provider.terraform-provider-flatcar", "terraform_provider_flatcar");
+    tfplugin::logging::init(
+        "provider.terraform-provider-flatcar",
+        "terraform_provider_flatcar",
+    );
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

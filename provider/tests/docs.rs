@@ -15,7 +15,11 @@ fn files(root: &Path) -> BTreeMap<String, String> {
             if path.is_dir() {
                 walk(root, &path, out);
             } else {
-                let rel = path.strip_prefix(root).expect("prefix").display().to_string();
+                let rel = path
+                    .strip_prefix(root)
+                    .expect("prefix")
+                    .display()
+                    .to_string();
                 out.insert(rel, std::fs::read_to_string(&path).expect("read"));
             }
         }
@@ -27,7 +31,9 @@ fn files(root: &Path) -> BTreeMap<String, String> {
 
 #[test]
 fn committed_docs_match_the_schema() {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repo root");
     let out = tempfile::tempdir().expect("tempdir");
     let status = Command::new(support::terraform::provider_binary())
         .args(["docs", "--out"])
@@ -46,6 +52,9 @@ fn committed_docs_match_the_schema() {
         "docs/ has missing or extra pages; regenerate them"
     );
     for (name, text) in &rendered {
-        assert_eq!(&committed[name], text, "docs/{name} is stale; regenerate it (see this test's doc comment)");
+        assert_eq!(
+            &committed[name], text,
+            "docs/{name} is stale; regenerate it (see this test's doc comment)"
+        );
     }
 }

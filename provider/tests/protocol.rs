@@ -97,7 +97,10 @@ fn serve_with_client_cert(pem: &str) -> Served {
     assert_eq!(fields.len(), 6, "handshake line {line:?}");
     assert_eq!(&fields[..3], &["1", "6", "unix"]);
     assert_eq!(fields[4], "grpc");
-    assert!(!fields[5].ends_with('='), "certificate must be base64 without padding");
+    assert!(
+        !fields[5].ends_with('='),
+        "certificate must be base64 without padding"
+    );
     let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD
         .decode(fields[5])
         .expect("base64 certificate");
@@ -121,13 +124,27 @@ impl ServerCertVerifier for AnnouncedServer {
         _: &[u8],
         _: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        assert_eq!(end_entity.as_ref(), self.0.as_slice(), "served certificate differs from the announced one");
+        assert_eq!(
+            end_entity.as_ref(),
+            self.0.as_slice(),
+            "served certificate differs from the announced one"
+        );
         Ok(ServerCertVerified::assertion())
     }
-    fn verify_tls12_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls12_signature(m, c, d, &self.1)
     }
-    fn verify_tls13_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls13_signature(m, c, d, &self.1)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -137,29 +154,46 @@ impl ServerCertVerifier for AnnouncedServer {
 
 /// Connects, sends the HTTP/2 preface and reads the server's first frame header.
 /// Ok(negotiated ALPN) when the server accepted us.
-fn talk(served: &Served, client_cert: Option<(CertificateDer<'static>, PrivateKeyDer<'static>)>) -> Result<Vec<u8>, String> {
+fn talk(
+    served: &Served,
+    client_cert: Option<(CertificateDer<'static>, PrivateKeyDer<'static>)>,
+) -> Result<Vec<u8>, String> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = Arc::new(AnnouncedServer(served.server_cert.clone(), provider.signature_verification_algorithms));
+    let verifier = Arc::new(AnnouncedServer(
+        served.server_cert.clone(),
+        provider.signature_verification_algorithms,
+    ));
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
         .dangerous()
         .with_custom_certificate_verifier(verifier);
     let mut config = match client_cert {
-        Some((cert, key)) => builder.with_client_auth_cert(vec![cert], key).map_err(|e| e.to_string())?,
+        Some((cert, key)) => builder
+            .with_client_auth_cert(vec![cert], key)
+            .map_err(|e| e.to_string())?,
         None => builder.with_no_client_auth(),
     };
     config.alpn_protocols = vec![b"h2".to_vec()];
-    let conn = rustls::ClientConnection::new(Arc::new(config), ServerName::try_from("localhost").expect("name"))
-        .map_err(|e| e.to_string())?;
+    let conn = rustls::ClientConnection::new(
+        Arc::new(config),
+        ServerName::try_from("localhost").expect("name"),
+    )
+    .map_err(|e| e.to_string())?;
     let sock = UnixStream::connect(&served.socket).map_err(|e| e.to_string())?;
-    sock.set_read_timeout(Some(std::time::Duration::from_secs(10))).map_err(|e| e.to_string())?;
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
     let mut tls = rustls::StreamOwned::new(conn, sock);
-    tls.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0").map_err(|e| e.to_string())?;
+    tls.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .map_err(|e| e.to_string())?;
     let mut frame = [0u8; 9];
     tls.read_exact(&mut frame).map_err(|e| e.to_string())?;
     assert_eq!(frame[3], 4, "first server frame is SETTINGS");
-    Ok(tls.conn.alpn_protocol().map(<[u8]>::to_vec).unwrap_or_default())
+    Ok(tls
+        .conn
+        .alpn_protocol()
+        .map(<[u8]>::to_vec)
+        .unwrap_or_default())
 }
 
 #[test]
@@ -171,11 +205,17 @@ fn automtls_accepts_only_the_announced_p521_client_certificate() {
     assert_eq!(alpn, b"h2", "grpc-go requires ALPN h2");
 
     let refused = talk(&served, None);
-    assert!(refused.is_err(), "a client without certificate must be refused");
+    assert!(
+        refused.is_err(),
+        "a client without certificate must be refused"
+    );
 
     let (_, other_cert, other_key) = p521_cert();
     let refused = talk(&served, Some((other_cert, other_key)));
-    assert!(refused.is_err(), "a client with another certificate must be refused");
+    assert!(
+        refused.is_err(),
+        "a client with another certificate must be refused"
+    );
 }
 
 #[test]
@@ -206,12 +246,17 @@ fn debug_mode_prints_a_reattach_value_that_terraform_uses() {
     assert_eq!(entry["Addr"]["Network"], "unix");
 
     let mut ws = Workspace::new();
-    ws.extra_env.push(("TF_REATTACH_PROVIDERS".into(), reattach));
+    ws.extra_env
+        .push(("TF_REATTACH_PROVIDERS".into(), reattach));
     ws.write_config("data \"flatcar_release\" \"this\" {\n  channel = \"nightly\"\n}\n");
     ws.init();
     let run = ws.run(&["validate"]);
     let _ = child.kill();
     let _ = child.wait();
     assert_ne!(run.code, 0);
-    assert!(run.all().contains("Invalid channel"), "the reattached provider answered:\n{}", run.all());
+    assert!(
+        run.all().contains("Invalid channel"),
+        "the reattached provider answered:\n{}",
+        run.all()
+    );
 }

@@ -20,9 +20,21 @@ fn fixture() -> Fixture {
     let tree = ReleaseTree::build(
         SigningKey::generate("Test Release Signing"),
         &[
-            Release { channel: "stable", version: OLDER_STABLE, current: false },
-            Release { channel: "stable", version: STABLE, current: true },
-            Release { channel: "beta", version: BETA, current: true },
+            Release {
+                channel: "stable",
+                version: OLDER_STABLE,
+                current: false,
+            },
+            Release {
+                channel: "stable",
+                version: STABLE,
+                current: true,
+            },
+            Release {
+                channel: "beta",
+                version: BETA,
+                current: true,
+            },
         ],
     );
     let server = StaticServer::start(tree.root.path());
@@ -54,30 +66,53 @@ fn apply_and_check(f: &Fixture, body: &str, channel: &str, version: &str) -> Wor
     assert_eq!(ws.output("sha512"), f.tree.image_sha512(channel, version));
     assert_eq!(
         ws.output("image_url"),
-        format!("{}/{channel}/amd64-usr/{version}/{IMAGE}", f.server.base_url)
+        format!(
+            "{}/{channel}/amd64-usr/{version}/{IMAGE}",
+            f.server.base_url
+        )
     );
     let second = ws.plan_exit_code();
-    assert_eq!(second.code, 0, "second plan is not empty:\n{}", second.all());
+    assert_eq!(
+        second.code,
+        0,
+        "second plan is not empty:\n{}",
+        second.all()
+    );
     ws
 }
 
 #[test]
 fn stable_current_resolves_to_the_exact_verified_release() {
     let f = fixture();
-    let ws = apply_and_check(&f, "  channel = \"stable\"\n  version = \"current\"", "stable", STABLE);
+    let ws = apply_and_check(
+        &f,
+        "  channel = \"stable\"\n  version = \"current\"",
+        "stable",
+        STABLE,
+    );
     // The fingerprint is the signing subkey's, which belongs to the trusted key.
     let fp = ws.output("fingerprint");
     let listing = f.tree.key.gpg(&["--list-keys", "--with-colons"]);
-    assert!(listing.contains(fp.as_str().expect("string")), "{fp} not in {listing}");
+    assert!(
+        listing.contains(fp.as_str().expect("string")),
+        "{fp} not in {listing}"
+    );
     assert!(f.server.requested("/stable/amd64-usr/current/version.txt"));
     // After resolving "current" everything is read from the exact version's directory.
-    assert!(f.server.requested(&format!("/stable/amd64-usr/{STABLE}/{IMAGE}.DIGESTS.asc")));
+    assert!(f
+        .server
+        .requested(&format!("/stable/amd64-usr/{STABLE}/{IMAGE}.DIGESTS.asc")));
 }
 
 #[test]
 fn a_pinned_version_is_used_as_given() {
     let f = fixture();
-    apply_and_check(&f, &format!("  version = \"{OLDER_STABLE}\""), "stable", OLDER_STABLE);
+    apply_and_check(
+        &f,
+        &format!("  version = \"{OLDER_STABLE}\""),
+        "stable",
+        OLDER_STABLE,
+    );
 }
 
 #[test]
@@ -95,7 +130,9 @@ fn a_mirror_without_placeholder_and_behind_a_redirect() {
     ws.init();
     ws.apply().ok();
     assert_eq!(ws.output("version"), STABLE);
-    assert!(f.server.requested("/redirect/stable/amd64-usr/current/version.txt"));
+    assert!(f
+        .server
+        .requested("/redirect/stable/amd64-usr/current/version.txt"));
 }
 
 fn apply_fails(f: &Fixture, body: &str) -> String {
@@ -111,7 +148,10 @@ fn apply_fails(f: &Fixture, body: &str) -> String {
 #[test]
 fn digests_changed_by_one_byte_fail_the_signature_check() {
     let f = fixture();
-    let asc = f.tree.dir("stable", STABLE).join(format!("{IMAGE}.DIGESTS.asc"));
+    let asc = f
+        .tree
+        .dir("stable", STABLE)
+        .join(format!("{IMAGE}.DIGESTS.asc"));
     let text = std::fs::read_to_string(&asc).expect("asc");
     // Flip one hex digit of the SHA512 line inside the signed text.
     let pos = text.find("# SHA512 HASH\n").expect("sha512 section") + "# SHA512 HASH\n".len();
@@ -119,7 +159,10 @@ fn digests_changed_by_one_byte_fail_the_signature_check() {
     bytes[pos] = if bytes[pos] == b'0' { b'1' } else { b'0' };
     std::fs::write(&asc, bytes).expect("tamper");
     let out = apply_fails(&f, &format!("  version = \"{STABLE}\""));
-    assert!(out.contains("Flatcar release signature verification failed"), "{out}");
+    assert!(
+        out.contains("Flatcar release signature verification failed"),
+        "{out}"
+    );
     assert!(out.contains("does not match the content"), "{out}");
 }
 
@@ -128,19 +171,35 @@ fn a_signature_by_an_unknown_key_names_both_keys() {
     let f = fixture();
     let stranger = SigningKey::generate("Someone Else");
     let dir = f.tree.dir("stable", STABLE);
-    stranger.clearsign(&dir.join(format!("{IMAGE}.DIGESTS")), &dir.join(format!("{IMAGE}.DIGESTS.asc")));
+    stranger.clearsign(
+        &dir.join(format!("{IMAGE}.DIGESTS")),
+        &dir.join(format!("{IMAGE}.DIGESTS.asc")),
+    );
     let out = apply_fails(&f, &format!("  version = \"{STABLE}\""));
     assert!(out.contains("which is not the trusted key"), "{out}");
-    assert!(out.contains(&f.tree.key.fingerprint), "trusted fingerprint missing: {out}");
+    assert!(
+        out.contains(&f.tree.key.fingerprint),
+        "trusted fingerprint missing: {out}"
+    );
 }
 
 #[test]
 fn a_missing_file_names_the_url_and_status() {
     let f = fixture();
-    std::fs::remove_file(f.tree.dir("stable", STABLE).join(format!("{IMAGE}.DIGESTS.asc"))).expect("rm");
+    std::fs::remove_file(
+        f.tree
+            .dir("stable", STABLE)
+            .join(format!("{IMAGE}.DIGESTS.asc")),
+    )
+    .expect("rm");
     let out = apply_fails(&f, &format!("  version = \"{STABLE}\""));
     assert!(out.contains("Cannot fetch the Flatcar release"), "{out}");
-    assert!(out.contains(&format!("/stable/amd64-usr/{STABLE}/{IMAGE}.DIGESTS.asc failed: HTTP 404")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "/stable/amd64-usr/{STABLE}/{IMAGE}.DIGESTS.asc failed: HTTP 404"
+        )),
+        "{out}"
+    );
 }
 
 #[test]
@@ -155,7 +214,10 @@ fn the_built_in_flatcar_key_rejects_a_release_signed_by_another_key() {
     let run = ws.apply();
     assert_ne!(run.code, 0);
     let out = run.all().split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(out.contains("F88CFEDEFF29A5B4D9523864E25D9AED0593B34A"), "{out}");
+    assert!(
+        out.contains("F88CFEDEFF29A5B4D9523864E25D9AED0593B34A"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -190,7 +252,11 @@ fn an_unknown_input_passes_through_plan() {
     let plan = ws.run(&["plan", "-input=false"]);
     assert_eq!(plan.code, 0, "{}", plan.all());
     assert!(!plan.all().contains("invalid plan"), "{}", plan.all());
-    assert!(plan.stdout.contains("(known after apply)"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("(known after apply)"),
+        "{}",
+        plan.stdout
+    );
     ws.apply().ok();
     assert_eq!(ws.output("version"), STABLE);
 }
@@ -205,7 +271,13 @@ fn providers_exit_gracefully_under_trace_logging() {
     let out = cmd.env("TF_LOG", "trace").output().expect("terraform");
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{log}");
-    assert!(log.contains("provider: using plugin: version=6"), "handshake not seen in log");
-    assert!(!log.contains("plugin failed to exit gracefully"), "provider was killed:\n{log}");
+    assert!(
+        log.contains("provider: using plugin: version=6"),
+        "handshake not seen in log"
+    );
+    assert!(
+        !log.contains("plugin failed to exit gracefully"),
+        "provider was killed:\n{log}"
+    );
     assert!(log.contains("plugin exited"), "provider exit not logged");
 }

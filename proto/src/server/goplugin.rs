@@ -13,10 +13,13 @@ use crate::wire::goplugin as pb;
 #[derive(Clone)]
 pub struct ShutdownSignal(pub watch::Sender<bool>);
 
-impl ShutdownSignal {
-    pub fn new() -> ShutdownSignal {
+impl Default for ShutdownSignal {
+    fn default() -> ShutdownSignal {
         ShutdownSignal(watch::channel(false).0)
     }
+}
+
+impl ShutdownSignal {
     pub fn trigger(&self) {
         self.0.send_replace(true);
     }
@@ -41,7 +44,9 @@ type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 /// A stream that yields nothing and ends when the server stops.
 fn until_shutdown<T: Send + 'static>(signal: ShutdownSignal) -> BoxStream<T> {
-    Box::pin(futures::stream::once(async move { signal.wait().await }).filter_map(|_| async { None }))
+    Box::pin(
+        futures::stream::once(async move { signal.wait().await }).filter_map(|_| async { None }),
+    )
 }
 
 use futures::StreamExt;
@@ -51,7 +56,10 @@ pub struct Stdio(pub ShutdownSignal);
 #[tonic::async_trait]
 impl pb::grpc_stdio_server::GrpcStdio for Stdio {
     type StreamStdioStream = BoxStream<pb::StdioData>;
-    async fn stream_stdio(&self, _: Request<()>) -> Result<Response<Self::StreamStdioStream>, Status> {
+    async fn stream_stdio(
+        &self,
+        _: Request<()>,
+    ) -> Result<Response<Self::StreamStdioStream>, Status> {
         Ok(Response::new(until_shutdown(self.0.clone())))
     }
 }

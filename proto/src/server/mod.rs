@@ -78,10 +78,12 @@ pub async fn serve(provider: Arc<dyn Provider>, options: ServeOptions) -> Result
         path: socket_path.clone(),
         source,
     })?;
-    let shutdown = ShutdownSignal::new();
+    let shutdown = ShutdownSignal::default();
     ignore_interrupts(shutdown.clone());
 
-    let client_cert = std::env::var("PLUGIN_CLIENT_CERT").ok().filter(|c| !c.is_empty());
+    let client_cert = std::env::var("PLUGIN_CLIENT_CERT")
+        .ok()
+        .filter(|c| !c.is_empty());
     let mtls = match (&client_cert, options.debug) {
         (Some(pem), false) => Some(AutoMtls::new(pem)?),
         _ => None,
@@ -92,17 +94,28 @@ pub async fn serve(provider: Arc<dyn Provider>, options: ServeOptions) -> Result
         let cert = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&mtls.server_cert_der);
         announce(&socket_path, &cert, &options)?;
         let incoming = tls_incoming(listener, Arc::clone(&mtls.config));
-        serve_until_shutdown(router.serve_with_incoming_shutdown(incoming, shutdown.clone().wait()), &shutdown).await
+        serve_until_shutdown(
+            router.serve_with_incoming_shutdown(incoming, shutdown.clone().wait()),
+            &shutdown,
+        )
+        .await
     } else {
         announce(&socket_path, "", &options)?;
         let incoming = UnixListenerStream::new(listener);
-        serve_until_shutdown(router.serve_with_incoming_shutdown(incoming, shutdown.clone().wait()), &shutdown).await
+        serve_until_shutdown(
+            router.serve_with_incoming_shutdown(incoming, shutdown.clone().wait()),
+            &shutdown,
+        )
+        .await
     };
     let _ = std::fs::remove_dir_all(&socket_dir);
     result
 }
 
-async fn router(provider: Arc<dyn Provider>, shutdown: ShutdownSignal) -> tonic::transport::server::Router {
+async fn router(
+    provider: Arc<dyn Provider>,
+    shutdown: ShutdownSignal,
+) -> tonic::transport::server::Router {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_service_status("plugin", tonic_health::ServingStatus::Serving)
@@ -112,9 +125,15 @@ async fn router(provider: Arc<dyn Provider>, shutdown: ShutdownSignal) -> tonic:
         .max_encoding_message_size(MAX_MESSAGE_SIZE);
     Server::builder()
         .add_service(health_service)
-        .add_service(gp::grpc_controller_server::GrpcControllerServer::new(goplugin::Controller(shutdown.clone())))
-        .add_service(gp::grpc_stdio_server::GrpcStdioServer::new(goplugin::Stdio(shutdown.clone())))
-        .add_service(gp::grpc_broker_server::GrpcBrokerServer::new(goplugin::Broker(shutdown)))
+        .add_service(gp::grpc_controller_server::GrpcControllerServer::new(
+            goplugin::Controller(shutdown.clone()),
+        ))
+        .add_service(gp::grpc_stdio_server::GrpcStdioServer::new(
+            goplugin::Stdio(shutdown.clone()),
+        ))
+        .add_service(gp::grpc_broker_server::GrpcBrokerServer::new(
+            goplugin::Broker(shutdown),
+        ))
         .add_service(provider_service)
 }
 
@@ -163,7 +182,10 @@ fn make_socket_dir() -> Result<PathBuf, ServeError> {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
-        let dir = base.join(format!("plugin-flatcar-{}-{nanos:x}-{attempt}", std::process::id()));
+        let dir = base.join(format!(
+            "plugin-flatcar-{}-{nanos:x}-{attempt}",
+            std::process::id()
+        ));
         match std::fs::create_dir(&dir) {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -234,13 +256,21 @@ impl Connected for TlsConnection {
 }
 
 impl AsyncRead for TlsConnection {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.0).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for TlsConnection {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut self.0).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {

@@ -22,8 +22,10 @@ pub struct AutoMtls {
 impl AutoMtls {
     /// Builds the TLS configuration from the client certificate PEM Terraform sent.
     pub fn new(client_cert_pem: &str) -> Result<AutoMtls, ServeError> {
-        let client_cert = CertificateDer::from_pem_slice(client_cert_pem.as_bytes())
-            .map_err(|e| ServeError::Tls(format!("PLUGIN_CLIENT_CERT is not a PEM certificate: {e}")))?;
+        let client_cert =
+            CertificateDer::from_pem_slice(client_cert_pem.as_bytes()).map_err(|e| {
+                ServeError::Tls(format!("PLUGIN_CLIENT_CERT is not a PEM certificate: {e}"))
+            })?;
         let (server_cert, server_key) = self_signed_server_cert()?;
         let provider = Arc::new(aws_lc_rs::default_provider());
         let verifier = Arc::new(ExactClientCert {
@@ -45,7 +47,8 @@ impl AutoMtls {
     }
 }
 
-fn self_signed_server_cert() -> Result<(CertificateDer<'static>, PrivateKeyDer<'static>), ServeError> {
+fn self_signed_server_cert() -> Result<(CertificateDer<'static>, PrivateKeyDer<'static>), ServeError>
+{
     use rcgen::{
         BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
         KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
@@ -53,8 +56,12 @@ fn self_signed_server_cert() -> Result<(CertificateDer<'static>, PrivateKeyDer<'
     let tls = |e: rcgen::Error| ServeError::Tls(format!("cannot make the server certificate: {e}"));
     let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(tls)?;
     let mut params = CertificateParams::new(vec!["localhost".to_string()]).map_err(tls)?;
-    params.distinguished_name.push(DnType::CommonName, "localhost");
-    params.distinguished_name.push(DnType::OrganizationName, "terraform-provider-flatcar");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "terraform-provider-flatcar");
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.key_usages = vec![
         KeyUsagePurpose::DigitalSignature,

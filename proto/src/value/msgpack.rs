@@ -285,12 +285,12 @@ impl<'a> Reader<'a> {
                 let mut items = BTreeMap::new();
                 for _ in 0..len {
                     let key_marker = self.marker(path)?;
-                    let key = self.string(key_marker, path)?.ok_or_else(|| {
-                        CodecError::Invalid {
-                            path: path.to_string(),
-                            message: "map key is not a string".into(),
-                        }
-                    })?;
+                    let key =
+                        self.string(key_marker, path)?
+                            .ok_or_else(|| CodecError::Invalid {
+                                path: path.to_string(),
+                                message: "map key is not a string".into(),
+                            })?;
                     let item_path = match ty {
                         Type::Object(_) => child_path(path, &key),
                         _ => child_path(path, &format!("[{key:?}]")),

@@ -46,7 +46,12 @@ impl Type {
             Type::Map(t) => Json::Array(vec!["map".into(), t.to_json()]),
             Type::Object(attrs) => Json::Array(vec![
                 "object".into(),
-                Json::Object(attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect()),
+                Json::Object(
+                    attrs
+                        .iter()
+                        .map(|(k, t)| (k.clone(), t.to_json()))
+                        .collect(),
+                ),
             ]),
             Type::Tuple(items) => Json::Array(vec![
                 "tuple".into(),
@@ -89,7 +94,10 @@ impl Type {
                     "tuple" => {
                         let items = arg.as_array().ok_or_else(bad)?;
                         Ok(Type::Tuple(
-                            items.iter().map(Type::from_json).collect::<Result<_, _>>()?,
+                            items
+                                .iter()
+                                .map(Type::from_json)
+                                .collect::<Result<_, _>>()?,
                         ))
                     }
                     _ => Err(bad()),

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tfplugin::{Attribute, AttributePath, Block, DataSource, Diagnostic, Diagnostics, Schema, Type, Value};
+use tfplugin::{
+    Attribute, AttributePath, Block, DataSource, Diagnostic, Diagnostics, Schema, Type, Value,
+};
 
 use crate::config::check_base_url;
 use crate::flatcar::manifest::is_exact_version;
@@ -47,7 +49,11 @@ fn validate_config(config: &Value) -> Diagnostics {
         }
     };
     if let Some(channel) = config.get("channel").as_str() {
-        check("channel", "Invalid channel", channel.parse::<Channel>().map(|_| ()));
+        check(
+            "channel",
+            "Invalid channel",
+            channel.parse::<Channel>().map(|_| ()),
+        );
     }
     if let Some(arch) = config.get("arch").as_str() {
         check("arch", "Invalid arch", arch.parse::<Arch>().map(|_| ()));
@@ -57,7 +63,13 @@ fn validate_config(config: &Value) -> Diagnostics {
         check(
             "version",
             "Invalid version",
-            if ok { Ok(()) } else { Err(format!("{version:?} is neither \"current\" nor an exact version such as \"4593.2.5\".")) },
+            if ok {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{version:?} is neither \"current\" nor an exact version such as \"4593.2.5\"."
+                ))
+            },
         );
     }
     if let Some(url) = config.get("base_url").as_str() {
@@ -101,12 +113,21 @@ impl DataSource for ReleaseDataSource {
             return Err(diags);
         }
         let provider = self.state.config()?;
-        let text = |name: &str, default: &str| config.get(name).as_str().unwrap_or(default).to_string();
+        let text =
+            |name: &str, default: &str| config.get(name).as_str().unwrap_or(default).to_string();
         let query = ReleaseQuery {
-            channel: text("channel", "stable").parse().map_err(|e: String| Diagnostic::error("Invalid channel", e))?,
-            arch: text("arch", "amd64").parse().map_err(|e: String| Diagnostic::error("Invalid arch", e))?,
+            channel: text("channel", "stable")
+                .parse()
+                .map_err(|e: String| Diagnostic::error("Invalid channel", e))?,
+            arch: text("arch", "amd64")
+                .parse()
+                .map_err(|e: String| Diagnostic::error("Invalid arch", e))?,
             version: text("version", "current"),
-            base_url: config.get("base_url").as_str().unwrap_or(&provider.release_base_url).to_string(),
+            base_url: config
+                .get("base_url")
+                .as_str()
+                .unwrap_or(&provider.release_base_url)
+                .to_string(),
         };
         let release = query
             .resolve(&self.state.http, &provider.trusted_key)
@@ -116,14 +137,23 @@ impl DataSource for ReleaseDataSource {
         Ok(Value::object([
             ("channel", Value::string(query.channel.as_str())),
             ("arch", Value::string(query.arch.as_str())),
-            ("id", Value::string(format!("{}/{}/{}", query.channel, query.arch, release.version))),
+            (
+                "id",
+                Value::string(format!(
+                    "{}/{}/{}",
+                    query.channel, query.arch, release.version
+                )),
+            ),
             ("version", Value::string(release.version)),
             ("base_url", config.get("base_url").clone()),
             ("image_url", Value::string(release.image_url)),
             ("digests_url", Value::string(release.digests_url)),
             ("signature_url", Value::string(release.signature_url)),
             ("sha512", Value::string(release.sha512)),
-            ("verified_fingerprint", Value::string(release.signer_fingerprint)),
+            (
+                "verified_fingerprint",
+                Value::string(release.signer_fingerprint),
+            ),
         ]))
     }
 }

@@ -33,7 +33,8 @@ pub fn parse_version_txt(text: &str) -> Result<VersionInfo, ManifestError> {
             .or_else(|| key.strip_prefix("COREOS_"));
         if let Some(key) = key {
             let value = value.trim().trim_matches('"').trim_matches('\'');
-            vars.entry(key.to_string()).or_insert_with(|| value.to_string());
+            vars.entry(key.to_string())
+                .or_insert_with(|| value.to_string());
         }
     }
     let version = vars

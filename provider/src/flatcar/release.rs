@@ -81,16 +81,25 @@ impl ReleaseQuery {
     /// `<base>/<arch>-usr/<version>/` with `{channel}` filled in.
     pub fn directory_url(&self, version: &str) -> Result<String, ReleaseError> {
         let base = self.base_url.replace("{channel}", self.channel.as_str());
-        let parsed = url::Url::parse(&base).map_err(|_| ReleaseError::BadBaseUrl(self.base_url.clone()))?;
+        let parsed =
+            url::Url::parse(&base).map_err(|_| ReleaseError::BadBaseUrl(self.base_url.clone()))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(ReleaseError::BadBaseUrl(self.base_url.clone()));
         }
-        Ok(format!("{}/{}-usr/{version}/", base.trim_end_matches('/'), self.arch))
+        Ok(format!(
+            "{}/{}-usr/{version}/",
+            base.trim_end_matches('/'),
+            self.arch
+        ))
     }
 
     /// Resolves `current` to an exact version, fetches the clear-signed DIGESTS of the
     /// OpenStack image and verifies it with `key`.
-    pub async fn resolve(&self, http: &HttpClient, key: &TrustedKey) -> Result<VerifiedRelease, ReleaseError> {
+    pub async fn resolve(
+        &self,
+        http: &HttpClient,
+        key: &TrustedKey,
+    ) -> Result<VerifiedRelease, ReleaseError> {
         let version = if manifest::is_exact_version(&self.version) {
             self.version.clone()
         } else {
@@ -105,9 +114,11 @@ impl ReleaseQuery {
         let digests_url = format!("{image_url}.DIGESTS.asc");
         let armored = http.get_text(&digests_url).await?;
         let verified = key.verify_cleartext(&armored, &digests_url)?;
-        let sha512 = manifest::sha512_for(&verified.text, OPENSTACK_IMAGE).map_err(|source| ReleaseError::Manifest {
-            url: digests_url.clone(),
-            source,
+        let sha512 = manifest::sha512_for(&verified.text, OPENSTACK_IMAGE).map_err(|source| {
+            ReleaseError::Manifest {
+                url: digests_url.clone(),
+                source,
+            }
         })?;
         Ok(VerifiedRelease {
             version,
@@ -140,7 +151,9 @@ mod tests {
             "https://beta.release.flatcar-linux.net/arm64-usr/current/"
         );
         assert_eq!(
-            query("http://127.0.0.1:8080/mirror/").directory_url("1.2.3").unwrap(),
+            query("http://127.0.0.1:8080/mirror/")
+                .directory_url("1.2.3")
+                .unwrap(),
             "http://127.0.0.1:8080/mirror/arm64-usr/1.2.3/"
         );
         assert_eq!(
@@ -154,7 +167,10 @@ mod tests {
     #[test]
     fn channel_and_arch_parse() {
         assert_eq!("lts".parse::<Channel>(), Ok(Channel::Lts));
-        assert!("edge".parse::<Channel>().unwrap_err().contains("stable, beta, alpha, lts"));
+        assert!("edge"
+            .parse::<Channel>()
+            .unwrap_err()
+            .contains("stable, beta, alpha, lts"));
         assert!("x86".parse::<Arch>().is_err());
     }
 }

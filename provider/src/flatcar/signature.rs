@@ -4,7 +4,9 @@
 //! signature is accepted when it verifies with the primary key or a subkey that was bound to
 //! it, signing-capable, not revoked, and not expired at the signature's creation time.
 
-use pgp::composed::{CleartextSignedMessage, Deserializable, DetachedSignature, SignedPublicKey, SignedPublicSubKey};
+use pgp::composed::{
+    CleartextSignedMessage, Deserializable, DetachedSignature, SignedPublicKey, SignedPublicSubKey,
+};
 use pgp::packet::{Signature, SignatureType};
 use pgp::types::KeyDetails;
 
@@ -59,9 +61,11 @@ impl TrustedKey {
     }
 
     pub fn from_armored(armored: &str) -> Result<TrustedKey, SignatureError> {
-        let (key, _) = SignedPublicKey::from_string(armored).map_err(|e| SignatureError::BadKey(e.to_string()))?;
-        key.verify_bindings()
-            .map_err(|e| SignatureError::BadKey(format!("its self-signatures do not verify: {e}")))?;
+        let (key, _) = SignedPublicKey::from_string(armored)
+            .map_err(|e| SignatureError::BadKey(e.to_string()))?;
+        key.verify_bindings().map_err(|e| {
+            SignatureError::BadKey(format!("its self-signatures do not verify: {e}"))
+        })?;
         Ok(TrustedKey { key })
     }
 
@@ -72,9 +76,11 @@ impl TrustedKey {
 
     /// Verifies a clear-signed message (e.g. `<file>.DIGESTS.asc`) and returns its text.
     pub fn verify_cleartext(&self, armored: &str, what: &str) -> Result<Verified, SignatureError> {
-        let (message, _) = CleartextSignedMessage::from_string(armored).map_err(|e| SignatureError::Malformed {
-            what: what.to_string(),
-            reason: e.to_string(),
+        let (message, _) = CleartextSignedMessage::from_string(armored).map_err(|e| {
+            SignatureError::Malformed {
+                what: what.to_string(),
+                reason: e.to_string(),
+            }
         })?;
         let text = message.signed_text();
         let mut first_error = None;
@@ -98,38 +104,69 @@ impl TrustedKey {
     }
 
     /// Verifies a detached binary signature (e.g. `<file>.sig`) over `data`.
-    pub fn verify_detached(&self, signature: &[u8], data: &[u8], what: &str) -> Result<String, SignatureError> {
-        let detached = DetachedSignature::from_bytes(signature).map_err(|e| SignatureError::Malformed {
-            what: what.to_string(),
-            reason: e.to_string(),
-        })?;
+    pub fn verify_detached(
+        &self,
+        signature: &[u8],
+        data: &[u8],
+        what: &str,
+    ) -> Result<String, SignatureError> {
+        let detached =
+            DetachedSignature::from_bytes(signature).map_err(|e| SignatureError::Malformed {
+                what: what.to_string(),
+                reason: e.to_string(),
+            })?;
         self.verify_one(&detached.signature, data, what)
     }
 
-    fn verify_one(&self, signature: &Signature, data: &[u8], what: &str) -> Result<String, SignatureError> {
-        let issuers_fp: Vec<String> = signature.issuer_fingerprint().iter().map(|f| format!("{f:X}")).collect();
-        let issuers_id: Vec<String> = signature.issuer_key_id().iter().map(|k| hex::encode_upper(k.as_ref())).collect();
+    fn verify_one(
+        &self,
+        signature: &Signature,
+        data: &[u8],
+        what: &str,
+    ) -> Result<String, SignatureError> {
+        let issuers_fp: Vec<String> = signature
+            .issuer_fingerprint()
+            .iter()
+            .map(|f| format!("{f:X}"))
+            .collect();
+        let issuers_id: Vec<String> = signature
+            .issuer_key_id()
+            .iter()
+            .map(|k| hex::encode_upper(k.as_ref()))
+            .collect();
         let matches = |fp: String, id: String| issuers_fp.contains(&fp) || issuers_id.contains(&id);
         let signed_at = signature.created().map(|t| t.as_secs()).unwrap_or(0);
 
         let primary = &self.key.primary_key;
-        if matches(format!("{:X}", primary.fingerprint()), hex::encode_upper(primary.legacy_key_id().as_ref())) {
+        if matches(
+            format!("{:X}", primary.fingerprint()),
+            hex::encode_upper(primary.legacy_key_id().as_ref()),
+        ) {
             let signer = format!("{:X}", primary.fingerprint());
             return signature
                 .verify(primary, data)
                 .map(|()| signer.clone())
-                .map_err(|_| SignatureError::BadSignature { what: what.into(), signer });
+                .map_err(|_| SignatureError::BadSignature {
+                    what: what.into(),
+                    signer,
+                });
         }
         for subkey in &self.key.public_subkeys {
             let fp = format!("{:X}", subkey.key.fingerprint());
-            if !matches(fp.clone(), hex::encode_upper(subkey.key.legacy_key_id().as_ref())) {
+            if !matches(
+                fp.clone(),
+                hex::encode_upper(subkey.key.legacy_key_id().as_ref()),
+            ) {
                 continue;
             }
             self.check_subkey_valid_at(subkey, signed_at, &fp, what)?;
             return signature
                 .verify(&subkey.key, data)
                 .map(|()| fp.clone())
-                .map_err(|_| SignatureError::BadSignature { what: what.into(), signer: fp });
+                .map_err(|_| SignatureError::BadSignature {
+                    what: what.into(),
+                    signer: fp,
+                });
         }
         Err(SignatureError::UnknownKey {
             what: what.to_string(),
@@ -170,8 +207,10 @@ impl TrustedKey {
             .filter(verified)
             .filter(|s| s.created().map(|t| t.as_secs()).unwrap_or(0) <= signed_at)
             .filter(|s| {
-                s.embedded_signature()
-                    .is_some_and(|back| back.verify_primary_key_binding(&subkey.key, primary).is_ok())
+                s.embedded_signature().is_some_and(|back| {
+                    back.verify_primary_key_binding(&subkey.key, primary)
+                        .is_ok()
+                })
             })
             .max_by_key(|s| s.created().map(|t| t.as_secs()).unwrap_or(0));
         let Some(binding) = binding.filter(|b| b.key_flags().sign()) else {
@@ -181,7 +220,11 @@ impl TrustedKey {
             });
         };
         if let Some(lifetime) = binding.key_expiration_time().filter(|d| d.as_secs() > 0) {
-            let expired_at = subkey.key.created_at().as_secs().saturating_add(lifetime.as_secs());
+            let expired_at = subkey
+                .key
+                .created_at()
+                .as_secs()
+                .saturating_add(lifetime.as_secs());
             if signed_at >= expired_at {
                 return Err(SignatureError::Expired {
                     what: what.into(),
@@ -202,11 +245,17 @@ mod tests {
     #[test]
     fn the_embedded_flatcar_key_is_the_published_one() {
         let key = TrustedKey::flatcar().unwrap();
-        assert_eq!(key.fingerprint(), "F88CFEDEFF29A5B4D9523864E25D9AED0593B34A");
+        assert_eq!(
+            key.fingerprint(),
+            "F88CFEDEFF29A5B4D9523864E25D9AED0593B34A"
+        );
     }
 
     #[test]
     fn garbage_is_not_a_key() {
-        assert!(matches!(TrustedKey::from_armored("nope"), Err(SignatureError::BadKey(_))));
+        assert!(matches!(
+            TrustedKey::from_armored("nope"),
+            Err(SignatureError::BadKey(_))
+        ));
     }
 }

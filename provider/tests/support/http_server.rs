@@ -41,7 +41,10 @@ impl StaticServer {
     }
 
     pub fn requested(&self, needle: &str) -> bool {
-        self.requests.lock().map(|r| r.iter().any(|p| p.contains(needle))).unwrap_or(false)
+        self.requests
+            .lock()
+            .map(|r| r.iter().any(|p| p.contains(needle)))
+            .unwrap_or(false)
     }
 }
 
@@ -64,7 +67,10 @@ fn handle(conn: TcpStream, root: &Path, log: &Mutex<Vec<String>>) {
             return;
         }
         let mut parts = request_line.split_whitespace();
-        let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/").to_string());
+        let (method, path) = (
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or("/").to_string(),
+        );
         let mut content_length = 0usize;
         loop {
             let mut header = String::new();
@@ -86,7 +92,8 @@ fn handle(conn: TcpStream, root: &Path, log: &Mutex<Vec<String>>) {
             l.push(format!("{method} {path}"));
         }
         let response = if let Some(rest) = path.strip_prefix("/redirect/") {
-            format!("HTTP/1.1 302 Found\r\nLocation: /{rest}\r\nContent-Length: 0\r\n\r\n").into_bytes()
+            format!("HTTP/1.1 302 Found\r\nLocation: /{rest}\r\nContent-Length: 0\r\n\r\n")
+                .into_bytes()
         } else {
             match resolve(root, &path).and_then(|p| std::fs::read(p).ok()) {
                 Some(data) => {

@@ -11,7 +11,11 @@ pub const IMAGE: &str = "flatcar_production_openstack_image.img";
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -25,13 +29,22 @@ pub struct SigningKey {
 impl SigningKey {
     pub fn generate(name: &str) -> SigningKey {
         // Short path: gpg-agent's socket lives in the home directory.
-        let home = tempfile::Builder::new().prefix("gpg").tempdir_in("/tmp").expect("gnupg home");
+        let home = tempfile::Builder::new()
+            .prefix("gpg")
+            .tempdir_in("/tmp")
+            .expect("gnupg home");
         let mut key = SigningKey {
             home,
             fingerprint: String::new(),
             armored_public: String::new(),
         };
-        key.gpg(&["--quick-gen-key", &format!("{name} <release-test@example.invalid>"), "ed25519", "cert", "never"]);
+        key.gpg(&[
+            "--quick-gen-key",
+            &format!("{name} <release-test@example.invalid>"),
+            "ed25519",
+            "cert",
+            "never",
+        ]);
         let listing = key.gpg(&["--list-keys", "--with-colons"]);
         let fingerprint = listing
             .lines()
@@ -48,12 +61,26 @@ impl SigningKey {
     pub fn gpg(&self, args: &[&str]) -> String {
         run(Command::new("gpg")
             .env("GNUPGHOME", self.home.path())
-            .args(["--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", ""])
+            .args([
+                "--batch",
+                "--yes",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                "",
+            ])
             .args(args))
     }
 
     pub fn clearsign(&self, input: &Path, output: &Path) {
-        self.gpg(&["--digest-algo", "SHA512", "--output", path(output), "--clearsign", path(input)]);
+        self.gpg(&[
+            "--digest-algo",
+            "SHA512",
+            "--output",
+            path(output),
+            "--clearsign",
+            path(input),
+        ]);
     }
 
     pub fn detach_sign(&self, input: &Path, output: &Path) {
@@ -91,10 +118,14 @@ impl ReleaseTree {
     pub fn build(key: SigningKey, releases: &[Release]) -> ReleaseTree {
         let root = tempfile::tempdir().expect("release root");
         for (i, release) in releases.iter().enumerate() {
-            let dir = root.path().join(format!("{}/amd64-usr/{}", release.channel, release.version));
+            let dir = root
+                .path()
+                .join(format!("{}/amd64-usr/{}", release.channel, release.version));
             publish(&key, &dir, release.version, 64 + i as u32);
             if release.current {
-                let current = root.path().join(format!("{}/amd64-usr/current", release.channel));
+                let current = root
+                    .path()
+                    .join(format!("{}/amd64-usr/current", release.channel));
                 run(Command::new("cp").args(["-r", path(&dir), path(&current)]));
             }
         }
@@ -102,7 +133,9 @@ impl ReleaseTree {
     }
 
     pub fn dir(&self, channel: &str, version: &str) -> PathBuf {
-        self.root.path().join(format!("{channel}/amd64-usr/{version}"))
+        self.root
+            .path()
+            .join(format!("{channel}/amd64-usr/{version}"))
     }
 
     /// SHA-512 of the uncompressed image of a release, lowercase hex.
@@ -112,14 +145,25 @@ impl ReleaseTree {
 }
 
 pub fn sha512sum(file: &Path) -> String {
-    run(Command::new("sha512sum").arg(file)).split_whitespace().next().expect("digest").to_string()
+    run(Command::new("sha512sum").arg(file))
+        .split_whitespace()
+        .next()
+        .expect("digest")
+        .to_string()
 }
 
 /// Writes one release directory. `size_mib` makes each release's image distinct.
 pub fn publish(key: &SigningKey, dir: &Path, version: &str, size_mib: u32) {
     std::fs::create_dir_all(dir).expect("release dir");
     let image = dir.join(IMAGE);
-    run(Command::new("qemu-img").args(["create", "-q", "-f", "qcow2", path(&image), &format!("{size_mib}M")]));
+    run(Command::new("qemu-img").args([
+        "create",
+        "-q",
+        "-f",
+        "qcow2",
+        path(&image),
+        &format!("{size_mib}M"),
+    ]));
     run(Command::new("gzip").args(["-k", "-n", "-f", path(&image)]));
     run(Command::new("bzip2").args(["-k", "-f", path(&image)]));
     let (major, rest) = version.split_once('.').expect("version");
@@ -129,10 +173,18 @@ pub fn publish(key: &SigningKey, dir: &Path, version: &str, size_mib: u32) {
         format!("FLATCAR_BUILD={major}\nFLATCAR_BRANCH={branch}\nFLATCAR_PATCH={patch}\nFLATCAR_VERSION={version}\nFLATCAR_VERSION_ID={version}\nFLATCAR_BUILD_ID=\"\"\nFLATCAR_SDK_VERSION={major}.0.0\n"),
     )
     .expect("version.txt");
-    for file in [IMAGE.to_string(), format!("{IMAGE}.gz"), format!("{IMAGE}.bz2")] {
+    for file in [
+        IMAGE.to_string(),
+        format!("{IMAGE}.gz"),
+        format!("{IMAGE}.bz2"),
+    ] {
         let digests = dir.join(format!("{file}.DIGESTS"));
         let mut text = String::new();
-        for (header, tool) in [("MD5", "md5sum"), ("SHA1", "sha1sum"), ("SHA512", "sha512sum")] {
+        for (header, tool) in [
+            ("MD5", "md5sum"),
+            ("SHA1", "sha1sum"),
+            ("SHA512", "sha512sum"),
+        ] {
             let out = run(Command::new(tool).arg(&file).current_dir(dir));
             text.push_str(&format!("# {header} HASH\n{out}"));
         }

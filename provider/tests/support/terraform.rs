@@ -51,8 +51,11 @@ impl Workspace {
         let mirror = root.path().join("mirror");
         let plugin_dir = mirror.join(format!("{PROVIDER_SOURCE}/{PROVIDER_VERSION}/linux_amd64"));
         std::fs::create_dir_all(&plugin_dir).expect("mirror dir");
-        std::fs::copy(provider_binary(), plugin_dir.join(format!("terraform-provider-flatcar_v{PROVIDER_VERSION}")))
-            .expect("install provider into mirror");
+        std::fs::copy(
+            provider_binary(),
+            plugin_dir.join(format!("terraform-provider-flatcar_v{PROVIDER_VERSION}")),
+        )
+        .expect("install provider into mirror");
         let cli_config = root.path().join("terraform.tfrc");
         std::fs::write(
             &cli_config,
@@ -98,7 +101,10 @@ impl Workspace {
 
     pub fn run(&self, args: &[&str]) -> Run {
         let mut full: Vec<&str> = args.to_vec();
-        if !matches!(args.first(), Some(&"output") | Some(&"show") | Some(&"version")) {
+        if !matches!(
+            args.first(),
+            Some(&"output") | Some(&"show") | Some(&"version")
+        ) {
             full.push("-no-color");
         }
         Run::from(self.command(&full).output().expect("run terraform"))
@@ -120,7 +126,8 @@ impl Workspace {
     /// One output value, as JSON.
     pub fn output(&self, name: &str) -> serde_json::Value {
         let run = self.run(&["output", "-json", name]).ok();
-        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("output {name}: {e}: {}", run.stdout))
+        serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("output {name}: {e}: {}", run.stdout))
     }
 
     pub fn path(&self) -> &Path {
