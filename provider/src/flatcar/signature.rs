@@ -199,20 +199,34 @@ impl TrustedKey {
                 signer: signer.into(),
             });
         }
-        // The newest valid binding made no later than the signature decides.
-        let binding = subkey
+        // The binding in force at signing time decides: the newest one made no later than
+        // the signature, or else (keyrings often keep only the latest self-signature, e.g.
+        // after an expiry change) the newest one there is.
+        let created = |s: &&&Signature| s.created().map(|t| t.as_secs()).unwrap_or(0);
+        let bindings: Vec<&Signature> = subkey
             .signatures
             .iter()
             .filter(|s| s.typ() == Some(SignatureType::SubkeyBinding))
             .filter(verified)
-            .filter(|s| s.created().map(|t| t.as_secs()).unwrap_or(0) <= signed_at)
             .filter(|s| {
                 s.embedded_signature().is_some_and(|back| {
                     back.verify_primary_key_binding(&subkey.key, primary)
                         .is_ok()
                 })
             })
-            .max_by_key(|s| s.created().map(|t| t.as_secs()).unwrap_or(0));
+            .collect();
+        let binding = bindings
+            .iter()
+            .filter(|s| created(s) <= signed_at)
+            .max_by_key(created)
+            .or_else(|| bindings.iter().max_by_key(created))
+            .copied();
+        if signed_at < subkey.key.created_at().as_secs() {
+            return Err(SignatureError::NotSigningKey {
+                what: what.into(),
+                signer: signer.into(),
+            });
+        }
         let Some(binding) = binding.filter(|b| b.key_flags().sign()) else {
             return Err(SignatureError::NotSigningKey {
                 what: what.into(),
