@@ -11,5 +11,6 @@ pub mod data_sources;
 pub mod docs;
 pub mod flatcar;
 pub mod http;
+pub mod image_pipeline;
 pub mod provider;
 pub mod resources;

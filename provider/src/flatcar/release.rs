@@ -40,6 +40,18 @@ macro_rules! string_enum {
 
 string_enum!(Channel { Stable = "stable", Beta = "beta", Alpha = "alpha", Lts = "lts" });
 string_enum!(Arch { Amd64 = "amd64", Arm64 = "arm64" });
+string_enum!(Compression { None = "none", Gz = "gz", Bz2 = "bz2" });
+
+impl Compression {
+    /// The release file for this compression of the OpenStack image.
+    pub fn file_name(self) -> String {
+        match self {
+            Compression::None => OPENSTACK_IMAGE.to_string(),
+            Compression::Gz => format!("{OPENSTACK_IMAGE}.gz"),
+            Compression::Bz2 => format!("{OPENSTACK_IMAGE}.bz2"),
+        }
+    }
+}
 
 /// Which release to fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! A small static HTTP/1.1 server over a directory, for the release-server fixture. It logs
-//! request paths, can answer `/redirect/<path>` with a 302 to `/<path>`, and serves one
-//! connection per thread. Bounded: it stops when dropped.
+//! request paths, answers `/redirect/<path>` with a 302 to `/<path>`, honours
+//! `Range: bytes=N-` (206), can drop a connection mid-body (`Fault::ResetAfter`) to test
+//! resumption, and serves one connection per thread. It stops when dropped.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -8,9 +9,21 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// A fault to inject on requests whose path ends with `path_suffix`.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Send only the first `bytes` of the body, then close the connection; `times` times.
+    ResetAfter {
+        path_suffix: String,
+        bytes: usize,
+        times: u32,
+    },
+}
+
 pub struct StaticServer {
     pub base_url: String,
     pub requests: Arc<Mutex<Vec<String>>>,
+    pub faults: Arc<Mutex<Vec<Fault>>>,
     stop: Arc<AtomicBool>,
     addr: std::net::SocketAddr,
 }
@@ -20,21 +33,24 @@ impl StaticServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let faults: Arc<Mutex<Vec<Fault>>> = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (root, log, flag) = (root.to_path_buf(), Arc::clone(&requests), Arc::clone(&stop));
+        let fault_list = Arc::clone(&faults);
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if flag.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (root, log) = (root.clone(), Arc::clone(&log));
-                std::thread::spawn(move || handle(conn, &root, &log));
+                let (root, log, faults) = (root.clone(), Arc::clone(&log), Arc::clone(&fault_list));
+                std::thread::spawn(move || handle(conn, &root, &log, &faults));
             }
         });
         StaticServer {
             base_url: format!("http://{addr}"),
             requests,
+            faults,
             stop,
             addr,
         }
@@ -55,7 +71,24 @@ impl Drop for StaticServer {
     }
 }
 
-fn handle(conn: TcpStream, root: &Path, log: &Mutex<Vec<String>>) {
+/// Takes one use of a reset fault matching `path`, returning after how many bytes to cut.
+fn take_fault(faults: &Mutex<Vec<Fault>>, path: &str) -> Option<usize> {
+    let mut faults = faults.lock().ok()?;
+    for fault in faults.iter_mut() {
+        let Fault::ResetAfter {
+            path_suffix,
+            bytes,
+            times,
+        } = fault;
+        if *times > 0 && path.ends_with(path_suffix.as_str()) {
+            *times -= 1;
+            return Some(*bytes);
+        }
+    }
+    None
+}
+
+fn handle(conn: TcpStream, root: &Path, log: &Mutex<Vec<String>>, faults: &Mutex<Vec<Fault>>) {
     let mut reader = BufReader::new(match conn.try_clone() {
         Ok(c) => c,
         Err(_) => return,
@@ -72,6 +105,7 @@ fn handle(conn: TcpStream, root: &Path, log: &Mutex<Vec<String>>) {
             parts.next().unwrap_or("/").to_string(),
         );
         let mut content_length = 0usize;
+        let mut range_start: Option<usize> = None;
         loop {
             let mut header = String::new();
             if reader.read_line(&mut header).unwrap_or(0) == 0 {
@@ -84,22 +118,50 @@ fn handle(conn: TcpStream, root: &Path, log: &Mutex<Vec<String>>) {
                 if k.eq_ignore_ascii_case("content-length") {
                     content_length = v.trim().parse().unwrap_or(0);
                 }
+                if k.eq_ignore_ascii_case("range") {
+                    range_start = v
+                        .trim()
+                        .strip_prefix("bytes=")
+                        .and_then(|r| r.trim_end_matches('-').parse().ok());
+                }
             }
         }
         let mut body = vec![0; content_length];
         let _ = reader.read_exact(&mut body);
         if let Ok(mut l) = log.lock() {
-            l.push(format!("{method} {path}"));
+            match range_start {
+                Some(start) => l.push(format!("{method} {path} range={start}")),
+                None => l.push(format!("{method} {path}")),
+            }
         }
+        let cut = take_fault(faults, &path);
         let response = if let Some(rest) = path.strip_prefix("/redirect/") {
             format!("HTTP/1.1 302 Found\r\nLocation: /{rest}\r\nContent-Length: 0\r\n\r\n")
                 .into_bytes()
         } else {
             match resolve(root, &path).and_then(|p| std::fs::read(p).ok()) {
                 Some(data) => {
-                    let mut r = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n\r\n", data.len()).into_bytes();
+                    let start = range_start.unwrap_or(0).min(data.len());
+                    let status = if range_start.is_some() {
+                        "206 Partial Content"
+                    } else {
+                        "200 OK"
+                    };
+                    let body = &data[start..];
+                    let mut r = format!(
+                        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\nContent-Type: application/octet-stream\r\n\r\n",
+                        body.len()
+                    )
+                    .into_bytes();
                     if method != "HEAD" {
-                        r.extend(data);
+                        r.extend_from_slice(body);
+                    }
+                    if let Some(bytes) = cut {
+                        let head = r.len() - body.len();
+                        r.truncate(head + bytes.min(body.len()));
+                        let _ = conn.write_all(&r);
+                        let _ = conn.shutdown(std::net::Shutdown::Both);
+                        return;
                     }
                     r
                 }
