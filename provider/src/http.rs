@@ -13,8 +13,9 @@ pub const USER_AGENT: &str = concat!("terraform-provider-flatcar/", env!("CARGO_
 
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
-    #[error("GET {url} failed: HTTP {status}{}", excerpt(body))]
+    #[error("{method} {url} failed: HTTP {status}{}", excerpt(body))]
     Status {
+        method: String,
         url: String,
         status: u16,
         body: String,
@@ -104,17 +105,47 @@ pub struct HttpClient {
     stop: StopSignal,
 }
 
+/// Whether a request may be sent again after a failure that may have reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotency {
+    /// GET, PUT, DELETE, PATCH with a full document: retried on 5xx, 429 and resets.
+    Idempotent,
+    /// POST that creates: retried only when the server said it did nothing (429, 503) or
+    /// the connection was never made.
+    NotIdempotent,
+    /// A streamed body that cannot be replayed: sent exactly once.
+    Once,
+}
+
 impl HttpClient {
     pub fn new(stop: StopSignal) -> Result<HttpClient, HttpError> {
-        let client = reqwest::Client::builder()
+        HttpClient::with_tls(stop, None, false)
+    }
+
+    /// A client trusting `cacert_pem` in addition to the system roots, or nothing at all
+    /// when `insecure` (the provider's `insecure = true`).
+    pub fn with_tls(
+        stop: StopSignal,
+        cacert_pem: Option<&[u8]>,
+        insecure: bool,
+    ) -> Result<HttpClient, HttpError> {
+        let fail = |reason: String| HttpError::Transport {
+            method: "set up".into(),
+            url: String::new(),
+            reason,
+        };
+        let mut builder = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| HttpError::Transport {
-                method: "build".into(),
-                url: String::new(),
-                reason: e.to_string(),
-            })?;
+            .danger_accept_invalid_certs(insecure);
+        if let Some(pem) = cacert_pem {
+            for cert in reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| fail(format!("CA certificates: {e}")))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder.build().map_err(|e| fail(e.to_string()))?;
         Ok(HttpClient {
             client,
             policy: RetryPolicy::default(),
@@ -140,6 +171,18 @@ impl HttpClient {
         url: &str,
         build: impl Fn(RequestBuilder) -> RequestBuilder,
     ) -> Result<Response, HttpError> {
+        self.send(method, url, Idempotency::Idempotent, build).await
+    }
+
+    /// Sends a request, retrying per the policy and `idempotency`; `build` is called for
+    /// every attempt. Non-2xx final answers are errors carrying the body.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        idempotency: Idempotency,
+        build: impl Fn(RequestBuilder) -> RequestBuilder,
+    ) -> Result<Response, HttpError> {
         let mut attempt = 0;
         loop {
             if self.stop.is_stopped() {
@@ -151,9 +194,10 @@ impl HttpClient {
                 Ok(response) => {
                     let status = response.status();
                     let wait = retry_after(&response);
-                    if !retryable(status) || attempt + 1 >= self.policy.max_attempts {
+                    if !retryable(status, idempotency) || attempt + 1 >= self.policy.max_attempts {
                         let body = response.text().await.unwrap_or_default();
                         return Err(HttpError::Status {
+                            method: method.to_string(),
                             url: url.into(),
                             status: status.as_u16(),
                             body,
@@ -163,7 +207,12 @@ impl HttpClient {
                     wait
                 }
                 Err(e) => {
-                    if attempt + 1 >= self.policy.max_attempts {
+                    let may_resend = match idempotency {
+                        Idempotency::Idempotent => true,
+                        Idempotency::NotIdempotent => e.is_connect(),
+                        Idempotency::Once => false,
+                    };
+                    if !may_resend || attempt + 1 >= self.policy.max_attempts {
                         return Err(transport(method.as_str(), url, &e));
                     }
                     tracing::warn!(%url, error = %e, attempt, "retrying after transport error");
@@ -181,8 +230,16 @@ impl HttpClient {
     }
 }
 
-fn retryable(status: StatusCode) -> bool {
-    status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS
+fn retryable(status: StatusCode, idempotency: Idempotency) -> bool {
+    match idempotency {
+        Idempotency::Idempotent => {
+            status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS
+        }
+        Idempotency::NotIdempotent => {
+            status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS
+        }
+        Idempotency::Once => false,
+    }
 }
 
 fn retry_after(response: &Response) -> Option<Duration> {

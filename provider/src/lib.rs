@@ -12,5 +12,6 @@ pub mod docs;
 pub mod flatcar;
 pub mod http;
 pub mod image_pipeline;
+pub mod openstack;
 pub mod provider;
 pub mod resources;

@@ -1,0 +1,281 @@
+//! Glance (image service v2): images, their data (plain upload or stage + import) and the
+//! import methods a cloud offers. Bodies follow the Image API v2 reference.
+
+use std::collections::BTreeMap;
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+
+use crate::openstack::session::ApiRequest;
+use crate::openstack::{CloudError, CloudSession};
+
+const SERVICE: &str = "image";
+/// Image attributes that are Glance's own, not user properties.
+const CORE_ATTRIBUTES: &[&str] = &[
+    "id",
+    "name",
+    "status",
+    "visibility",
+    "protected",
+    "os_hidden",
+    "tags",
+    "created_at",
+    "updated_at",
+    "file",
+    "schema",
+    "self",
+    "size",
+    "virtual_size",
+    "checksum",
+    "os_hash_algo",
+    "os_hash_value",
+    "disk_format",
+    "container_format",
+    "min_disk",
+    "min_ram",
+    "owner",
+    "direct_url",
+    "locations",
+    "stores",
+];
+
+/// An image as Glance reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Image {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub visibility: String,
+    pub size: Option<i64>,
+    pub checksum: Option<String>,
+    pub os_hash_algo: Option<String>,
+    pub os_hash_value: Option<String>,
+    pub tags: Vec<String>,
+    /// String-valued user properties (`os_distro`, `hw_qemu_guest_agent`, ...).
+    pub properties: BTreeMap<String, String>,
+}
+
+impl Image {
+    fn from_json(json: &Json) -> Option<Image> {
+        let obj = json.as_object()?;
+        let s = |k: &str| obj.get(k).and_then(Json::as_str).map(str::to_string);
+        Some(Image {
+            id: s("id")?,
+            name: s("name").unwrap_or_default(),
+            status: s("status").unwrap_or_default(),
+            visibility: s("visibility").unwrap_or_default(),
+            size: obj.get("size").and_then(Json::as_i64),
+            checksum: s("checksum"),
+            os_hash_algo: s("os_hash_algo"),
+            os_hash_value: s("os_hash_value"),
+            tags: obj
+                .get("tags")
+                .and_then(Json::as_array)
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            properties: obj
+                .iter()
+                .filter(|(k, _)| {
+                    !CORE_ATTRIBUTES.contains(&k.as_str()) && !k.starts_with("os_glance")
+                })
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                .collect(),
+        })
+    }
+}
+
+/// What to create.
+#[derive(Debug, Clone)]
+pub struct NewImage {
+    pub name: String,
+    pub visibility: String,
+    pub tags: Vec<String>,
+    pub properties: BTreeMap<String, String>,
+}
+
+/// One JSON-patch change of an image.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImageChange {
+    Set(String, Json),
+    Remove(String),
+}
+
+pub struct Glance<'a> {
+    session: &'a CloudSession,
+}
+
+fn decode_image(json: &Json, url: &str) -> Result<Image, CloudError> {
+    Image::from_json(json).ok_or_else(|| CloudError::Decode {
+        url: url.into(),
+        reason: "not an image object".into(),
+    })
+}
+
+impl<'a> Glance<'a> {
+    pub fn new(session: &'a CloudSession) -> Glance<'a> {
+        Glance { session }
+    }
+
+    /// Import methods the cloud offers (`GET /v2/info/import`); empty when it has none.
+    pub async fn import_methods(&self) -> Result<Vec<String>, CloudError> {
+        let response = self
+            .session
+            .send(ApiRequest::new(Method::GET, SERVICE, "/v2/info/import"))
+            .await;
+        let response = match response {
+            Ok(r) => r,
+            Err(e) if e.is_not_found() => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        #[derive(Deserialize)]
+        struct Info {
+            #[serde(rename = "import-methods")]
+            import_methods: Methods,
+        }
+        #[derive(Deserialize)]
+        struct Methods {
+            #[serde(default)]
+            value: Vec<String>,
+        }
+        let info: Info = self.session.json(response).await?;
+        Ok(info.import_methods.value)
+    }
+
+    pub async fn create(&self, image: &NewImage) -> Result<Image, CloudError> {
+        let mut body = json!({
+            "name": image.name,
+            "disk_format": "qcow2",
+            "container_format": "bare",
+            "visibility": image.visibility,
+            "tags": image.tags,
+        });
+        if let Some(obj) = body.as_object_mut() {
+            for (k, v) in &image.properties {
+                obj.insert(k.clone(), Json::String(v.clone()));
+            }
+        }
+        let response = self
+            .session
+            .send(ApiRequest::new(Method::POST, SERVICE, "/v2/images").json(body))
+            .await?;
+        let url = response.url().to_string();
+        decode_image(&self.session.json(response).await?, &url)
+    }
+
+    /// The image, or `None` when Glance does not know it (any more).
+    pub async fn get(&self, id: &str) -> Result<Option<Image>, CloudError> {
+        let path = format!("/v2/images/{id}");
+        match self
+            .session
+            .send(ApiRequest::new(Method::GET, SERVICE, &path))
+            .await
+        {
+            Ok(response) => {
+                let url = response.url().to_string();
+                let image = decode_image(&self.session.json(response).await?, &url)?;
+                // A deleted image can linger in listings with status "deleted".
+                Ok((image.status != "deleted").then_some(image))
+            }
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn update(&self, id: &str, changes: &[ImageChange]) -> Result<Image, CloudError> {
+        let ops: Vec<Json> = changes
+            .iter()
+            .map(|c| match c {
+                ImageChange::Set(k, v) => {
+                    json!({"op": "replace", "path": format!("/{k}"), "value": v})
+                }
+                ImageChange::Remove(k) => json!({"op": "remove", "path": format!("/{k}")}),
+            })
+            .collect();
+        let path = format!("/v2/images/{id}");
+        let response = self
+            .session
+            .send(
+                ApiRequest::new(Method::PATCH, SERVICE, &path)
+                    .json(Json::Array(ops))
+                    .content_type("application/openstack-images-v2.1-json-patch"),
+            )
+            .await?;
+        let url = response.url().to_string();
+        decode_image(&self.session.json(response).await?, &url)
+    }
+
+    /// Deletes the image; an image that is already gone is not an error.
+    pub async fn delete(&self, id: &str) -> Result<(), CloudError> {
+        let path = format!("/v2/images/{id}");
+        match self
+            .session
+            .send(ApiRequest::new(Method::DELETE, SERVICE, &path))
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `PUT /v2/images/{id}/file`: the image becomes active when the body completes.
+    pub async fn upload(&self, id: &str, body: reqwest::Body) -> Result<(), CloudError> {
+        self.session
+            .send_stream(Method::PUT, SERVICE, &format!("/v2/images/{id}/file"), body)
+            .await
+            .map(drop)
+    }
+
+    /// `PUT /v2/images/{id}/stage`: the data waits in staging until `import`.
+    pub async fn stage(&self, id: &str, body: reqwest::Body) -> Result<(), CloudError> {
+        self.session
+            .send_stream(
+                Method::PUT,
+                SERVICE,
+                &format!("/v2/images/{id}/stage"),
+                body,
+            )
+            .await
+            .map(drop)
+    }
+
+    /// Starts the `glance-direct` import of staged data.
+    pub async fn import_staged(&self, id: &str) -> Result<(), CloudError> {
+        let path = format!("/v2/images/{id}/import");
+        self.session
+            .send(
+                ApiRequest::new(Method::POST, SERVICE, &path)
+                    .json(json!({"method": {"name": "glance-direct"}})),
+            )
+            .await
+            .map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_image_from_the_api_reference_shape() {
+        let body = json!({
+            "status": "active", "name": "flatcar-stable-4593.2.5", "tags": ["flatcar"], "container_format": "bare",
+            "created_at": "2026-11-24T10:00:00Z", "disk_format": "qcow2", "updated_at": "2026-11-24T10:01:00Z",
+            "visibility": "private", "self": "/v2/images/1bea47ed", "min_disk": 0, "protected": false,
+            "id": "1bea47ed-f6a9-463b-b423-14b9cca9ad27", "file": "/v2/images/1bea47ed/file",
+            "checksum": "64d7c1cd2b6f60c92c14662941cb7913", "os_hash_algo": "sha512", "os_hash_value": "abc",
+            "owner": "5ef70662f8b34079a6eddb8da9d75fe8", "size": 13167616, "min_ram": 0, "schema": "/v2/schemas/image",
+            "virtual_size": null, "os_distro": "flatcar", "hw_qemu_guest_agent": "yes", "os_glance_import_task": "x"
+        });
+        let image = Image::from_json(&body).unwrap();
+        assert_eq!(image.id, "1bea47ed-f6a9-463b-b423-14b9cca9ad27");
+        assert_eq!(image.size, Some(13167616));
+        assert_eq!(image.properties.len(), 2, "{:?}", image.properties);
+        assert_eq!(image.properties["os_distro"], "flatcar");
+    }
+}

@@ -1,0 +1,317 @@
+//! An authenticated session with one cloud: lazy Keystone authentication, the catalog,
+//! endpoint overrides, and every request through the one retry policy; a 401 re-issues the
+//! token once. Tokens and secrets are never logged.
+
+use reqwest::header::{HeaderValue, CONTENT_TYPE};
+use reqwest::{Method, Response};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use crate::http::{HttpClient, HttpError, Idempotency, StopSignal};
+use crate::openstack::auth::CloudProfile;
+use crate::openstack::error::message_from_body;
+use crate::openstack::CloudError;
+
+#[derive(Debug, Clone, Deserialize)]
+struct CatalogEndpoint {
+    interface: String,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    region_id: Option<String>,
+    url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct CatalogService {
+    #[serde(rename = "type")]
+    service_type: String,
+    #[serde(default)]
+    endpoints: Vec<CatalogEndpoint>,
+}
+
+#[derive(Clone)]
+struct Token {
+    value: String,
+    catalog: Vec<CatalogService>,
+}
+
+/// A request to an OpenStack service.
+pub struct ApiRequest<'a> {
+    pub method: Method,
+    /// Catalog service type, e.g. `image`.
+    pub service: &'a str,
+    /// Path below the service's versionless root, e.g. `/v2/images`.
+    pub path: &'a str,
+    pub json: Option<serde_json::Value>,
+    pub content_type: Option<&'static str>,
+    pub idempotency: Idempotency,
+}
+
+impl<'a> ApiRequest<'a> {
+    pub fn new(method: Method, service: &'a str, path: &'a str) -> ApiRequest<'a> {
+        let idempotency = if method == Method::POST {
+            Idempotency::NotIdempotent
+        } else {
+            Idempotency::Idempotent
+        };
+        ApiRequest {
+            method,
+            service,
+            path,
+            json: None,
+            content_type: None,
+            idempotency,
+        }
+    }
+    pub fn json(mut self, body: serde_json::Value) -> ApiRequest<'a> {
+        self.json = Some(body);
+        self
+    }
+    pub fn content_type(mut self, content_type: &'static str) -> ApiRequest<'a> {
+        self.content_type = Some(content_type);
+        self
+    }
+}
+
+pub struct CloudSession {
+    profile: CloudProfile,
+    http: HttpClient,
+    token: Mutex<Option<Token>>,
+}
+
+fn from_http(e: HttpError) -> CloudError {
+    match e {
+        HttpError::Status {
+            method,
+            url,
+            status,
+            body,
+        } => CloudError::Api {
+            method,
+            url,
+            status,
+            message: message_from_body(&body),
+        },
+        HttpError::Transport {
+            method,
+            url,
+            reason,
+        } => CloudError::Transport {
+            method,
+            url,
+            reason,
+        },
+        HttpError::Cancelled { url } => CloudError::Cancelled(url),
+    }
+}
+
+impl CloudSession {
+    /// Prepares a session; nothing is sent until the first request.
+    pub fn new(profile: CloudProfile, stop: StopSignal) -> Result<CloudSession, CloudError> {
+        let cacert = match &profile.cacert_file {
+            Some(path) => Some(std::fs::read(path).map_err(|e| CloudError::Config {
+                problem: format!("cannot read cacert_file {path}: {e}"),
+                hint: "Point cacert_file (OS_CACERT) at a PEM file of CA certificates.".into(),
+            })?),
+            None => None,
+        };
+        let http =
+            HttpClient::with_tls(stop, cacert.as_deref(), profile.insecure).map_err(from_http)?;
+        Ok(CloudSession {
+            profile,
+            http,
+            token: Mutex::new(None),
+        })
+    }
+
+    pub fn profile(&self) -> &CloudProfile {
+        &self.profile
+    }
+
+    async fn authenticate(&self) -> Result<Token, CloudError> {
+        let url = format!("{}/auth/tokens", self.profile.auth_url);
+        let body = self.profile.token_request();
+        let response = self
+            .http
+            .send(Method::POST, &url, Idempotency::Idempotent, |b| {
+                b.json(&body)
+            })
+            .await
+            .map_err(|e| match e {
+                HttpError::Status { status, body, .. } => CloudError::Auth {
+                    auth_url: self.profile.auth_url.clone(),
+                    status,
+                    message: message_from_body(&body),
+                },
+                other => from_http(other),
+            })?;
+        let value = response
+            .headers()
+            .get("x-subject-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .ok_or_else(|| CloudError::Decode {
+                url: url.clone(),
+                reason: "no X-Subject-Token header".into(),
+            })?;
+        #[derive(Deserialize)]
+        struct Body {
+            token: TokenBody,
+        }
+        #[derive(Deserialize)]
+        struct TokenBody {
+            #[serde(default)]
+            catalog: Vec<CatalogService>,
+        }
+        let parsed: Body = response.json().await.map_err(|e| CloudError::Decode {
+            url,
+            reason: e.to_string(),
+        })?;
+        tracing::debug!(auth_url = %self.profile.auth_url, "authenticated");
+        Ok(Token {
+            value,
+            catalog: parsed.token.catalog,
+        })
+    }
+
+    async fn token(&self, renew: bool) -> Result<Token, CloudError> {
+        let mut slot = self.token.lock().await;
+        if renew || slot.is_none() {
+            *slot = Some(self.authenticate().await?);
+        }
+        slot.clone().ok_or_else(|| CloudError::Decode {
+            url: self.profile.auth_url.clone(),
+            reason: "no token".into(),
+        })
+    }
+
+    /// The versionless root of a service: an override, or the catalog's endpoint for the
+    /// profile's interface and region.
+    pub async fn endpoint(&self, service: &str) -> Result<String, CloudError> {
+        if let Some(url) = self.profile.endpoint_overrides.get(service) {
+            return Ok(versionless(url));
+        }
+        let token = self.token(false).await?;
+        let region = self.profile.region.as_deref();
+        token
+            .catalog
+            .iter()
+            .filter(|s| s.service_type == service)
+            .flat_map(|s| &s.endpoints)
+            .find(|e| {
+                e.interface == self.profile.interface
+                    && region.is_none_or(|r| {
+                        e.region.as_deref() == Some(r) || e.region_id.as_deref() == Some(r)
+                    })
+            })
+            .map(|e| versionless(&e.url))
+            .ok_or_else(|| CloudError::NoEndpoint {
+                service: service.into(),
+                interface: self.profile.interface.clone(),
+                region: self.profile.region.clone(),
+            })
+    }
+
+    /// Sends a request; 2xx answers are returned, others become `CloudError::Api`.
+    pub async fn send(&self, request: ApiRequest<'_>) -> Result<Response, CloudError> {
+        let url = format!("{}{}", self.endpoint(request.service).await?, request.path);
+        let mut renewed = false;
+        loop {
+            let token = self.token(renewed).await?;
+            let result = self
+                .http
+                .send(request.method.clone(), &url, request.idempotency, |b| {
+                    let mut b = b.header("X-Auth-Token", &token.value);
+                    if let Some(json) = &request.json {
+                        b = b.body(json.to_string());
+                        b = b.header(
+                            CONTENT_TYPE,
+                            HeaderValue::from_static(
+                                request.content_type.unwrap_or("application/json"),
+                            ),
+                        );
+                    }
+                    b
+                })
+                .await;
+            match result {
+                Err(HttpError::Status { status: 401, .. }) if !renewed => {
+                    tracing::debug!("token rejected; authenticating again");
+                    renewed = true;
+                }
+                other => return other.map_err(from_http),
+            }
+        }
+    }
+
+    /// Sends a streaming body once (a stream cannot be replayed); the token is checked first.
+    pub async fn send_stream(
+        &self,
+        method: Method,
+        service: &str,
+        path: &str,
+        body: reqwest::Body,
+    ) -> Result<Response, CloudError> {
+        let url = format!("{}{path}", self.endpoint(service).await?);
+        let token = self.token(false).await?;
+        let once = std::sync::Mutex::new(Some(body));
+        self.http
+            .send(method, &url, Idempotency::Once, |b| {
+                let b = b
+                    .header("X-Auth-Token", &token.value)
+                    .header(CONTENT_TYPE, "application/octet-stream");
+                match once.lock().ok().and_then(|mut slot| slot.take()) {
+                    Some(body) => b.body(body),
+                    None => b,
+                }
+            })
+            .await
+            .map_err(from_http)
+    }
+
+    /// Decodes a JSON answer.
+    pub async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        response: Response,
+    ) -> Result<T, CloudError> {
+        let url = response.url().to_string();
+        let bytes = response.bytes().await.map_err(|e| CloudError::Decode {
+            url: url.clone(),
+            reason: e.to_string(),
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| CloudError::Decode {
+            url,
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// `http://h:9292/v2/` -> `http://h:9292`: our paths carry the version.
+fn versionless(url: &str) -> String {
+    let trimmed = url.trim_end_matches('/');
+    match trimmed.rsplit_once('/') {
+        Some((root, last))
+            if last.starts_with('v')
+                && last[1..].chars().all(|c| c.is_ascii_digit() || c == '.')
+                && last.len() > 1 =>
+        {
+            root.to_string()
+        }
+        _ => trimmed.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn versionless_roots() {
+        assert_eq!(super::versionless("http://h:9292/v2/"), "http://h:9292");
+        assert_eq!(super::versionless("http://h:9292"), "http://h:9292");
+        assert_eq!(
+            super::versionless("https://js2.jetstream-cloud.org:9292/v2.1"),
+            "https://js2.jetstream-cloud.org:9292"
+        );
+        assert_eq!(super::versionless("http://h/image"), "http://h/image");
+    }
+}
