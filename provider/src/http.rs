@@ -88,6 +88,12 @@ impl StopSignal {
     pub fn is_stopped(&self) -> bool {
         *self.0.borrow()
     }
+    /// Resolves when Terraform asks the provider to stop.
+    pub async fn stopped(&self) {
+        let mut rx = self.0.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
+    }
+
     /// Sleeps for `d`; false when interrupted by a stop.
     pub async fn sleep(&self, d: Duration) -> bool {
         let mut rx = self.0.subscribe();

@@ -266,9 +266,7 @@ fn resuming_download(
     futures::stream::unfold(Some(state), |state| async move {
         let mut state = state?;
         loop {
-            let Some(current) = state.current.as_mut() else {
-                return None;
-            };
+            let current = state.current.as_mut()?;
             match current.next().await {
                 Some(Ok(bytes)) => {
                     if let Ok(mut c) = state.counters.lock() {

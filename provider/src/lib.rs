@@ -14,4 +14,5 @@ pub mod http;
 pub mod image_pipeline;
 pub mod openstack;
 pub mod provider;
+pub mod release_attributes;
 pub mod resources;

@@ -8,6 +8,8 @@ use tfplugin::{DataSource, Diagnostic, Diagnostics, Resource, Schema, Value};
 use crate::config::{self, ProviderConfig};
 use crate::data_sources::release::ReleaseDataSource;
 use crate::http::{HttpClient, StopSignal};
+use crate::openstack::{auth, CloudSession};
+use crate::resources::image::ImageResource;
 
 /// Source address of this provider.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/flatcar-kube/flatcar";
@@ -18,6 +20,7 @@ pub struct ProviderState {
     pub http: HttpClient,
     pub stop: StopSignal,
     configured: RwLock<Option<Arc<ProviderConfig>>>,
+    cloud: tokio::sync::Mutex<Option<Arc<CloudSession>>>,
 }
 
 impl ProviderState {
@@ -27,6 +30,23 @@ impl ProviderState {
             .ok()
             .and_then(|c| c.clone())
             .ok_or_else(|| Diagnostic::error("Provider not configured", "Terraform did not configure the provider before using it; this is a bug, please report it.").into())
+    }
+
+    /// The cloud session, created on first use: configurations that never touch the cloud
+    /// need no credentials.
+    pub async fn cloud(&self) -> Result<Arc<CloudSession>, Diagnostics> {
+        let mut slot = self.cloud.lock().await;
+        if let Some(session) = slot.as_ref() {
+            return Ok(Arc::clone(session));
+        }
+        let config = self.config()?;
+        let env = |k: &str| std::env::var(k).ok();
+        let session = auth::resolve(&config.cloud, &env)
+            .and_then(|profile| CloudSession::new(profile, self.stop.clone()))
+            .map_err(|e| Diagnostics::from(e.to_diagnostic("OpenStack is not configured")))?;
+        let session = Arc::new(session);
+        *slot = Some(Arc::clone(&session));
+        Ok(session)
     }
 }
 
@@ -42,6 +62,7 @@ impl FlatcarProvider {
                 http: HttpClient::new(stop.clone())?,
                 stop,
                 configured: RwLock::new(None),
+                cloud: tokio::sync::Mutex::new(None),
             }),
         })
     }
@@ -54,7 +75,9 @@ impl tfplugin::Provider for FlatcarProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        Vec::new()
+        vec![Arc::new(ImageResource {
+            state: Arc::clone(&self.state),
+        })]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {

@@ -121,25 +121,39 @@ impl ReleaseQuery {
                 .map_err(|source| ReleaseError::Manifest { url, source })?
                 .version
         };
-        let dir = self.directory_url(&version)?;
-        let image_url = format!("{dir}{OPENSTACK_IMAGE}");
-        let digests_url = format!("{image_url}.DIGESTS.asc");
+        let (sha512, signer_fingerprint) = self
+            .signed_digest(http, key, &version, OPENSTACK_IMAGE)
+            .await?;
+        let image_url = format!("{}{OPENSTACK_IMAGE}", self.directory_url(&version)?);
+        Ok(VerifiedRelease {
+            version,
+            signature_url: format!("{image_url}.sig"),
+            digests_url: format!("{image_url}.DIGESTS.asc"),
+            image_url,
+            sha512,
+            signer_fingerprint,
+        })
+    }
+
+    /// The SHA-512 of `file` of an exact version, from its verified `<file>.DIGESTS.asc`,
+    /// and the fingerprint of the key that signed it.
+    pub async fn signed_digest(
+        &self,
+        http: &HttpClient,
+        key: &TrustedKey,
+        version: &str,
+        file: &str,
+    ) -> Result<(String, String), ReleaseError> {
+        let digests_url = format!("{}{file}.DIGESTS.asc", self.directory_url(version)?);
         let armored = http.get_text(&digests_url).await?;
         let verified = key.verify_cleartext(&armored, &digests_url)?;
-        let sha512 = manifest::sha512_for(&verified.text, OPENSTACK_IMAGE).map_err(|source| {
+        let sha512 = manifest::sha512_for(&verified.text, file).map_err(|source| {
             ReleaseError::Manifest {
                 url: digests_url.clone(),
                 source,
             }
         })?;
-        Ok(VerifiedRelease {
-            version,
-            signature_url: format!("{image_url}.sig"),
-            image_url,
-            digests_url,
-            sha512,
-            signer_fingerprint: verified.signer_fingerprint,
-        })
+        Ok((sha512, verified.signer_fingerprint))
     }
 }
 

@@ -101,7 +101,10 @@ pub struct NewImage {
 /// One JSON-patch change of an image.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImageChange {
+    /// Replaces an existing attribute or property.
     Set(String, Json),
+    /// Adds a property the image does not have yet.
+    Add(String, Json),
     Remove(String),
 }
 
@@ -190,6 +193,7 @@ impl<'a> Glance<'a> {
         let ops: Vec<Json> = changes
             .iter()
             .map(|c| match c {
+                ImageChange::Add(k, v) => json!({"op": "add", "path": format!("/{k}"), "value": v}),
                 ImageChange::Set(k, v) => {
                     json!({"op": "replace", "path": format!("/{k}"), "value": v})
                 }

@@ -1,1 +1,4 @@
-//! Managed resources of the provider, one file each.
+//! Managed resources of the provider, one file each, and what they share (`timeouts`).
+
+pub mod image;
+pub mod timeouts;
