@@ -189,6 +189,32 @@ impl<'a> Glance<'a> {
         }
     }
 
+    /// Every image the project sees, in any status (`GET /v2/images`, following `next`).
+    pub async fn list(&self) -> Result<Vec<Image>, CloudError> {
+        let mut images = Vec::new();
+        let mut path = "/v2/images?limit=200".to_string();
+        loop {
+            let response = self
+                .session
+                .send(ApiRequest::new(Method::GET, SERVICE, &path))
+                .await?;
+            let url = response.url().to_string();
+            let page: Json = self.session.json(response).await?;
+            for item in page
+                .get("images")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+            {
+                images.push(decode_image(item, &url)?);
+            }
+            match page.get("next").and_then(Json::as_str) {
+                Some(next) => path = next.to_string(),
+                None => return Ok(images),
+            }
+        }
+    }
+
     pub async fn update(&self, id: &str, changes: &[ImageChange]) -> Result<Image, CloudError> {
         let ops: Vec<Json> = changes
             .iter()

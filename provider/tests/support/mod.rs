@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod cloud;
+pub mod fault_proxy;
 pub mod http_server;
 pub mod release_tree;
 pub mod terraform;

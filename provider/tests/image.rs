@@ -1,0 +1,321 @@
+//! Acceptance tests of `flatcar_image` through the real terraform CLI against real Keystone
+//! and Glance on 127.0.0.1 (`scripts/local-cloud.sh`): the whole lifecycle with password and
+//! application-credential authentication, both upload paths, every compression, tampering,
+//! and faults injected between the provider and Glance or the release server.
+
+mod support;
+
+use support::cloud::LocalCloud;
+use support::fault_proxy::FaultProxy;
+use support::http_server::StaticServer;
+use support::release_tree::{sha512sum, Release, ReleaseTree, SigningKey, IMAGE};
+use support::terraform::{Run, Workspace};
+
+const VERSION: &str = "4593.2.5";
+
+struct Env {
+    tree: ReleaseTree,
+    server: StaticServer,
+    cloud: LocalCloud,
+    ws: Workspace,
+}
+
+enum Auth {
+    PasswordEnv,
+    AppCredEnv,
+    /// A clouds.yaml entry named in the provider block.
+    CloudsYaml,
+}
+
+fn env(auth: Auth) -> Env {
+    let tree = ReleaseTree::build(
+        SigningKey::generate("Image Test"),
+        &[Release {
+            channel: "stable",
+            version: VERSION,
+            current: true,
+        }],
+    );
+    let server = StaticServer::start(tree.root.path());
+    let cloud = LocalCloud::get();
+    let mut ws = Workspace::new();
+    match auth {
+        Auth::PasswordEnv => ws.extra_env.extend(cloud.password_env()),
+        Auth::AppCredEnv => ws.extra_env.extend(cloud.app_cred_env()),
+        Auth::CloudsYaml => ws.extra_env.push((
+            "OS_CLIENT_CONFIG_FILE".into(),
+            cloud.clouds_yaml().display().to_string(),
+        )),
+    }
+    Env {
+        tree,
+        server,
+        cloud,
+        ws,
+    }
+}
+
+impl Env {
+    fn image_sha512(&self) -> String {
+        self.tree.image_sha512("stable", VERSION)
+    }
+
+    /// Writes the configuration; `provider_extra` and `image_extra` are HCL lines.
+    fn configure(&self, provider_extra: &str, image_extra: &str) {
+        self.configure_named("flatcar-test", provider_extra, image_extra);
+    }
+
+    fn configure_named(&self, name: &str, provider_extra: &str, image_extra: &str) {
+        self.ws.write_config(&format!(
+            "provider \"flatcar\" {{\n  release_base_url = \"{}/{{channel}}\"\n  signing_key      = <<-EOT\n{}  EOT\n{provider_extra}\n}}\n\nresource \"flatcar_image\" \"this\" {{\n  name = \"{name}\"\n{image_extra}\n}}\n\noutput \"id\" {{ value = flatcar_image.this.id }}\noutput \"os_hash_value\" {{ value = flatcar_image.this.os_hash_value }}\noutput \"status\" {{ value = flatcar_image.this.status }}\n",
+            self.server.base_url, self.tree.key.armored_public
+        ));
+    }
+
+    fn glance_images(
+        &self,
+        glance: &str,
+    ) -> Vec<terraform_provider_flatcar::openstack::glance::Image> {
+        self.cloud.images(glance)
+    }
+
+    #[track_caller]
+    fn assert_no_images(&self, glance: &str) {
+        let left = self.glance_images(glance);
+        assert!(left.is_empty(), "Glance still holds images: {left:?}");
+    }
+}
+
+fn flat(run: &Run) -> String {
+    run.all().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn direct_glance(e: &Env) -> String {
+    e.cloud.value("FK_GLANCE_URL")
+}
+
+fn plain_glance(e: &Env) -> String {
+    e.cloud.value("FK_GLANCE_PLAIN_URL")
+}
+
+/// create -> empty plan -> refresh -> in-place change -> import -> empty plan -> destroy.
+fn full_lifecycle(e: &Env, provider_extra: &str, glance: &str, compression: &str) {
+    e.configure(
+        provider_extra,
+        &format!("  compression = \"{compression}\"\n  properties = {{ hw_disk_bus = \"scsi\" }}"),
+    );
+    e.ws.init();
+    e.ws.apply().ok();
+    let id = e.ws.output("id").as_str().expect("id").to_string();
+    assert_eq!(e.ws.output("status"), "active");
+    assert_eq!(e.ws.output("os_hash_value"), e.image_sha512());
+    let images = e.glance_images(glance);
+    assert_eq!(images.len(), 1, "{images:?}");
+    assert_eq!(images[0].id, id);
+    assert_eq!(images[0].status, "active");
+    assert_eq!(
+        images[0].os_hash_value.as_deref(),
+        Some(e.image_sha512().as_str()),
+        "Glance stored exactly the signed bytes"
+    );
+    assert_eq!(
+        images[0]
+            .properties
+            .get("hw_qemu_guest_agent")
+            .map(String::as_str),
+        Some("yes")
+    );
+    assert_eq!(
+        images[0].properties.get("os_version").map(String::as_str),
+        Some(VERSION)
+    );
+
+    let second = e.ws.plan_exit_code();
+    assert_eq!(second.code, 0, "second plan not empty:\n{}", second.all());
+    e.ws.run(&["apply", "-refresh-only", "-auto-approve", "-input=false"])
+        .ok();
+
+    // Rename and change a property: in place, same ID.
+    e.configure_named(
+        "flatcar-renamed",
+        provider_extra,
+        &format!("  compression = \"{compression}\"\n  properties = {{ hw_disk_bus = \"virtio\", os_require_quiesce = \"yes\" }}"),
+    );
+    let plan = e.ws.run(&["plan", "-input=false"]).ok();
+    assert!(
+        plan.stdout.contains("1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    e.ws.apply().ok();
+    assert_eq!(e.ws.output("id"), id.as_str());
+    let images = e.glance_images(glance);
+    assert_eq!(images.len(), 1);
+    assert_eq!(images[0].name, "flatcar-renamed");
+    assert_eq!(
+        images[0].properties.get("hw_disk_bus").map(String::as_str),
+        Some("virtio")
+    );
+    assert_eq!(
+        images[0]
+            .properties
+            .get("os_require_quiesce")
+            .map(String::as_str),
+        Some("yes")
+    );
+
+    // Import by ID, then nothing to change.
+    e.ws.run(&["state", "rm", "flatcar_image.this"]).ok();
+    e.ws.run(&["import", "-input=false", "flatcar_image.this", &id])
+        .ok();
+    let after_import = e.ws.plan_exit_code();
+    assert_eq!(
+        after_import.code,
+        0,
+        "plan after import not empty:\n{}",
+        after_import.all()
+    );
+
+    e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+    e.assert_no_images(glance);
+}
+
+#[test]
+fn password_openrc_glance_direct_uncompressed() {
+    let e = env(Auth::PasswordEnv);
+    let glance = direct_glance(&e);
+    full_lifecycle(&e, "", &glance, "none");
+}
+
+#[test]
+fn application_credential_clouds_yaml_plain_upload_gz() {
+    let e = env(Auth::CloudsYaml);
+    let glance = plain_glance(&e);
+    full_lifecycle(
+        &e,
+        &format!("  cloud = \"demo-appcred\"\n  endpoint_overrides = {{ image = \"{glance}\" }}"),
+        &glance,
+        "gz",
+    );
+}
+
+#[test]
+fn application_credential_openrc_glance_direct_bz2() {
+    let e = env(Auth::AppCredEnv);
+    let glance = direct_glance(&e);
+    full_lifecycle(&e, "", &glance, "bz2");
+}
+
+#[test]
+fn password_clouds_yaml_plain_upload_bz2_and_direct_gz() {
+    let e = env(Auth::CloudsYaml);
+    for (glance, compression) in [(plain_glance(&e), "bz2"), (direct_glance(&e), "gz")] {
+        e.configure(
+            &format!(
+                "  cloud = \"demo-password\"\n  endpoint_overrides = {{ image = \"{glance}\" }}"
+            ),
+            &format!("  compression = \"{compression}\""),
+        );
+        e.ws.init();
+        e.ws.apply().ok();
+        assert_eq!(
+            e.ws.output("os_hash_value"),
+            e.image_sha512(),
+            "{compression} via {glance}"
+        );
+        e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+        e.assert_no_images(&glance);
+    }
+}
+
+fn tamper_image(e: &Env) -> (String, String) {
+    let path = e.tree.dir("stable", VERSION).join(IMAGE);
+    let expected = sha512sum(&path);
+    let mut bytes = std::fs::read(&path).expect("image");
+    let at = bytes.len() / 3;
+    bytes[at] ^= 0x40;
+    std::fs::write(&path, bytes).expect("tamper");
+    (expected, sha512sum(&path))
+}
+
+#[test]
+fn a_flipped_byte_fails_with_both_digests_and_leaves_no_image_on_either_path() {
+    let e = env(Auth::PasswordEnv);
+    let (expected, actual) = tamper_image(&e);
+    for glance in [direct_glance(&e), plain_glance(&e)] {
+        e.configure(
+            &format!("  endpoint_overrides = {{ image = \"{glance}\" }}"),
+            "",
+        );
+        e.ws.init();
+        let run = e.ws.apply();
+        assert_ne!(run.code, 0);
+        let out = flat(&run);
+        assert!(out.contains("Flatcar image verification failed"), "{out}");
+        assert!(
+            out.contains(&format!("expected {expected}")) && out.contains(&format!("got {actual}")),
+            "{out}"
+        );
+        e.assert_no_images(&glance);
+    }
+}
+
+#[test]
+fn a_bad_signature_fails_before_any_glance_call() {
+    let e = env(Auth::PasswordEnv);
+    let proxy = FaultProxy::start(&direct_glance(&e));
+    let stranger = SigningKey::generate("Stranger");
+    let dir = e.tree.dir("stable", VERSION);
+    stranger.clearsign(
+        &dir.join(format!("{IMAGE}.DIGESTS")),
+        &dir.join(format!("{IMAGE}.DIGESTS.asc")),
+    );
+    e.configure(
+        &format!("  endpoint_overrides = {{ image = \"{}\" }}", proxy.url),
+        "  version = \"4593.2.5\"",
+    );
+    e.ws.init();
+    let run = e.ws.apply();
+    assert_ne!(run.code, 0);
+    assert!(
+        flat(&run).contains("Flatcar release signature verification failed"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        proxy.log.lock().map(|l| l.is_empty()).unwrap_or(false),
+        "Glance was called: {:?}",
+        proxy.log.lock().map(|l| l.clone())
+    );
+    e.assert_no_images(&direct_glance(&e));
+}
+
+#[test]
+fn trace_logs_carry_no_secret_and_no_token() {
+    let e = env(Auth::PasswordEnv);
+    e.configure("", "");
+    e.ws.init();
+    let out =
+        e.ws.command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+            .env("TF_LOG", "trace")
+            .output()
+            .expect("terraform");
+    let log =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains("created image; streaming data"),
+        "provider logs not captured"
+    );
+    for secret in [
+        e.cloud.value("OS_PASSWORD"),
+        e.cloud.value("FK_APP_CRED_SECRET"),
+    ] {
+        assert!(!log.contains(&secret), "a secret appears in the trace log");
+    }
+    assert!(
+        !log.contains("gAAAAA"),
+        "a Fernet token appears in the trace log"
+    );
+    e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+}

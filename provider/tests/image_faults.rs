@@ -1,0 +1,209 @@
+//! Faults between the provider and Glance or the release server, injected by a proxy or the
+//! release server itself. Each ends in success after retries or in a clear error, and
+//! Glance never keeps an orphaned image. With `FLATCAR_KUBE_RELIABILITY_OUT` set, each test
+//! appends `fault<TAB>injected<TAB>outcome` for the reliability table in BENCHMARKS.md.
+
+mod support;
+
+use std::io::Write;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use support::cloud::LocalCloud;
+use support::fault_proxy::{Fault, FaultProxy};
+use support::http_server::{Fault as ServerFault, StaticServer};
+use support::release_tree::{Release, ReleaseTree, SigningKey, IMAGE};
+use support::terraform::Workspace;
+
+const VERSION: &str = "4593.2.5";
+
+struct Env {
+    tree: ReleaseTree,
+    server: StaticServer,
+    cloud: LocalCloud,
+    proxy: FaultProxy,
+    ws: Workspace,
+}
+
+fn env(glance_key: &str) -> Env {
+    let tree = ReleaseTree::build(
+        SigningKey::generate("Faults"),
+        &[Release {
+            channel: "stable",
+            version: VERSION,
+            current: true,
+        }],
+    );
+    let server = StaticServer::start(tree.root.path());
+    let cloud = LocalCloud::get();
+    let proxy = FaultProxy::start(&cloud.value(glance_key));
+    let mut ws = Workspace::new();
+    ws.extra_env.extend(cloud.password_env());
+    ws.write_config(&format!(
+        "provider \"flatcar\" {{\n  release_base_url = \"{}/{{channel}}\"\n  signing_key = <<-EOT\n{}  EOT\n  endpoint_overrides = {{ image = \"{}\" }}\n}}\nresource \"flatcar_image\" \"this\" {{\n  name = \"flatcar-faults\"\n}}\noutput \"hash\" {{ value = flatcar_image.this.os_hash_value }}\n",
+        server.base_url, tree.key.armored_public, proxy.url
+    ));
+    ws.init();
+    Env {
+        tree,
+        server,
+        cloud,
+        proxy,
+        ws,
+    }
+}
+
+impl Env {
+    fn images_left(&self, key: &str) -> usize {
+        self.cloud.images(&self.cloud.value(key)).len()
+    }
+}
+
+fn record(fault: &str, injected: u32, outcome: &str) {
+    if let Some(path) = std::env::var_os("FLATCAR_KUBE_RELIABILITY_OUT") {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(f, "{fault}\t{injected}\t{outcome}");
+        }
+    }
+}
+
+#[test]
+fn a_reset_mid_download_is_resumed() {
+    let e = env("FK_GLANCE_URL");
+    if let Ok(mut f) = e.server.faults.lock() {
+        f.push(ServerFault::ResetAfter {
+            path_suffix: IMAGE.into(),
+            bytes: 40_000,
+            times: 2,
+        });
+    }
+    e.ws.apply().ok();
+    assert_eq!(e.ws.output("hash"), e.tree.image_sha512("stable", VERSION));
+    assert!(e.server.requested(&format!("{IMAGE} range=40000")));
+    e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+    assert_eq!(e.images_left("FK_GLANCE_URL"), 0);
+    record(
+        "connection reset mid-download (release server), twice",
+        2,
+        "success: resumed with Range",
+    );
+}
+
+#[test]
+fn a_503_with_retry_after_on_image_create_is_retried() {
+    let e = env("FK_GLANCE_URL");
+    e.proxy.add(Fault::Status {
+        method: "POST".into(),
+        path_contains: "/v2/images".into(),
+        status: 503,
+        headers: vec![("Retry-After".into(), "1".into())],
+        times: 2,
+    });
+    let started = Instant::now();
+    e.ws.apply().ok();
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "Retry-After was not honoured"
+    );
+    assert_eq!(e.proxy.injected(), 2);
+    assert_eq!(
+        e.images_left("FK_GLANCE_URL"),
+        1,
+        "exactly one image, no duplicate from the retries"
+    );
+    e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+    assert_eq!(e.images_left("FK_GLANCE_URL"), 0);
+    record(
+        "503 + Retry-After on image create (Glance), twice",
+        2,
+        "success after retries",
+    );
+}
+
+#[test]
+fn a_reset_mid_upload_is_a_clear_error_and_leaves_nothing() {
+    for (key, path) in [
+        ("FK_GLANCE_URL", "/stage"),
+        ("FK_GLANCE_PLAIN_URL", "/file"),
+    ] {
+        let e = env(key);
+        e.proxy.add(Fault::ResetBody {
+            method: "PUT".into(),
+            path_contains: path.into(),
+            bytes: 50_000,
+            times: 1,
+        });
+        let run = e.ws.apply();
+        assert_ne!(run.code, 0, "{}", run.all());
+        let out = run.all().split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            out.contains("Uploading the image to Glance failed"),
+            "{out}"
+        );
+        assert_eq!(e.proxy.injected(), 1);
+        assert_eq!(
+            e.images_left(key),
+            0,
+            "an orphaned image is left after a reset on {path}"
+        );
+        record(
+            &format!("connection reset mid-upload (PUT {path})"),
+            1,
+            "clear error, image deleted",
+        );
+    }
+}
+
+#[test]
+fn sigint_during_the_upload_stops_cleanly_and_leaves_nothing() {
+    let e = env("FK_GLANCE_URL");
+    // Slow the staging upload so the interrupt lands in the middle of it.
+    e.proxy.add(Fault::Throttle {
+        method: "PUT".into(),
+        path_contains: "/stage".into(),
+        bytes_per_sec: 20_000,
+    });
+    let child =
+        e.ws.command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("terraform");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !e.proxy.saw("/stage") {
+        assert!(Instant::now() < deadline, "the upload never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill")
+        .success());
+    let out = child.wait_with_output().expect("wait");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "apply should be interrupted:\n{text}"
+    );
+    assert!(
+        text.contains("Image upload cancelled") || text.contains("Interrupt received"),
+        "{text}"
+    );
+    assert_eq!(
+        e.images_left("FK_GLANCE_URL"),
+        0,
+        "an image was left after SIGINT:\n{text}"
+    );
+    record(
+        "SIGINT to terraform during the upload",
+        1,
+        "stopped, image deleted",
+    );
+}

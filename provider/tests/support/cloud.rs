@@ -1,0 +1,111 @@
+//! The local OpenStack of the tests (real Keystone and Glance started by
+//! `scripts/local-cloud.sh start`): its credentials from `env.json`, and a small admin view
+//! of Glance for assertions.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub struct LocalCloud {
+    pub values: BTreeMap<String, String>,
+    pub dir: PathBuf,
+}
+
+impl LocalCloud {
+    /// Reads the running cloud's env.json; fails (never skips) with what to run when absent.
+    pub fn get() -> LocalCloud {
+        let dir = std::env::var_os("FLATCAR_KUBE_CLOUD_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                let cache = std::env::var_os("FLATCAR_KUBE_CACHE")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| {
+                        PathBuf::from(std::env::var("HOME").unwrap_or_default())
+                            .join(".cache/flatcar-kube")
+                    });
+                cache.join("cloud")
+            });
+        let path = dir.join("env.json");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!("the local cloud is not running ({}: {e}): run `bash scripts/setup.sh && bash scripts/local-cloud.sh start` (scripts/test.sh does)", path.display())
+        });
+        let json: serde_json::Value = serde_json::from_str(&text).expect("env.json");
+        let values = json
+            .as_object()
+            .expect("env.json object")
+            .iter()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+            .collect();
+        LocalCloud { values, dir }
+    }
+
+    pub fn value(&self, key: &str) -> String {
+        self.values
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| panic!("env.json has no {key}"))
+    }
+
+    /// OS_* variables of the password user (an openrc).
+    pub fn password_env(&self) -> Vec<(String, String)> {
+        self.values
+            .iter()
+            .filter(|(k, _)| k.starts_with("OS_"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// OS_* variables of the application credential (Jetstream2's openrc shape).
+    pub fn app_cred_env(&self) -> Vec<(String, String)> {
+        vec![
+            ("OS_AUTH_TYPE".into(), "v3applicationcredential".into()),
+            ("OS_AUTH_URL".into(), self.value("OS_AUTH_URL")),
+            (
+                "OS_APPLICATION_CREDENTIAL_ID".into(),
+                self.value("FK_APP_CRED_ID"),
+            ),
+            (
+                "OS_APPLICATION_CREDENTIAL_SECRET".into(),
+                self.value("FK_APP_CRED_SECRET"),
+            ),
+            (
+                "OS_REGION_NAME".into(),
+                self.values
+                    .get("OS_REGION_NAME")
+                    .cloned()
+                    .unwrap_or_else(|| "RegionOne".into()),
+            ),
+        ]
+    }
+
+    pub fn clouds_yaml(&self) -> PathBuf {
+        self.dir.join("clouds.yaml")
+    }
+}
+
+impl LocalCloud {
+    /// The images the demo project sees in Glance at `glance_url`, through our own client.
+    pub fn images(
+        &self,
+        glance_url: &str,
+    ) -> Vec<terraform_provider_flatcar::openstack::glance::Image> {
+        use terraform_provider_flatcar::config::CloudSettings;
+        use terraform_provider_flatcar::http::StopSignal;
+        use terraform_provider_flatcar::openstack::{auth, glance::Glance, CloudSession};
+        let env: BTreeMap<String, String> = self.password_env().into_iter().collect();
+        let settings = CloudSettings {
+            endpoint_overrides: [("image".to_string(), glance_url.to_string())]
+                .into_iter()
+                .collect(),
+            ..CloudSettings::default()
+        };
+        let profile = auth::resolve(&settings, &|k| env.get(k).cloned()).expect("credentials");
+        let session = CloudSession::new(profile, StopSignal::default()).expect("session");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime
+            .block_on(Glance::new(&session).list())
+            .expect("list images")
+    }
+}

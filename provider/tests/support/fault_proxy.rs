@@ -1,0 +1,242 @@
+//! A fault-injecting HTTP/1.1 reverse proxy on 127.0.0.1, put between the provider and a
+//! real service (through `endpoint_overrides`). Each request gets its own upstream
+//! connection (`Connection: close` is forced), so faults apply per request:
+//! - `Fault::Status`: answer the first `times` matching requests with a status and headers
+//!   (e.g. 503 + `Retry-After`) without forwarding them;
+//! - `Fault::ResetBody`: forward a matching request but cut the connection after `bytes` of
+//!   its body (a reset mid-upload);
+//! - `Fault::Throttle`: forward matching bodies at most `bytes_per_sec`.
+//!
+//! Every request line is logged. Bounded: stops when dropped.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub enum Fault {
+    Status {
+        method: String,
+        path_contains: String,
+        status: u16,
+        headers: Vec<(String, String)>,
+        times: u32,
+    },
+    ResetBody {
+        method: String,
+        path_contains: String,
+        bytes: usize,
+        times: u32,
+    },
+    Throttle {
+        method: String,
+        path_contains: String,
+        bytes_per_sec: usize,
+    },
+}
+
+impl Fault {
+    fn matches(&self, method: &str, path: &str) -> bool {
+        let (m, p, times) = match self {
+            Fault::Status {
+                method,
+                path_contains,
+                times,
+                ..
+            }
+            | Fault::ResetBody {
+                method,
+                path_contains,
+                times,
+                ..
+            } => (method, path_contains, *times),
+            Fault::Throttle {
+                method,
+                path_contains,
+                ..
+            } => (method, path_contains, 1),
+        };
+        times > 0 && m == method && path.contains(p.as_str())
+    }
+}
+
+pub struct FaultProxy {
+    pub url: String,
+    pub faults: Arc<Mutex<Vec<Fault>>>,
+    pub log: Arc<Mutex<Vec<String>>>,
+    /// How many faults were injected so far.
+    pub injected: Arc<Mutex<u32>>,
+    stop: Arc<AtomicBool>,
+    addr: std::net::SocketAddr,
+}
+
+impl FaultProxy {
+    pub fn start(upstream: &str) -> FaultProxy {
+        let upstream = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let addr = listener.local_addr().expect("addr");
+        let proxy = FaultProxy {
+            url: format!("http://{addr}"),
+            faults: Arc::new(Mutex::new(Vec::new())),
+            log: Arc::new(Mutex::new(Vec::new())),
+            injected: Arc::new(Mutex::new(0)),
+            stop: Arc::new(AtomicBool::new(false)),
+            addr,
+        };
+        let (faults, log, injected, stop) = (
+            proxy.faults.clone(),
+            proxy.log.clone(),
+            proxy.injected.clone(),
+            proxy.stop.clone(),
+        );
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(client) = client else { continue };
+                let (faults, log, injected, upstream) = (
+                    faults.clone(),
+                    log.clone(),
+                    injected.clone(),
+                    upstream.clone(),
+                );
+                std::thread::spawn(move || {
+                    let _ = relay(client, &upstream, &faults, &log, &injected);
+                });
+            }
+        });
+        proxy
+    }
+
+    pub fn add(&self, fault: Fault) {
+        if let Ok(mut f) = self.faults.lock() {
+            f.push(fault);
+        }
+    }
+
+    pub fn injected(&self) -> u32 {
+        self.injected.lock().map(|n| *n).unwrap_or(0)
+    }
+
+    pub fn saw(&self, needle: &str) -> bool {
+        self.log
+            .lock()
+            .map(|l| l.iter().any(|r| r.contains(needle)))
+            .unwrap_or(false)
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+/// Takes one use of the first fault matching the request.
+fn take(faults: &Mutex<Vec<Fault>>, method: &str, path: &str) -> Option<Fault> {
+    let mut faults = faults.lock().ok()?;
+    let fault = faults.iter_mut().find(|f| f.matches(method, path))?;
+    let taken = fault.clone();
+    match fault {
+        Fault::Status { times, .. } | Fault::ResetBody { times, .. } => *times -= 1,
+        Fault::Throttle { .. } => {}
+    }
+    Some(taken)
+}
+
+fn relay(
+    client: TcpStream,
+    upstream: &str,
+    faults: &Mutex<Vec<Fault>>,
+    log: &Mutex<Vec<String>>,
+    injected: &Mutex<u32>,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(client.try_clone()?);
+    let mut client_w = client;
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    let mut parts = request_line.split_whitespace();
+    let (method, path) = (
+        parts.next().unwrap_or("").to_string(),
+        parts.next().unwrap_or("").to_string(),
+    );
+    let mut head = request_line.clone();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
+            break;
+        }
+        if line.to_ascii_lowercase().starts_with("connection:") {
+            continue;
+        }
+        head.push_str(&line);
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    if let Ok(mut l) = log.lock() {
+        l.push(format!("{method} {path}"));
+    }
+    let fault = take(faults, &method, &path);
+    if let Some(Fault::Status {
+        status, headers, ..
+    }) = &fault
+    {
+        if let Ok(mut n) = injected.lock() {
+            *n += 1;
+        }
+        let mut response =
+            format!("HTTP/1.1 {status} Injected\r\nContent-Length: 0\r\nConnection: close\r\n");
+        for (k, v) in headers {
+            response.push_str(&format!("{k}: {v}\r\n"));
+        }
+        response.push_str("\r\n");
+        client_w.write_all(response.as_bytes())?;
+        return client_w.shutdown(Shutdown::Both);
+    }
+    let mut server = TcpStream::connect(upstream)?;
+    server.write_all(head.as_bytes())?;
+    // Upstream -> client in its own thread.
+    let mut server_r = server.try_clone()?;
+    let mut client_back = client_w.try_clone()?;
+    let back = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut server_r, &mut client_back);
+        let _ = client_back.shutdown(Shutdown::Write);
+    });
+    // Client body -> upstream, with the fault applied.
+    let mut sent = 0usize;
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        match &fault {
+            Some(Fault::ResetBody { bytes, .. }) if sent + n >= *bytes => {
+                let _ = server.write_all(&buf[..bytes.saturating_sub(sent)]);
+                if let Ok(mut c) = injected.lock() {
+                    *c += 1;
+                }
+                let _ = server.shutdown(Shutdown::Both);
+                let _ = client_w.shutdown(Shutdown::Both);
+                return Ok(());
+            }
+            Some(Fault::Throttle { bytes_per_sec, .. }) => {
+                std::thread::sleep(Duration::from_secs_f64(n as f64 / *bytes_per_sec as f64));
+            }
+            _ => {}
+        }
+        if server.write_all(&buf[..n]).is_err() {
+            break;
+        }
+        sent += n;
+    }
+    let _ = server.shutdown(Shutdown::Write);
+    let _ = back.join();
+    Ok(())
+}
