@@ -159,6 +159,14 @@ impl HttpClient {
         })
     }
 
+    /// The same client, deaf to stop requests: for clean-up that must run after a stop.
+    pub fn uncancellable(&self) -> HttpClient {
+        HttpClient {
+            stop: StopSignal::default(),
+            ..self.clone()
+        }
+    }
+
     pub fn with_policy(mut self, policy: RetryPolicy) -> HttpClient {
         self.policy = policy;
         self

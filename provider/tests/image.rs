@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::cloud::LocalCloud;
+use support::cloud::{unique_name, LocalCloud};
 use support::fault_proxy::FaultProxy;
 use support::http_server::StaticServer;
 use support::release_tree::{sha512sum, Release, ReleaseTree, SigningKey, IMAGE};
@@ -14,6 +14,8 @@ use support::terraform::{Run, Workspace};
 const VERSION: &str = "4593.2.5";
 
 struct Env {
+    /// Prefix of every image name this test creates.
+    name: String,
     tree: ReleaseTree,
     server: StaticServer,
     cloud: LocalCloud,
@@ -48,6 +50,7 @@ fn env(auth: Auth) -> Env {
         )),
     }
     Env {
+        name: unique_name("fk-image"),
         tree,
         server,
         cloud,
@@ -62,7 +65,7 @@ impl Env {
 
     /// Writes the configuration; `provider_extra` and `image_extra` are HCL lines.
     fn configure(&self, provider_extra: &str, image_extra: &str) {
-        self.configure_named("flatcar-test", provider_extra, image_extra);
+        self.configure_named(&self.name.clone(), provider_extra, image_extra);
     }
 
     fn configure_named(&self, name: &str, provider_extra: &str, image_extra: &str) {
@@ -76,7 +79,7 @@ impl Env {
         &self,
         glance: &str,
     ) -> Vec<terraform_provider_flatcar::openstack::glance::Image> {
-        self.cloud.images(glance)
+        self.cloud.images(glance, &self.name)
     }
 
     #[track_caller]
@@ -137,7 +140,7 @@ fn full_lifecycle(e: &Env, provider_extra: &str, glance: &str, compression: &str
 
     // Rename and change a property: in place, same ID.
     e.configure_named(
-        "flatcar-renamed",
+        &format!("{}-renamed", e.name),
         provider_extra,
         &format!("  compression = \"{compression}\"\n  properties = {{ hw_disk_bus = \"virtio\", os_require_quiesce = \"yes\" }}"),
     );
@@ -151,7 +154,7 @@ fn full_lifecycle(e: &Env, provider_extra: &str, glance: &str, compression: &str
     assert_eq!(e.ws.output("id"), id.as_str());
     let images = e.glance_images(glance);
     assert_eq!(images.len(), 1);
-    assert_eq!(images[0].name, "flatcar-renamed");
+    assert_eq!(images[0].name, format!("{}-renamed", e.name));
     assert_eq!(
         images[0].properties.get("hw_disk_bus").map(String::as_str),
         Some("virtio")

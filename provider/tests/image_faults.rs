@@ -9,7 +9,7 @@ use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use support::cloud::LocalCloud;
+use support::cloud::{unique_name, LocalCloud};
 use support::fault_proxy::{Fault, FaultProxy};
 use support::http_server::{Fault as ServerFault, StaticServer};
 use support::release_tree::{Release, ReleaseTree, SigningKey, IMAGE};
@@ -18,6 +18,7 @@ use support::terraform::Workspace;
 const VERSION: &str = "4593.2.5";
 
 struct Env {
+    name: String,
     tree: ReleaseTree,
     server: StaticServer,
     cloud: LocalCloud,
@@ -37,14 +38,16 @@ fn env(glance_key: &str) -> Env {
     let server = StaticServer::start(tree.root.path());
     let cloud = LocalCloud::get();
     let proxy = FaultProxy::start(&cloud.value(glance_key));
+    let name = unique_name("fk-faults");
     let mut ws = Workspace::new();
     ws.extra_env.extend(cloud.password_env());
     ws.write_config(&format!(
-        "provider \"flatcar\" {{\n  release_base_url = \"{}/{{channel}}\"\n  signing_key = <<-EOT\n{}  EOT\n  endpoint_overrides = {{ image = \"{}\" }}\n}}\nresource \"flatcar_image\" \"this\" {{\n  name = \"flatcar-faults\"\n}}\noutput \"hash\" {{ value = flatcar_image.this.os_hash_value }}\n",
+        "provider \"flatcar\" {{\n  release_base_url = \"{}/{{channel}}\"\n  signing_key = <<-EOT\n{}  EOT\n  endpoint_overrides = {{ image = \"{}\" }}\n}}\nresource \"flatcar_image\" \"this\" {{\n  name = \"{name}\"\n}}\noutput \"hash\" {{ value = flatcar_image.this.os_hash_value }}\n",
         server.base_url, tree.key.armored_public, proxy.url
     ));
     ws.init();
     Env {
+        name,
         tree,
         server,
         cloud,
@@ -55,7 +58,7 @@ fn env(glance_key: &str) -> Env {
 
 impl Env {
     fn images_left(&self, key: &str) -> usize {
-        self.cloud.images(&self.cloud.value(key)).len()
+        self.cloud.images(&self.cloud.value(key), &self.name).len()
     }
 }
 

@@ -240,11 +240,12 @@ impl<'a> Glance<'a> {
     }
 
     /// Deletes the image; an image that is already gone is not an error.
+    /// Runs even after Terraform asked the provider to stop: it cleans up half-made images.
     pub async fn delete(&self, id: &str) -> Result<(), CloudError> {
         let path = format!("/v2/images/{id}");
         match self
             .session
-            .send(ApiRequest::new(Method::DELETE, SERVICE, &path))
+            .send(ApiRequest::new(Method::DELETE, SERVICE, &path).cleanup())
             .await
         {
             Ok(_) => Ok(()),

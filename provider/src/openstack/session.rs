@@ -46,6 +46,8 @@ pub struct ApiRequest<'a> {
     pub json: Option<serde_json::Value>,
     pub content_type: Option<&'static str>,
     pub idempotency: Idempotency,
+    /// Clean-up (deleting what a failed operation made) runs even after a stop request.
+    pub cleanup: bool,
 }
 
 impl<'a> ApiRequest<'a> {
@@ -62,7 +64,12 @@ impl<'a> ApiRequest<'a> {
             json: None,
             content_type: None,
             idempotency,
+            cleanup: false,
         }
+    }
+    pub fn cleanup(mut self) -> ApiRequest<'a> {
+        self.cleanup = true;
+        self
     }
     pub fn json(mut self, body: serde_json::Value) -> ApiRequest<'a> {
         self.json = Some(body);
@@ -217,10 +224,14 @@ impl CloudSession {
     pub async fn send(&self, request: ApiRequest<'_>) -> Result<Response, CloudError> {
         let url = format!("{}{}", self.endpoint(request.service).await?, request.path);
         let mut renewed = false;
+        let http = if request.cleanup {
+            self.http.uncancellable()
+        } else {
+            self.http.clone()
+        };
         loop {
             let token = self.token(renewed).await?;
-            let result = self
-                .http
+            let result = http
                 .send(request.method.clone(), &url, request.idempotency, |b| {
                     let mut b = b.header("X-Auth-Token", &token.value);
                     if let Some(json) = &request.json {

@@ -83,10 +83,12 @@ impl LocalCloud {
 }
 
 impl LocalCloud {
-    /// The images the demo project sees in Glance at `glance_url`, through our own client.
+    /// The images of the demo project in Glance at `glance_url` whose name starts with
+    /// `prefix` (tests run in parallel against one Glance), in any status.
     pub fn images(
         &self,
         glance_url: &str,
+        prefix: &str,
     ) -> Vec<terraform_provider_flatcar::openstack::glance::Image> {
         use terraform_provider_flatcar::config::CloudSettings;
         use terraform_provider_flatcar::http::StopSignal;
@@ -104,8 +106,20 @@ impl LocalCloud {
             .enable_all()
             .build()
             .expect("runtime");
-        runtime
+        let all = runtime
             .block_on(Glance::new(&session).list())
-            .expect("list images")
+            .expect("list images");
+        all.into_iter()
+            .filter(|i| i.name.starts_with(prefix))
+            .collect()
     }
+}
+
+/// A name no other test uses: `<what>-<pid>-<nanos>`.
+pub fn unique_name(what: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{what}-{}-{nanos:x}", std::process::id())
 }
