@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # Benchmarks; each writes its own section of BENCHMARKS.md (measured in one run, side by side
-# with its baseline).
+# with its baseline). Starts the local cloud for the image benchmark and the fault tests.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
+export FLATCAR_KUBE_CACHE=${FLATCAR_KUBE_CACHE:-$HOME/.cache/flatcar-kube}
 cargo bench -p terraform-provider-flatcar --bench provider_overhead
+trap 'bash scripts/local-cloud.sh stop >/dev/null 2>&1 || true' EXIT
+bash scripts/local-cloud.sh start
+export FLATCAR_KUBE_RELIABILITY_OUT
+FLATCAR_KUBE_RELIABILITY_OUT=$(mktemp)
+cargo nextest run -p terraform-provider-flatcar --test image_faults
+cargo bench -p terraform-provider-flatcar --bench image_pipeline

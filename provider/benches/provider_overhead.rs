@@ -133,23 +133,5 @@ fn main() {
         ours.as_secs_f64() / theirs.as_secs_f64()
     );
     println!("{section}");
-    write_section(&section);
-}
-
-/// Replaces this benchmark's section of BENCHMARKS.md, keeping the others.
-fn write_section(section: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md");
-    let (start, end) = (
-        "<!-- provider-overhead:start -->",
-        "<!-- provider-overhead:end -->",
-    );
-    let existing = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n\n".into());
-    let block = format!("{start}\n{section}{end}");
-    let updated = match (existing.find(start), existing.find(end)) {
-        (Some(a), Some(b)) if a < b => {
-            format!("{}{block}{}", &existing[..a], &existing[b + end.len()..])
-        }
-        _ => format!("{}\n{block}\n", existing.trim_end()),
-    };
-    std::fs::write(&path, updated).expect("write BENCHMARKS.md");
+    support::benchmarks::write_section("provider-overhead", &section);
 }

@@ -139,31 +139,16 @@ fn handle(conn: TcpStream, root: &Path, log: &Mutex<Vec<String>>, faults: &Mutex
             format!("HTTP/1.1 302 Found\r\nLocation: /{rest}\r\nContent-Length: 0\r\n\r\n")
                 .into_bytes()
         } else {
-            match resolve(root, &path).and_then(|p| std::fs::read(p).ok()) {
-                Some(data) => {
-                    let start = range_start.unwrap_or(0).min(data.len());
-                    let status = if range_start.is_some() {
-                        "206 Partial Content"
-                    } else {
-                        "200 OK"
-                    };
-                    let body = &data[start..];
-                    let mut r = format!(
-                        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\nContent-Type: application/octet-stream\r\n\r\n",
-                        body.len()
-                    )
-                    .into_bytes();
-                    if method != "HEAD" {
-                        r.extend_from_slice(body);
-                    }
-                    if let Some(bytes) = cut {
-                        let head = r.len() - body.len();
-                        r.truncate(head + bytes.min(body.len()));
-                        let _ = conn.write_all(&r);
+            match resolve(root, &path).and_then(|p| std::fs::File::open(p).ok()) {
+                Some(file) => {
+                    // Streamed from disk: fixtures can be gigabytes.
+                    if serve_file(&mut conn, file, method, range_start, cut).is_err()
+                        || cut.is_some()
+                    {
                         let _ = conn.shutdown(std::net::Shutdown::Both);
                         return;
                     }
-                    r
+                    continue;
                 }
                 None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found".to_vec(),
             }
@@ -172,6 +157,35 @@ fn handle(conn: TcpStream, root: &Path, log: &Mutex<Vec<String>>, faults: &Mutex
             return;
         }
     }
+}
+
+fn serve_file(
+    conn: &mut TcpStream,
+    mut file: std::fs::File,
+    method: &str,
+    range_start: Option<usize>,
+    cut: Option<usize>,
+) -> std::io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    let len = file.metadata()?.len();
+    let start = (range_start.unwrap_or(0) as u64).min(len);
+    let status = if range_start.is_some() {
+        "206 Partial Content"
+    } else {
+        "200 OK"
+    };
+    write!(
+        conn,
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\nContent-Type: application/octet-stream\r\n\r\n",
+        len - start
+    )?;
+    if method == "HEAD" {
+        return Ok(());
+    }
+    file.seek(SeekFrom::Start(start))?;
+    let limit = cut.map(|c| c as u64).unwrap_or(u64::MAX);
+    std::io::copy(&mut file.take(limit), conn)?;
+    Ok(())
 }
 
 fn resolve(root: &Path, path: &str) -> Option<PathBuf> {

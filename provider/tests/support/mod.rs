@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod benchmarks;
 pub mod cloud;
 pub mod fault_proxy;
 pub mod http_server;

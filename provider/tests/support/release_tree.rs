@@ -152,7 +152,8 @@ pub fn sha512sum(file: &Path) -> String {
         .to_string()
 }
 
-/// Writes one release directory. `size_mib` makes each release's image distinct.
+/// Writes one release directory with a small qcow2. `size_mib` (virtual size) makes each
+/// release's image distinct.
 pub fn publish(key: &SigningKey, dir: &Path, version: &str, size_mib: u32) {
     std::fs::create_dir_all(dir).expect("release dir");
     let image = dir.join(IMAGE);
@@ -164,8 +165,19 @@ pub fn publish(key: &SigningKey, dir: &Path, version: &str, size_mib: u32) {
         path(&image),
         &format!("{size_mib}M"),
     ]));
-    run(Command::new("gzip").args(["-k", "-n", "-f", path(&image)]));
-    run(Command::new("bzip2").args(["-k", "-f", path(&image)]));
+    publish_files(key, dir, version, true);
+}
+
+/// Writes version.txt, DIGESTS, `.DIGESTS.asc` and `.sig` for the image already at
+/// `dir/IMAGE`, and its `.gz` / `.bz2` when `compressed`.
+pub fn publish_files(key: &SigningKey, dir: &Path, version: &str, compressed: bool) {
+    let image = dir.join(IMAGE);
+    let mut files = vec![IMAGE.to_string()];
+    if compressed {
+        run(Command::new("gzip").args(["-k", "-n", "-f", path(&image)]));
+        run(Command::new("bzip2").args(["-k", "-f", path(&image)]));
+        files.extend([format!("{IMAGE}.gz"), format!("{IMAGE}.bz2")]);
+    }
     let (major, rest) = version.split_once('.').expect("version");
     let (branch, patch) = rest.split_once('.').expect("version");
     std::fs::write(
@@ -173,11 +185,7 @@ pub fn publish(key: &SigningKey, dir: &Path, version: &str, size_mib: u32) {
         format!("FLATCAR_BUILD={major}\nFLATCAR_BRANCH={branch}\nFLATCAR_PATCH={patch}\nFLATCAR_VERSION={version}\nFLATCAR_VERSION_ID={version}\nFLATCAR_BUILD_ID=\"\"\nFLATCAR_SDK_VERSION={major}.0.0\n"),
     )
     .expect("version.txt");
-    for file in [
-        IMAGE.to_string(),
-        format!("{IMAGE}.gz"),
-        format!("{IMAGE}.bz2"),
-    ] {
+    for file in files {
         let digests = dir.join(format!("{file}.DIGESTS"));
         let mut text = String::new();
         for (header, tool) in [

@@ -1,0 +1,64 @@
+//! Writing benchmark figures into BENCHMARKS.md, one marked section per benchmark, and the
+//! measurements the benchmarks share (peak RSS and disk writes of a running process).
+
+use std::path::Path;
+use std::time::Duration;
+
+/// Replaces the section `name` of BENCHMARKS.md (between its markers), keeping the others.
+pub fn write_section(name: &str, section: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md");
+    let (start, end) = (
+        format!("<!-- {name}:start -->"),
+        format!("<!-- {name}:end -->"),
+    );
+    let existing = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n\n".into());
+    let block = format!("{start}\n{section}{end}");
+    let updated = match (existing.find(&start), existing.find(&end)) {
+        (Some(a), Some(b)) if a < b => {
+            format!("{}{block}{}", &existing[..a], &existing[b + end.len()..])
+        }
+        _ => format!("{}\n\n{block}\n", existing.trim_end()),
+    };
+    std::fs::write(&path, updated).expect("write BENCHMARKS.md");
+}
+
+/// Peak resident memory (VmHWM) and bytes written to storage (`write_bytes`) of a process,
+/// sampled until it exits.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ProcessPeak {
+    pub peak_rss_kib: u64,
+    pub disk_write_bytes: u64,
+}
+
+fn field(text: &str, key: &str) -> Option<u64> {
+    text.lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+/// Samples every process whose command line contains `needle` until `done()` says so.
+pub fn sample_processes(needle: &str, done: impl Fn() -> bool) -> ProcessPeak {
+    let mut peak = ProcessPeak::default();
+    loop {
+        if let Ok(entries) = std::fs::read_dir("/proc") {
+            for entry in entries.flatten() {
+                let dir = entry.path();
+                let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
+                if !String::from_utf8_lossy(&cmdline).contains(needle) {
+                    continue;
+                }
+                let status = std::fs::read_to_string(dir.join("status")).unwrap_or_default();
+                let io = std::fs::read_to_string(dir.join("io")).unwrap_or_default();
+                peak.peak_rss_kib = peak.peak_rss_kib.max(field(&status, "VmHWM:").unwrap_or(0));
+                peak.disk_write_bytes = peak
+                    .disk_write_bytes
+                    .max(field(&io, "write_bytes:").unwrap_or(0));
+            }
+        }
+        if done() {
+            return peak;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
