@@ -210,3 +210,33 @@ fn sigint_during_the_upload_stops_cleanly_and_leaves_nothing() {
         "stopped, image deleted",
     );
 }
+
+#[test]
+fn a_create_timeout_deletes_the_half_made_image() {
+    let e = env("FK_GLANCE_URL");
+    e.proxy.add(Fault::Throttle {
+        method: "PUT".into(),
+        path_contains: "/stage".into(),
+        bytes_per_sec: 10_000,
+    });
+    let config = std::fs::read_to_string(e.ws.path().join("main.tf")).expect("main.tf");
+    let with_timeout = config.replacen(
+        "resource \"flatcar_image\" \"this\" {\n",
+        "resource \"flatcar_image\" \"this\" {\n  timeouts {\n    create = \"3s\"\n  }\n",
+        1,
+    );
+    std::fs::write(e.ws.path().join("main.tf"), with_timeout).expect("write");
+    let run = e.ws.apply();
+    assert_ne!(run.code, 0);
+    assert!(
+        run.all().contains("Image upload timed out"),
+        "{}",
+        run.all()
+    );
+    assert_eq!(e.images_left("FK_GLANCE_URL"), 0);
+    record(
+        "upload slower than timeouts.create",
+        1,
+        "clear error, image deleted",
+    );
+}

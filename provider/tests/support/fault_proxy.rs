@@ -5,7 +5,8 @@
 //!   (e.g. 503 + `Retry-After`) without forwarding them;
 //! - `Fault::ResetBody`: forward a matching request but cut the connection after `bytes` of
 //!   its body (a reset mid-upload);
-//! - `Fault::Throttle`: forward matching bodies at most `bytes_per_sec`.
+//! - `Fault::Throttle`: forward matching bodies at most `bytes_per_sec`;
+//! - `Fault::Drop`: close the connection without an answer.
 //!
 //! Every request line is logged. Bounded: stops when dropped.
 
@@ -35,6 +36,12 @@ pub enum Fault {
         path_contains: String,
         bytes_per_sec: usize,
     },
+    /// Close the connection without any answer, `times` times.
+    Drop {
+        method: String,
+        path_contains: String,
+        times: u32,
+    },
 }
 
 impl Fault {
@@ -51,6 +58,11 @@ impl Fault {
                 path_contains,
                 times,
                 ..
+            }
+            | Fault::Drop {
+                method,
+                path_contains,
+                times,
             } => (method, path_contains, *times),
             Fault::Throttle {
                 method,
@@ -145,7 +157,9 @@ fn take(faults: &Mutex<Vec<Fault>>, method: &str, path: &str) -> Option<Fault> {
     let fault = faults.iter_mut().find(|f| f.matches(method, path))?;
     let taken = fault.clone();
     match fault {
-        Fault::Status { times, .. } | Fault::ResetBody { times, .. } => *times -= 1,
+        Fault::Status { times, .. }
+        | Fault::ResetBody { times, .. }
+        | Fault::Drop { times, .. } => *times -= 1,
         Fault::Throttle { .. } => {}
     }
     Some(taken)
@@ -197,6 +211,12 @@ fn relay(
         }
         response.push_str("\r\n");
         client_w.write_all(response.as_bytes())?;
+        return client_w.shutdown(Shutdown::Both);
+    }
+    if let Some(Fault::Drop { .. }) = &fault {
+        if let Ok(mut n) = injected.lock() {
+            *n += 1;
+        }
         return client_w.shutdown(Shutdown::Both);
     }
     let mut server = TcpStream::connect(upstream)?;

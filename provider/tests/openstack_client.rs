@@ -1,0 +1,143 @@
+//! The OpenStack client against real Keystone and Glance, with faults a real service does
+//! not produce on demand injected by the proxy: a rejected token is re-issued, a dropped
+//! connection on an idempotent call and a 429 with Retry-After are retried, a 4xx is not.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use support::cloud::LocalCloud;
+use support::fault_proxy::{Fault, FaultProxy};
+use terraform_provider_flatcar::config::CloudSettings;
+use terraform_provider_flatcar::http::StopSignal;
+use terraform_provider_flatcar::openstack::glance::Glance;
+use terraform_provider_flatcar::openstack::{auth, CloudError, CloudSession};
+
+fn session(env: Vec<(String, String)>, image_url: &str) -> CloudSession {
+    let env: BTreeMap<String, String> = env.into_iter().collect();
+    let settings = CloudSettings {
+        endpoint_overrides: [("image".to_string(), image_url.to_string())]
+            .into_iter()
+            .collect(),
+        ..CloudSettings::default()
+    };
+    let profile = auth::resolve(&settings, &|k| env.get(k).cloned()).expect("credentials");
+    CloudSession::new(profile, StopSignal::default()).expect("session")
+}
+
+fn get(method: &str, path: &str, fault: impl FnOnce(String, String) -> Fault) -> Fault {
+    fault(method.to_string(), path.to_string())
+}
+
+#[tokio::test]
+async fn a_rejected_token_is_issued_again_once() {
+    let cloud = LocalCloud::get();
+    let proxy = FaultProxy::start(&cloud.value("FK_GLANCE_URL"));
+    proxy.add(get("GET", "/v2/images", |method, path_contains| {
+        Fault::Status {
+            method,
+            path_contains,
+            status: 401,
+            headers: vec![],
+            times: 1,
+        }
+    }));
+    let s = session(cloud.app_cred_env(), &proxy.url);
+    Glance::new(&s)
+        .list()
+        .await
+        .expect("listed after re-authenticating");
+    assert_eq!(proxy.injected(), 1);
+    // Twice in a row is an error, not a loop.
+    proxy.add(get("GET", "/v2/images", |method, path_contains| {
+        Fault::Status {
+            method,
+            path_contains,
+            status: 401,
+            headers: vec![],
+            times: 2,
+        }
+    }));
+    let err = Glance::new(&s)
+        .list()
+        .await
+        .expect_err("a token rejected twice is an error");
+    assert_eq!(err.status(), Some(401), "{err}");
+}
+
+#[tokio::test]
+async fn a_dropped_connection_on_an_idempotent_call_is_retried() {
+    let cloud = LocalCloud::get();
+    let proxy = FaultProxy::start(&cloud.value("FK_GLANCE_URL"));
+    proxy.add(get("GET", "/v2/info/import", |method, path_contains| {
+        Fault::Drop {
+            method,
+            path_contains,
+            times: 2,
+        }
+    }));
+    let s = session(cloud.password_env(), &proxy.url);
+    let methods = Glance::new(&s).import_methods().await.expect("retried");
+    assert!(methods.iter().any(|m| m == "glance-direct"), "{methods:?}");
+    assert_eq!(proxy.injected(), 2);
+}
+
+#[tokio::test]
+async fn too_many_requests_waits_for_retry_after() {
+    let cloud = LocalCloud::get();
+    let proxy = FaultProxy::start(&cloud.value("FK_GLANCE_URL"));
+    proxy.add(get("GET", "/v2/images", |method, path_contains| {
+        Fault::Status {
+            method,
+            path_contains,
+            status: 429,
+            headers: vec![("Retry-After".into(), "2".into())],
+            times: 1,
+        }
+    }));
+    let s = session(cloud.password_env(), &proxy.url);
+    let started = Instant::now();
+    Glance::new(&s).list().await.expect("retried after 429");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "Retry-After not honoured: {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_client_error_is_not_retried_and_names_the_call() {
+    let cloud = LocalCloud::get();
+    let s = session(cloud.password_env(), &cloud.value("FK_GLANCE_URL"));
+    let err = Glance::new(&s)
+        .update("00000000-0000-0000-0000-000000000000", &[])
+        .await
+        .expect_err("no such image");
+    assert!(matches!(err, CloudError::Api { status: 404, .. }), "{err}");
+    assert!(err.to_string().contains("PATCH http://"), "{err}");
+}
+
+#[tokio::test]
+async fn wrong_credentials_say_what_to_check() {
+    let cloud = LocalCloud::get();
+    let mut env = cloud.app_cred_env();
+    for (k, v) in env.iter_mut() {
+        if k == "OS_APPLICATION_CREDENTIAL_SECRET" {
+            *v = "wrong".into();
+        }
+    }
+    let s = session(env, &cloud.value("FK_GLANCE_URL"));
+    let err = Glance::new(&s).list().await.expect_err("bad secret");
+    assert!(matches!(err, CloudError::Auth { status: 401, .. }), "{err}");
+    let diag = err.to_diagnostic("x");
+    assert!(
+        diag.detail.contains("Check the credentials"),
+        "{}",
+        diag.detail
+    );
+    assert!(
+        !diag.detail.contains("wrong"),
+        "the secret must not be echoed"
+    );
+}
