@@ -19,6 +19,10 @@
 #                enabled_import_methods = [] so clients must use PUT /v2/images/{id}/file.
 #                Own sqlite database and store: images made on one port are not seen on the other.
 # Logs: $STATE/logs/{keystone,glance,glance-plain}.log (service log and gunicorn access log).
+# Glance validates every token with Keystone (no cache), so revoking a token
+# (DELETE /v3/auth/tokens) makes the next Glance call answer 401 at once.
+# FLATCAR_KUBE_CLOUD_TOKEN_EXPIRATION (seconds, default 3600) sets Keystone's token lifetime;
+# FLATCAR_KUBE_CLOUD_WAIT (seconds, default 60) bounds the wait for each service at start.
 #
 # Contract for the tests: after `start`, $STATE/env.json is one JSON object of strings
 # (the same keys and values as the `export` lines of $STATE/env):
@@ -46,12 +50,20 @@ logs="$state/logs"
 run="$state/run"
 services=(keystone glance glance-plain)
 wait_seconds=${FLATCAR_KUBE_CLOUD_WAIT:-60}
+# Ports (defaults 5000, 9292, 9293); another set lets a second cloud run beside the first
+# (with its own FLATCAR_KUBE_CLOUD_DIR).
+keystone_port=${FLATCAR_KUBE_KEYSTONE_PORT:-5000}
+glance_port=${FLATCAR_KUBE_GLANCE_PORT:-9292}
+glance_plain_port=${FLATCAR_KUBE_GLANCE_PLAIN_PORT:-9293}
+keystone_url="http://127.0.0.1:$keystone_port/v3"
+# Keystone token lifetime in seconds; a test of re-authentication may shorten it.
+token_expiration=${FLATCAR_KUBE_CLOUD_TOKEN_EXPIRATION:-3600}
 
 port_of() {
   case $1 in
-    keystone) echo 5000 ;;
-    glance) echo 9292 ;;
-    glance-plain) echo 9293 ;;
+    keystone) echo "$keystone_port" ;;
+    glance) echo "$glance_port" ;;
+    glance-plain) echo "$glance_plain_port" ;;
   esac
 }
 
@@ -149,7 +161,7 @@ connection = sqlite:///$state/keystone/keystone.db
 
 [token]
 provider = fernet
-expiration = 3600
+expiration = $token_expiration
 
 [fernet_tokens]
 key_repository = $state/keystone/fernet-keys
@@ -209,8 +221,8 @@ flavor = keystone
 config_file = $dir/conf/glance-api-paste.ini
 
 [keystone_authtoken]
-www_authenticate_uri = http://127.0.0.1:5000/v3
-auth_url = http://127.0.0.1:5000/v3
+www_authenticate_uri = $keystone_url
+auth_url = $keystone_url
 auth_type = password
 project_domain_name = Default
 user_domain_name = Default
@@ -218,6 +230,8 @@ project_name = service
 username = glance
 password = glance-secret
 region_name = RegionOne
+# No token cache: a token revoked in Keystone is refused at once (tests can force a 401).
+token_cache_time = -1
 
 [oslo_messaging_notifications]
 driver = noop
@@ -265,8 +279,8 @@ cmd_start() {
   mkdir -p "$logs" "$run"
   chmod 700 "$state"
   write_keystone_conf
-  write_glance_conf glance 9292 '[glance-direct,web-download,copy-image]'
-  write_glance_conf glance-plain 9293 '[]'
+  write_glance_conf glance "$glance_port" '[glance-direct,web-download,copy-image]'
+  write_glance_conf glance-plain "$glance_plain_port" '[]'
 
   # Glance schema in the background while Keystone is prepared; the plain API gets a copy.
   gm="$venv/bin/glance-manage"
@@ -284,12 +298,12 @@ cmd_start() {
       "${km[@]}" bootstrap --bootstrap-password admin \
         --bootstrap-username admin --bootstrap-project-name admin \
         --bootstrap-region-id RegionOne \
-        --bootstrap-admin-url http://127.0.0.1:5000/v3 \
-        --bootstrap-internal-url http://127.0.0.1:5000/v3 \
-        --bootstrap-public-url http://127.0.0.1:5000/v3
+        --bootstrap-admin-url "$keystone_url" \
+        --bootstrap-internal-url "$keystone_url" \
+        --bootstrap-public-url "$keystone_url"
   } >>"$logs/keystone-manage.log" 2>&1 || die "keystone-manage failed; see $logs/keystone-manage.log"
 
-  start_gunicorn keystone 5000 fk_keystone_wsgi:application \
+  start_gunicorn keystone "$keystone_port" fk_keystone_wsgi:application \
     "OS_KEYSTONE_CONFIG_FILES=$state/keystone/keystone.conf"
 
   wait "$glance_sync" || die "glance-manage db_sync failed; see $logs/glance-manage.log"
@@ -298,16 +312,19 @@ cmd_start() {
       "OS_GLANCE_CONFIG_DIR=$state/$s/conf"
   done
 
-  wait_http keystone http://127.0.0.1:5000/v3
+  wait_http keystone "$keystone_url"
   # Projects, users, roles, the image service and its endpoint, the application credential;
   # writes env, env.json and clouds.yaml.
-  FK_STATE="$state" "$venv/bin/python" - <<'PY' >>"$logs/bootstrap.log" 2>&1 || die "creating the demo project failed; see $logs/bootstrap.log"
+  FK_STATE="$state" FK_KS="$keystone_url" FK_GLANCE="http://127.0.0.1:$glance_port" \
+    FK_GLANCE_PLAIN="http://127.0.0.1:$glance_plain_port" "$venv/bin/python" - <<'PY' >>"$logs/bootstrap.log" 2>&1 || die "creating the demo project failed; see $logs/bootstrap.log"
 import json
 import os
 import urllib.error
 import urllib.request
 
-KS = "http://127.0.0.1:5000/v3"
+KS = os.environ["FK_KS"]
+GLANCE = os.environ["FK_GLANCE"]
+GLANCE_PLAIN = os.environ["FK_GLANCE_PLAIN"]
 STATE = os.environ["FK_STATE"]
 
 
@@ -366,7 +383,7 @@ for role in (admin_role, service_role):
 image_service = create("services", "service", {"type": "image", "name": "glance"})
 for interface in ("public", "internal", "admin"):
     create("endpoints", "endpoint", {"service_id": image_service, "interface": interface,
-                                     "region_id": "RegionOne", "url": "http://127.0.0.1:9292"})
+                                     "region_id": "RegionOne", "url": GLANCE})
 
 demo = password_token("demo", "demo-secret", "demo")
 _, _, rsp = call("POST", f"/users/{demo_user}/application_credentials",
@@ -388,8 +405,8 @@ env = {
     "OS_INTERFACE": "public",
     "FK_APP_CRED_ID": app_cred_id,
     "FK_APP_CRED_SECRET": app_cred_secret,
-    "FK_GLANCE_URL": "http://127.0.0.1:9292",
-    "FK_GLANCE_PLAIN_URL": "http://127.0.0.1:9293",
+    "FK_GLANCE_URL": GLANCE,
+    "FK_GLANCE_PLAIN_URL": GLANCE_PLAIN,
     "FK_ADMIN_USERNAME": "admin",
     "FK_ADMIN_PASSWORD": "admin",
     "FK_ADMIN_PROJECT_NAME": "admin",
@@ -450,7 +467,7 @@ PY
       [ "$code" = 200 ] || die "$s answered $code to an authenticated GET /v2/images; see $logs/$s.log"
     done
   )
-  echo "local-cloud: Keystone :5000, Glance :9292 (import) and :9293 (plain) up in $((SECONDS - t0)) s" >&2
+  echo "local-cloud: Keystone :$keystone_port, Glance :$glance_port (import) and :$glance_plain_port (plain) up in $((SECONDS - t0)) s" >&2
   echo "$state/env"
 }
 
