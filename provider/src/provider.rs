@@ -10,6 +10,7 @@ use crate::data_sources::release::ReleaseDataSource;
 use crate::http::{HttpClient, StopSignal};
 use crate::openstack::{auth, CloudSession};
 use crate::resources::image::ImageResource;
+use crate::resources::instance::InstanceResource;
 
 /// Source address of this provider.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/flatcar-kube/flatcar";
@@ -75,9 +76,14 @@ impl tfplugin::Provider for FlatcarProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(ImageResource {
-            state: Arc::clone(&self.state),
-        })]
+        vec![
+            Arc::new(ImageResource {
+                state: Arc::clone(&self.state),
+            }),
+            Arc::new(InstanceResource {
+                state: Arc::clone(&self.state),
+            }),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {

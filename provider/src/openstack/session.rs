@@ -48,6 +48,8 @@ pub struct ApiRequest<'a> {
     pub idempotency: Idempotency,
     /// Clean-up (deleting what a failed operation made) runs even after a stop request.
     pub cleanup: bool,
+    /// `OpenStack-API-Version` microversion for this service, if any.
+    pub microversion: Option<&'static str>,
 }
 
 impl<'a> ApiRequest<'a> {
@@ -65,7 +67,12 @@ impl<'a> ApiRequest<'a> {
             content_type: None,
             idempotency,
             cleanup: false,
+            microversion: None,
         }
+    }
+    pub fn microversion(mut self, version: &'static str) -> ApiRequest<'a> {
+        self.microversion = Some(version);
+        self
     }
     pub fn cleanup(mut self) -> ApiRequest<'a> {
         self.cleanup = true;
@@ -234,6 +241,9 @@ impl CloudSession {
             let result = http
                 .send(request.method.clone(), &url, request.idempotency, |b| {
                     let mut b = b.header("X-Auth-Token", &token.value);
+                    if let Some(v) = request.microversion {
+                        b = b.header("OpenStack-API-Version", format!("{} {v}", request.service));
+                    }
                     if let Some(json) = &request.json {
                         b = b.body(json.to_string());
                         b = b.header(

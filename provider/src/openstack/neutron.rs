@@ -1,0 +1,124 @@
+//! Neutron (network v2.0): network look-ups, ports, floating IPs.
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::openstack::session::ApiRequest;
+use crate::openstack::{CloudError, CloudSession};
+
+const SERVICE: &str = "network";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Network {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Port {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FloatingIp {
+    pub id: String,
+    pub floating_ip_address: String,
+    #[serde(default)]
+    pub port_id: Option<String>,
+}
+
+pub struct Neutron<'a> {
+    session: &'a CloudSession,
+}
+
+fn query_value(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
+impl<'a> Neutron<'a> {
+    pub fn new(session: &'a CloudSession) -> Neutron<'a> {
+        Neutron { session }
+    }
+
+    /// The networks with this exact name.
+    pub async fn networks_named(&self, name: &str) -> Result<Vec<Network>, CloudError> {
+        #[derive(Deserialize)]
+        struct List {
+            networks: Vec<Network>,
+        }
+        let path = format!("/v2.0/networks?name={}", query_value(name));
+        let response = self
+            .session
+            .send(ApiRequest::new(Method::GET, SERVICE, &path))
+            .await?;
+        Ok(self.session.json::<List>(response).await?.networks)
+    }
+
+    pub async fn ports_of_device(&self, device_id: &str) -> Result<Vec<Port>, CloudError> {
+        #[derive(Deserialize)]
+        struct List {
+            ports: Vec<Port>,
+        }
+        let path = format!("/v2.0/ports?device_id={}", query_value(device_id));
+        let response = self
+            .session
+            .send(ApiRequest::new(Method::GET, SERVICE, &path))
+            .await?;
+        Ok(self.session.json::<List>(response).await?.ports)
+    }
+
+    pub async fn allocate_floating_ip(
+        &self,
+        network_id: &str,
+        port_id: &str,
+    ) -> Result<FloatingIp, CloudError> {
+        #[derive(Deserialize)]
+        struct One {
+            floatingip: FloatingIp,
+        }
+        let body = json!({"floatingip": {"floating_network_id": network_id, "port_id": port_id, "description": "flatcar_instance"}});
+        let response = self
+            .session
+            .send(ApiRequest::new(Method::POST, SERVICE, "/v2.0/floatingips").json(body))
+            .await?;
+        Ok(self.session.json::<One>(response).await?.floatingip)
+    }
+
+    pub async fn floating_ips_at(&self, address: &str) -> Result<Vec<FloatingIp>, CloudError> {
+        self.floating_ips(&format!("floating_ip_address={}", query_value(address)))
+            .await
+    }
+
+    pub async fn floating_ips_on_port(&self, port_id: &str) -> Result<Vec<FloatingIp>, CloudError> {
+        self.floating_ips(&format!("port_id={}", query_value(port_id)))
+            .await
+    }
+
+    async fn floating_ips(&self, query: &str) -> Result<Vec<FloatingIp>, CloudError> {
+        #[derive(Deserialize)]
+        struct List {
+            floatingips: Vec<FloatingIp>,
+        }
+        let path = format!("/v2.0/floatingips?{query}");
+        let response = self
+            .session
+            .send(ApiRequest::new(Method::GET, SERVICE, &path))
+            .await?;
+        Ok(self.session.json::<List>(response).await?.floatingips)
+    }
+
+    /// Releases a floating IP (already gone is fine); runs even after a stop request.
+    pub async fn release_floating_ip(&self, id: &str) -> Result<(), CloudError> {
+        let path = format!("/v2.0/floatingips/{id}");
+        match self
+            .session
+            .send(ApiRequest::new(Method::DELETE, SERVICE, &path).cleanup())
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
