@@ -104,6 +104,7 @@ fn a_503_with_retry_after_on_image_create_is_retried() {
         path_contains: "/v2/images".into(),
         status: 503,
         headers: vec![("Retry-After".into(), "1".into())],
+        body: String::new(),
         times: 2,
     });
     let started = Instant::now();

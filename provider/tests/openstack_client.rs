@@ -40,6 +40,7 @@ async fn a_rejected_token_is_issued_again_once() {
             path_contains,
             status: 401,
             headers: vec![],
+            body: String::new(),
             times: 1,
         }
     }));
@@ -56,6 +57,7 @@ async fn a_rejected_token_is_issued_again_once() {
             path_contains,
             status: 401,
             headers: vec![],
+            body: String::new(),
             times: 2,
         }
     }));
@@ -93,6 +95,7 @@ async fn too_many_requests_waits_for_retry_after() {
             path_contains,
             status: 429,
             headers: vec![("Retry-After".into(), "2".into())],
+            body: String::new(),
             times: 1,
         }
     }));

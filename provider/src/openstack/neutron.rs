@@ -26,6 +26,8 @@ pub struct FloatingIp {
     pub floating_ip_address: String,
     #[serde(default)]
     pub port_id: Option<String>,
+    #[serde(default)]
+    pub floating_network_id: String,
 }
 
 pub struct Neutron<'a> {
@@ -88,6 +90,24 @@ impl<'a> Neutron<'a> {
     pub async fn floating_ips_at(&self, address: &str) -> Result<Vec<FloatingIp>, CloudError> {
         self.floating_ips(&format!("floating_ip_address={}", query_value(address)))
             .await
+    }
+
+    /// Every floating IP of the project.
+    pub async fn all_floating_ips(&self) -> Result<Vec<FloatingIp>, CloudError> {
+        self.floating_ips("").await
+    }
+
+    pub async fn network(&self, id: &str) -> Result<Network, CloudError> {
+        #[derive(Deserialize)]
+        struct One {
+            network: Network,
+        }
+        let path = format!("/v2.0/networks/{}", query_value(id));
+        let response = self
+            .session
+            .send(ApiRequest::new(Method::GET, SERVICE, &path))
+            .await?;
+        Ok(self.session.json::<One>(response).await?.network)
     }
 
     pub async fn floating_ips_on_port(&self, port_id: &str) -> Result<Vec<FloatingIp>, CloudError> {

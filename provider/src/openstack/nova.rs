@@ -212,6 +212,19 @@ impl<'a> Nova<'a> {
         Ok(self.session.json::<Created>(response).await?.server.id)
     }
 
+    /// Every server of the project, with details.
+    pub async fn list(&self) -> Result<Vec<Server>, CloudError> {
+        #[derive(Deserialize)]
+        struct List {
+            servers: Vec<Server>,
+        }
+        let response = self
+            .session
+            .send(Nova::request(Method::GET, "/v2.1/servers/detail"))
+            .await?;
+        Ok(self.session.json::<List>(response).await?.servers)
+    }
+
     /// The server, or `None` once Nova no longer knows it.
     pub async fn get(&self, id: &str) -> Result<Option<Server>, CloudError> {
         #[derive(Deserialize)]

@@ -216,21 +216,26 @@ fn apply_server(state: &mut Value, server: &Server, floating_ip: Option<String>)
     if let Some(flavor) = server.flavor_id() {
         state.set("flavor_id", Value::string(flavor));
     }
-    // Fill the computed parts of the network blocks by network name, in order.
+    // Fixed addresses of the network blocks, by network name; nothing stays unknown.
     if let Value::List(blocks) = state.get("network").clone() {
-        let mut nets = server.addresses.iter();
         let filled = blocks
             .into_iter()
             .map(|mut block| {
-                if let Some((name, addrs)) = nets.next() {
-                    if block.get("name").is_null() || block.get("name").is_unknown() {
-                        block.set("name", Value::string(name));
-                    }
-                    if block.get("fixed_ip_v4").is_null() || block.get("fixed_ip_v4").is_unknown() {
-                        let ip = addrs
-                            .iter()
-                            .find(|a| a.version == 4 && a.kind.as_deref() != Some("floating"));
+                if let Some(name) = block.get("name").as_str().map(str::to_string) {
+                    let missing =
+                        block.get("fixed_ip_v4").is_null() || block.get("fixed_ip_v4").is_unknown();
+                    if missing {
+                        let ip = server.addresses.get(&name).and_then(|addrs| {
+                            addrs
+                                .iter()
+                                .find(|a| a.version == 4 && a.kind.as_deref() != Some("floating"))
+                        });
                         block.set("fixed_ip_v4", opt(ip.map(|a| a.addr.clone())));
+                    }
+                }
+                for key in ["uuid", "name", "fixed_ip_v4"] {
+                    if block.get(key).is_unknown() {
+                        block.set(key, Value::Null);
                     }
                 }
                 block
@@ -339,6 +344,7 @@ impl InstanceResource {
             let cloud = self.state.cloud().await?;
             let (flavor_id, flavor_name) = self.flavor_id(&cloud, planned).await?;
             let networks = self.attachments(&cloud, planned).await?;
+            let attached = networks.clone();
             let pool_network = match text(planned, "floating_ip_pool") {
                 Some(pool) => {
                     let found = Neutron::new(&cloud).networks_named(&pool).await.map_err(|e| cloud_diag(&e, "Cannot look up the floating IP pool"))?;
@@ -380,6 +386,7 @@ impl InstanceResource {
                     let mut state = planned.clone();
                     state.set("flavor_name", Value::string(flavor_name));
                     state.set("flavor_id", Value::string(flavor_id));
+                    self.name_networks(&cloud, &mut state, &attached).await;
                     apply_server(&mut state, &server, floating);
                     Ok(state)
                 }
@@ -403,6 +410,36 @@ impl InstanceResource {
                 ..ApplyResponse::default()
             },
         }
+    }
+
+    /// Fills `uuid` and `name` of the network blocks from what was attached.
+    async fn name_networks(
+        &self,
+        cloud: &CloudSession,
+        state: &mut Value,
+        attached: &[NetworkAttachment],
+    ) {
+        let Value::List(blocks) = state.get("network").clone() else {
+            return;
+        };
+        let neutron = Neutron::new(cloud);
+        let mut filled = Vec::with_capacity(blocks.len());
+        for (mut block, attachment) in blocks.into_iter().zip(attached) {
+            if let NetworkAttachment::Network { uuid, .. } = attachment {
+                block.set("uuid", Value::string(uuid));
+                if block.get("name").is_unknown() || block.get("name").is_null() {
+                    let name = neutron
+                        .network(uuid)
+                        .await
+                        .ok()
+                        .map(|n| Value::String(n.name))
+                        .unwrap_or(Value::Null);
+                    block.set("name", name);
+                }
+            }
+            filled.push(block);
+        }
+        state.set("network", Value::List(filled));
     }
 
     /// Waits for ACTIVE (capped backoff), then allocates and associates the floating IP.
@@ -741,6 +778,27 @@ impl Resource for InstanceResource {
                 ),
             ]));
         }
+        // A floating IP on the server: its pool is the external network it came from.
+        let mut pool = None;
+        for address in server
+            .addresses
+            .values()
+            .flatten()
+            .filter(|a| a.kind.as_deref() == Some("floating"))
+        {
+            if let Some(fip) = neutron
+                .floating_ips_at(&address.addr)
+                .await
+                .ok()
+                .and_then(|f| f.into_iter().next())
+            {
+                pool = neutron
+                    .network(&fip.floating_network_id)
+                    .await
+                    .ok()
+                    .map(|n| n.name);
+            }
+        }
         let opt = |v: Option<String>| v.map(Value::String).unwrap_or(Value::Null);
         let mut state = Value::object([
             ("image_id", opt(server.image_id())),
@@ -764,7 +822,7 @@ impl Resource for InstanceResource {
             ),
             ("config_drive", Value::Null),
             ("root_volume_size", Value::Null),
-            ("floating_ip_pool", Value::Null),
+            ("floating_ip_pool", opt(pool)),
             ("network", Value::List(blocks)),
             ("timeouts", Value::Null),
         ]);

@@ -23,6 +23,8 @@ pub enum Fault {
         path_contains: String,
         status: u16,
         headers: Vec<(String, String)>,
+        /// JSON body of the injected answer (may be empty).
+        body: String,
         times: u32,
     },
     ResetBody {
@@ -198,18 +200,24 @@ fn relay(
     }
     let fault = take(faults, &method, &path);
     if let Some(Fault::Status {
-        status, headers, ..
+        status,
+        headers,
+        body,
+        ..
     }) = &fault
     {
         if let Ok(mut n) = injected.lock() {
             *n += 1;
         }
-        let mut response =
-            format!("HTTP/1.1 {status} Injected\r\nContent-Length: 0\r\nConnection: close\r\n");
+        let mut response = format!(
+            "HTTP/1.1 {status} Injected\r\nContent-Length: {}\r\nContent-Type: application/json\r\nConnection: close\r\n",
+            body.len()
+        );
         for (k, v) in headers {
             response.push_str(&format!("{k}: {v}\r\n"));
         }
         response.push_str("\r\n");
+        response.push_str(body);
         client_w.write_all(response.as_bytes())?;
         return client_w.shutdown(Shutdown::Both);
     }
