@@ -123,3 +123,90 @@ pub fn unique_name(what: &str) -> String {
         .unwrap_or(0);
     format!("{what}-{}-{nanos:x}", std::process::id())
 }
+
+impl LocalCloud {
+    /// A session as the demo user (password), or as admin (who sees user_data).
+    pub fn session(&self, admin: bool) -> terraform_provider_flatcar::openstack::CloudSession {
+        use terraform_provider_flatcar::config::CloudSettings;
+        use terraform_provider_flatcar::http::StopSignal;
+        use terraform_provider_flatcar::openstack::{auth, CloudSession};
+        let mut env: BTreeMap<String, String> = self.password_env().into_iter().collect();
+        if admin {
+            env.insert("OS_USERNAME".into(), self.value("FK_ADMIN_USERNAME"));
+            env.insert("OS_PASSWORD".into(), self.value("FK_ADMIN_PASSWORD"));
+            env.insert(
+                "OS_PROJECT_NAME".into(),
+                self.value("FK_ADMIN_PROJECT_NAME"),
+            );
+        }
+        let profile = auth::resolve(&CloudSettings::default(), &|k| env.get(k).cloned())
+            .expect("credentials");
+        CloudSession::new(profile, StopSignal::default()).expect("session")
+    }
+
+    /// Runs a future of the client to completion.
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(f)
+    }
+
+    /// The demo project's servers whose name starts with `prefix`.
+    pub fn servers(
+        &self,
+        prefix: &str,
+    ) -> Vec<terraform_provider_flatcar::openstack::nova::Server> {
+        let session = self.session(false);
+        let all = self
+            .block_on(terraform_provider_flatcar::openstack::nova::Nova::new(&session).list())
+            .expect("servers");
+        all.into_iter()
+            .filter(|s| s.name.starts_with(prefix))
+            .collect()
+    }
+
+    /// The demo project's floating IPs.
+    pub fn floating_ips(&self) -> Vec<terraform_provider_flatcar::openstack::neutron::FloatingIp> {
+        let session = self.session(false);
+        self.block_on(
+            terraform_provider_flatcar::openstack::neutron::Neutron::new(&session)
+                .all_floating_ips(),
+        )
+        .expect("floating IPs")
+    }
+
+    /// Creates a key pair for the demo user with the venv's `openstack` CLI; returns its name.
+    pub fn key_pair(&self, name: &str) -> String {
+        let dir = tempfile::tempdir().expect("tmp");
+        let key = dir.path().join("id");
+        let out = std::process::Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(&key)
+            .output()
+            .expect("ssh-keygen");
+        assert!(out.status.success());
+        let openstack =
+            std::path::PathBuf::from(std::env::var("FLATCAR_KUBE_CACHE").unwrap_or_else(|_| {
+                format!(
+                    "{}/.cache/flatcar-kube",
+                    std::env::var("HOME").unwrap_or_default()
+                )
+            }))
+            .join("openstack-venv/bin/openstack");
+        let out = std::process::Command::new(openstack)
+            .envs(self.password_env())
+            .args(["keypair", "create", "--public-key"])
+            .arg(key.with_extension("pub"))
+            .arg(name)
+            .output()
+            .expect("openstack keypair create");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        name.to_string()
+    }
+}

@@ -1,0 +1,363 @@
+//! Acceptance tests of `flatcar_instance` through the real terraform CLI against real
+//! Keystone, Glance, Nova (fake virt driver) and Neutron on 127.0.0.1
+//! (`scripts/local-cloud.sh start --compute`), plus faults Nova cannot produce on demand
+//! (429, 403 overLimit, a build stuck in BUILD) injected by the proxy.
+
+mod support;
+
+use support::cloud::{unique_name, LocalCloud};
+use support::fault_proxy::{Fault, FaultProxy};
+use support::http_server::StaticServer;
+use support::release_tree::{Release, ReleaseTree, SigningKey};
+use support::terraform::{Run, Workspace};
+use terraform_provider_flatcar::openstack::nova::Nova;
+
+const IGNITION: &str = r#"{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/etc/hostname","contents":{"source":"data:,node"}}]}}"#;
+
+struct Env {
+    name: String,
+    _tree: ReleaseTree,
+    server: StaticServer,
+    key: String,
+    cloud: LocalCloud,
+    ws: Workspace,
+    armored: String,
+}
+
+fn env() -> Env {
+    let tree = ReleaseTree::build(
+        SigningKey::generate("Instance Test"),
+        &[
+            Release {
+                channel: "stable",
+                version: "4593.2.5",
+                current: true,
+            },
+            Release {
+                channel: "stable",
+                version: "4459.2.4",
+                current: false,
+            },
+        ],
+    );
+    let server = StaticServer::start(tree.root.path());
+    let cloud = LocalCloud::get();
+    assert_eq!(cloud.values.get("FK_COMPUTE").map(String::as_str), Some("1"), "the local cloud runs without Nova: start it with `bash scripts/local-cloud.sh start --compute`");
+    let name = unique_name("fk-vm");
+    let key = cloud.key_pair(&name);
+    let mut ws = Workspace::new();
+    ws.extra_env.extend(cloud.password_env());
+    let armored = tree.key.armored_public.clone();
+    Env {
+        name,
+        _tree: tree,
+        server,
+        key,
+        cloud,
+        ws,
+        armored,
+    }
+}
+
+impl Env {
+    /// Two images (two releases) and one instance using `image`; `extra` goes into the instance.
+    fn configure(&self, provider_extra: &str, instance_name: &str, image: &str, extra: &str) {
+        self.ws.write_config(&format!(
+            r#"provider "flatcar" {{
+  release_base_url = "{base}/{{channel}}"
+  signing_key      = <<-EOT
+{armored}  EOT
+{provider_extra}
+}}
+
+resource "flatcar_image" "new" {{
+  name    = "{n}-img-new"
+  version = "4593.2.5"
+}}
+
+resource "flatcar_image" "old" {{
+  name    = "{n}-img-old"
+  version = "4459.2.4"
+}}
+
+resource "flatcar_instance" "node" {{
+  name        = "{instance_name}"
+  image_id    = flatcar_image.{image}.id
+  flavor_name = "{flavor}"
+  key_pair    = "{key}"
+  user_data   = <<-EOT
+{ignition}
+EOT
+  network {{
+    name = "{network}"
+  }}
+  metadata = {{
+    kubespray_groups = "kube_control_plane,etcd"
+  }}
+  floating_ip_pool = "{pool}"
+{extra}
+}}
+
+output "id" {{ value = flatcar_instance.node.id }}
+output "floating_ip" {{ value = flatcar_instance.node.floating_ip }}
+output "access_ip_v4" {{ value = flatcar_instance.node.access_ip_v4 }}
+"#,
+            base = self.server.base_url,
+            armored = self.armored,
+            n = self.name,
+            flavor = self.cloud.value("FK_FLAVOR_SMALL"),
+            key = self.key,
+            ignition = IGNITION,
+            network = self.cloud.value("FK_NETWORK_NAME"),
+            pool = self.cloud.value("FK_EXTERNAL_NETWORK"),
+        ));
+    }
+
+    fn fips_of(&self, address: &str) -> usize {
+        self.cloud
+            .floating_ips()
+            .iter()
+            .filter(|f| f.floating_ip_address == address)
+            .count()
+    }
+}
+
+fn flat(run: &Run) -> String {
+    run.all().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn lifecycle_create_rename_replace_import_destroy() {
+    let e = env();
+    let node = format!("{}-node", e.name);
+    e.configure("", &node, "new", "");
+    e.ws.init();
+    e.ws.apply().ok();
+    let id = e.ws.output("id").as_str().expect("id").to_string();
+    let fip =
+        e.ws.output("floating_ip")
+            .as_str()
+            .expect("floating ip")
+            .to_string();
+    assert_eq!(
+        e.ws.output("access_ip_v4"),
+        fip.as_str(),
+        "the floating IP is the access address"
+    );
+
+    // What Nova holds: ACTIVE, key pair, metadata; user_data as the admin sees it.
+    let admin = e.cloud.session(true);
+    let server = e
+        .cloud
+        .block_on(Nova::new(&admin).get(&id))
+        .expect("get")
+        .expect("exists");
+    assert_eq!(server.status, "ACTIVE");
+    assert_eq!(server.key_name.as_deref(), Some(e.key.as_str()));
+    assert_eq!(
+        server.metadata.get("kubespray_groups").map(String::as_str),
+        Some("kube_control_plane,etcd")
+    );
+    assert_eq!(server.user_data().as_deref().map(str::trim), Some(IGNITION));
+    assert_eq!(e.fips_of(&fip), 1);
+
+    let second = e.ws.plan_exit_code();
+    assert_eq!(second.code, 0, "second plan not empty:\n{}", second.all());
+
+    // Rename: in place, same ID.
+    let renamed = format!("{}-renamed", e.name);
+    e.configure("", &renamed, "new", "");
+    let plan = e.ws.run(&["plan", "-input=false"]).ok();
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    e.ws.apply().ok();
+    assert_eq!(e.ws.output("id"), id.as_str());
+    assert_eq!(e.cloud.servers(&renamed).len(), 1);
+
+    // Another image forces replacement.
+    e.configure("", &renamed, "old", "");
+    let plan = e.ws.run(&["plan", "-input=false"]).ok();
+    assert!(plan.stdout.contains("must be replaced"), "{}", plan.stdout);
+    e.ws.apply().ok();
+    let new_id = e.ws.output("id").as_str().expect("id").to_string();
+    assert_ne!(new_id, id);
+    assert_eq!(
+        e.cloud.servers(&e.name).len(),
+        1,
+        "the replaced server is gone"
+    );
+    assert_eq!(e.fips_of(&fip), 0, "the old floating IP was released");
+
+    // Import by ID: the cloud hides user_data from non-admins, so it is ignored after import.
+    e.ws.run(&["state", "rm", "flatcar_instance.node"]).ok();
+    e.configure(
+        "",
+        &renamed,
+        "old",
+        "  lifecycle {\n    ignore_changes = [user_data]\n  }",
+    );
+    e.ws.run(&["import", "-input=false", "flatcar_instance.node", &new_id])
+        .ok();
+    let after = e.ws.plan_exit_code();
+    assert_eq!(
+        after.code,
+        0,
+        "plan after import not empty:\n{}",
+        after.all()
+    );
+
+    let new_fip =
+        e.ws.output("floating_ip")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+    e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+    assert!(
+        e.cloud.servers(&e.name).is_empty(),
+        "Nova still lists a server"
+    );
+    assert_eq!(
+        e.fips_of(&new_fip),
+        0,
+        "Neutron still holds the floating IP"
+    );
+}
+
+#[test]
+fn a_flavor_too_large_reports_novas_fault_and_leaves_no_server() {
+    let e = env();
+    e.configure("", &format!("{}-huge", e.name), "new", "");
+    let text = std::fs::read_to_string(e.ws.path().join("main.tf")).expect("main.tf");
+    std::fs::write(
+        e.ws.path().join("main.tf"),
+        text.replace(
+            &format!("flavor_name = \"{}\"", e.cloud.value("FK_FLAVOR_SMALL")),
+            &format!("flavor_name = \"{}\"", e.cloud.value("FK_FLAVOR_HUGE")),
+        ),
+    )
+    .expect("write");
+    e.ws.init();
+    let run = e.ws.apply();
+    assert_ne!(run.code, 0);
+    let out = flat(&run);
+    assert!(out.contains("The server failed to build"), "{out}");
+    assert!(
+        out.contains("Nova put server") && out.contains("in ERROR:"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("Nova gave no fault message"),
+        "Nova's fault message is missing: {out}"
+    );
+    assert!(
+        e.cloud.servers(&e.name).is_empty(),
+        "the failed server was not deleted"
+    );
+    e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+}
+
+fn with_nova_proxy(e: &Env, fault: Fault) -> FaultProxy {
+    let proxy = FaultProxy::start(&e.cloud.value("FK_NOVA_URL"));
+    proxy.add(fault);
+    proxy
+}
+
+#[test]
+fn rate_limits_and_quota_errors_on_server_create() {
+    let e = env();
+    // 429 with Retry-After: retried, then created.
+    let proxy = with_nova_proxy(&e, Fault::Status {
+        method: "POST".into(),
+        path_contains: "/v2.1/servers".into(),
+        status: 429,
+        headers: vec![("Retry-After".into(), "1".into())],
+        body: r#"{"overLimit": {"code": 429, "message": "This request was rate-limited.", "retryAfter": "1"}}"#.into(),
+        times: 1,
+    });
+    let over = format!("  endpoint_overrides = {{ compute = \"{}\" }}", proxy.url);
+    e.configure(&over, &format!("{}-limited", e.name), "new", "");
+    e.ws.init();
+    e.ws.apply().ok();
+    assert_eq!(proxy.injected(), 1);
+    assert_eq!(
+        e.cloud.servers(&e.name).len(),
+        1,
+        "exactly one server despite the retry"
+    );
+    e.ws.run(&[
+        "destroy",
+        "-target=flatcar_instance.node",
+        "-auto-approve",
+        "-input=false",
+    ])
+    .ok();
+
+    // 403 overLimit (quota): a clear error, nothing created.
+    proxy.add(Fault::Status {
+        method: "POST".into(),
+        path_contains: "/v2.1/servers".into(),
+        status: 403,
+        headers: vec![],
+        body: r#"{"forbidden": {"code": 403, "message": "Quota exceeded for instances: Requested 1, but already used 10 of 10 instances"}}"#.into(),
+        times: 1,
+    });
+    let run = e.ws.apply();
+    assert_ne!(run.code, 0);
+    let out = flat(&run);
+    assert!(out.contains("Quota exceeded for instances"), "{out}");
+    assert!(out.contains("lacks permission or quota"), "{out}");
+    assert!(e.cloud.servers(&e.name).is_empty());
+    e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+}
+
+#[test]
+fn a_build_stuck_in_build_times_out_and_the_server_is_deleted() {
+    let e = env();
+    let proxy = with_nova_proxy(&e, Fault::Status {
+        method: "GET".into(),
+        path_contains: "/v2.1/servers/".into(),
+        status: 200,
+        headers: vec![],
+        body: r#"{"server": {"id": "stuck", "name": "stuck", "status": "BUILD", "addresses": {}, "metadata": {}}}"#.into(),
+        times: 5,
+    });
+    let over = format!("  endpoint_overrides = {{ compute = \"{}\" }}", proxy.url);
+    e.configure(
+        &over,
+        &format!("{}-stuck", e.name),
+        "new",
+        "  timeouts {\n    create = \"3s\"\n  }",
+    );
+    e.ws.init();
+    let run = e.ws.apply();
+    assert_ne!(run.code, 0);
+    assert!(
+        flat(&run).contains("Server creation timed out"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        e.cloud.servers(&e.name).is_empty(),
+        "the stuck server was not deleted"
+    );
+    e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+}
+
+#[test]
+fn a_cloud_config_is_an_error_on_user_data_at_plan_time() {
+    let ws = Workspace::new();
+    ws.write_config("resource \"flatcar_instance\" \"node\" {\n  name        = \"n\"\n  image_id    = \"i\"\n  flavor_name = \"f\"\n  user_data   = \"#cloud-config\\nusers: []\\n\"\n  network {\n    name = \"private\"\n  }\n}\n");
+    ws.init();
+    let run = ws.run(&["validate"]);
+    assert_ne!(run.code, 0);
+    let out = run.all();
+    assert!(out.contains("user_data is not an Ignition config"), "{out}");
+    assert!(
+        out.contains(":   user_data   ="),
+        "not pointed at user_data:\n{out}"
+    );
+    assert!(flat(&run).contains("butane"), "{out}");
+}
