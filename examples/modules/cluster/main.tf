@@ -1,0 +1,74 @@
+# A Flatcar Container Linux Kubernetes cluster for Kubespray: one verified Flatcar image in
+# Glance and the machines of every pool, named <cluster>-<pool>-<n>, carrying the
+# kubespray_groups / ssh_user metadata. The output kubespray_inventory is what
+# `flatcar-kube inventory` turns into Kubespray's hosts.yaml.
+
+locals {
+  # The rule of flatcar-kube's profile::machines::image_name.
+  image_name = coalesce(
+    var.image_name,
+    var.image_arch == "amd64" ? "flatcar-${var.image_channel}-${var.image_version}" : "flatcar-${var.image_channel}-${var.image_version}-${var.image_arch}",
+  )
+
+  # One entry per machine: "<cluster>-<pool>-<n>" => pool settings.
+  nodes = merge([
+    for pool_name, pool in var.pools : {
+      for i in range(1, pool.count + 1) : "${var.cluster_name}-${pool_name}-${i}" => merge(pool, { pool = pool_name })
+    }
+  ]...)
+
+  # Ignition: core's SSH keys, and the caller's config merged in.
+  ignition = jsonencode(merge(
+    {
+      ignition = merge(
+        { version = "3.4.0" },
+        var.user_data == null ? null : {
+          config = { merge = [{ source = "data:;base64,${base64encode(var.user_data)}" }] }
+        },
+      )
+    },
+    length(var.ssh_public_keys) == 0 ? null : {
+      passwd = { users = [{ name = "core", sshAuthorizedKeys = [for k in var.ssh_public_keys : trimspace(k)] }] }
+    },
+  ))
+}
+
+resource "flatcar_image" "this" {
+  name        = local.image_name
+  channel     = var.image_channel
+  version     = var.image_version
+  arch        = var.image_arch
+  compression = var.image_compression
+  base_url    = var.image_base_url
+  properties  = var.image_properties
+}
+
+resource "flatcar_instance" "node" {
+  for_each = local.nodes
+
+  name              = each.key
+  image_id          = flatcar_image.this.id
+  flavor_name       = each.value.flavor_name
+  flavor_id         = each.value.flavor_id
+  key_pair          = var.key_pair
+  user_data         = local.ignition
+  security_groups   = var.security_groups
+  availability_zone = var.availability_zone
+  root_volume_size  = each.value.root_volume_size
+  floating_ip_pool  = each.value.floating_ip ? var.floating_ip_pool : null
+
+  network {
+    name = var.network_name
+    uuid = var.network_id
+  }
+
+  metadata = merge(var.metadata, {
+    cluster          = var.cluster_name
+    kubespray_groups = join(",", each.value.groups)
+    ssh_user         = "core"
+  })
+
+  timeouts {
+    create = var.create_timeout
+  }
+}

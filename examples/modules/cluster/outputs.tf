@@ -1,0 +1,35 @@
+output "kubespray_inventory" {
+  description = "Hosts for `terraform output -json | flatcar-kube inventory`: {hosts = {NAME = {groups, ip, access_ip, ansible_user}}}."
+  value = {
+    hosts = {
+      for name, n in flatcar_instance.node : name => {
+        groups       = local.nodes[name].groups
+        ip           = coalesce(n.network[0].fixed_ip_v4, n.access_ip_v4, "")
+        access_ip    = n.floating_ip
+        ansible_user = "core"
+      }
+    }
+  }
+}
+
+output "nodes" {
+  description = "Every machine by name: its server ID, private IP, floating IP (or null) and Nova's addresses per network."
+  value = {
+    for name, n in flatcar_instance.node : name => {
+      id          = n.id
+      ip          = n.network[0].fixed_ip_v4
+      floating_ip = n.floating_ip
+      addresses   = n.addresses
+    }
+  }
+}
+
+output "image_id" {
+  description = "Glance ID of the Flatcar image."
+  value       = flatcar_image.this.id
+}
+
+output "image_version" {
+  description = "The exact Flatcar version uploaded."
+  value       = flatcar_image.this.resolved_version
+}

@@ -1,0 +1,184 @@
+variable "cluster_name" {
+  description = "Cluster name: a DNS label, the prefix of every machine name (<cluster>-<pool>-<n>)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$", var.cluster_name))
+    error_message = "cluster_name must be a DNS label of at most 40 characters: lowercase letters, digits and '-', not starting or ending with '-'."
+  }
+}
+
+variable "image_name" {
+  description = "Glance name of the Flatcar image. Default: flatcar-<channel>-<version>, plus -<arch> for arm64 (the rule flatcar-kube uses, so Kubespray's cluster.tfvars finds the same image)."
+  type        = string
+  default     = null
+}
+
+variable "image_channel" {
+  description = "Flatcar release channel: stable, beta, alpha or lts."
+  type        = string
+  default     = "stable"
+
+  validation {
+    condition     = contains(["stable", "beta", "alpha", "lts"], var.image_channel)
+    error_message = "image_channel must be one of stable, beta, alpha, lts."
+  }
+}
+
+variable "image_version" {
+  description = "Flatcar version: \"current\" (the current release when the image is created) or an exact version such as 4230.2.1."
+  type        = string
+  default     = "current"
+
+  validation {
+    condition     = var.image_version == "current" || can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.image_version))
+    error_message = "image_version must be \"current\" or an exact version such as 4230.2.1."
+  }
+}
+
+variable "image_arch" {
+  description = "CPU architecture of the image: amd64 or arm64."
+  type        = string
+  default     = "amd64"
+
+  validation {
+    condition     = contains(["amd64", "arm64"], var.image_arch)
+    error_message = "image_arch must be amd64 or arm64."
+  }
+}
+
+variable "image_compression" {
+  description = "Which release file is downloaded: none (the .img, already a compressed qcow2), gz or bz2. Glance always receives the uncompressed qcow2."
+  type        = string
+  default     = "none"
+
+  validation {
+    condition     = contains(["none", "gz", "bz2"], var.image_compression)
+    error_message = "image_compression must be none, gz or bz2."
+  }
+}
+
+variable "image_properties" {
+  description = "Extra Glance image properties, e.g. Jetstream2's { hw_disk_bus = \"scsi\", hw_scsi_model = \"virtio-scsi\", os_require_quiesce = \"yes\" }."
+  type        = map(string)
+  default     = {}
+}
+
+variable "image_base_url" {
+  description = "Flatcar release server or mirror for this image ({channel} is replaced by the channel); null uses the provider's release_base_url."
+  type        = string
+  default     = null
+}
+
+variable "pools" {
+  description = <<-EOT
+    Node pools by name; each makes `count` machines named <cluster>-<pool>-<n> (n from 1).
+    groups: Kubespray groups of the pool's machines (kube_control_plane, kube_node, etcd, bastion).
+    flavor_name or flavor_id: the Nova flavor. floating_ip: one floating IP per machine from
+    var.floating_ip_pool. root_volume_size: boot from a volume of that many GB (needs Cinder).
+  EOT
+  type = map(object({
+    count            = number
+    groups           = list(string)
+    flavor_name      = optional(string)
+    flavor_id        = optional(string)
+    floating_ip      = optional(bool, false)
+    root_volume_size = optional(number)
+  }))
+
+  validation {
+    condition     = alltrue([for name, p in var.pools : can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", name))])
+    error_message = "Pool names must be DNS labels (lowercase letters, digits and '-'): they are part of the machine names."
+  }
+  validation {
+    condition     = alltrue([for p in var.pools : p.count >= 0 && floor(p.count) == p.count])
+    error_message = "Each pool's count must be a whole number, 0 or more."
+  }
+  validation {
+    condition     = alltrue([for p in var.pools : (p.flavor_name == null) != (p.flavor_id == null)])
+    error_message = "Each pool needs exactly one of flavor_name and flavor_id."
+  }
+  validation {
+    condition     = alltrue(flatten([for p in var.pools : [for g in p.groups : can(regex("^[A-Za-z0-9_]+$", g))]]))
+    error_message = "Kubespray groups are Ansible group names: letters, digits and '_' (e.g. kube_control_plane, kube_node, etcd, bastion)."
+  }
+  validation {
+    condition     = alltrue([for p in var.pools : p.root_volume_size == null || try(p.root_volume_size > 0, false)])
+    error_message = "root_volume_size must be null (boot from the flavor's disk) or a positive number of GB."
+  }
+}
+
+variable "network_name" {
+  description = "Name of the existing network the machines attach to (Jetstream2: auto_allocated_network). Set this or network_id."
+  type        = string
+  default     = null
+}
+
+variable "network_id" {
+  description = "ID of the existing network the machines attach to. Set this or network_name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.network_id == null) != (var.network_name == null)
+    error_message = "Set exactly one of network_name and network_id."
+  }
+}
+
+variable "security_groups" {
+  description = "Security group names for every machine; null leaves the project's default group."
+  type        = list(string)
+  default     = null
+}
+
+variable "key_pair" {
+  description = "Existing Nova key pair installed for user core; null when ssh_public_keys is enough."
+  type        = string
+  default     = null
+}
+
+variable "ssh_public_keys" {
+  description = "SSH public keys (file contents) Ignition installs for user core on every machine."
+  type        = list(string)
+  default     = []
+}
+
+variable "floating_ip_pool" {
+  description = "External network floating IPs come from (Jetstream2: public); needed when a pool has floating_ip = true."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.floating_ip_pool != null || !anytrue([for p in var.pools : p.floating_ip])
+    error_message = "A pool has floating_ip = true: set floating_ip_pool to the external network's name."
+  }
+}
+
+variable "availability_zone" {
+  description = "Availability zone of every machine; null lets Nova choose."
+  type        = string
+  default     = null
+}
+
+variable "user_data" {
+  description = "Optional Ignition config (JSON, version 3.x, e.g. from butane) merged into every machine's config, which installs ssh_public_keys for core."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.user_data == null || can(jsondecode(var.user_data).ignition.version)
+    error_message = "user_data must be Ignition JSON with ignition.version (a cloud-config is not read by Flatcar); convert a Butane config with `butane`."
+  }
+}
+
+variable "metadata" {
+  description = "Extra Nova metadata for every machine; kubespray_groups, ssh_user and cluster are set by the module."
+  type        = map(string)
+  default     = {}
+}
+
+variable "create_timeout" {
+  description = "How long one machine may take to become ACTIVE, e.g. 30m."
+  type        = string
+  default     = "30m"
+}

@@ -1,0 +1,11 @@
+terraform {
+  # Cross-variable validation needs 1.9.
+  required_version = ">= 1.9"
+
+  required_providers {
+    flatcar = {
+      source  = "flatcar-kube/flatcar"
+      version = ">= 0.1.0"
+    }
+  }
+}
