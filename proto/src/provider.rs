@@ -73,6 +73,24 @@ pub struct ApplyResponse {
     pub diagnostics: Diagnostics,
 }
 
+impl ApplyResponse {
+    /// The new state on success; on failure the diagnostics with `state_on_error` (null
+    /// when nothing exists, the prior state when an update or delete failed).
+    pub fn from_result(result: Result<Value, Diagnostics>, state_on_error: Value) -> ApplyResponse {
+        match result {
+            Ok(new_state) => ApplyResponse {
+                new_state,
+                ..ApplyResponse::default()
+            },
+            Err(diagnostics) => ApplyResponse {
+                new_state: state_on_error,
+                diagnostics,
+                ..ApplyResponse::default()
+            },
+        }
+    }
+}
+
 #[async_trait]
 pub trait Resource: Send + Sync {
     fn type_name(&self) -> &'static str;

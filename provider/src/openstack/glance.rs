@@ -243,15 +243,9 @@ impl<'a> Glance<'a> {
     /// Runs even after Terraform asked the provider to stop: it cleans up half-made images.
     pub async fn delete(&self, id: &str) -> Result<(), CloudError> {
         let path = format!("/v2/images/{id}");
-        match self
-            .session
-            .send(ApiRequest::new(Method::DELETE, SERVICE, &path).cleanup())
+        self.session
+            .delete(ApiRequest::new(Method::DELETE, SERVICE, &path))
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e),
-        }
     }
 
     /// `PUT /v2/images/{id}/file`: the image becomes active when the body completes.

@@ -131,14 +131,8 @@ impl<'a> Neutron<'a> {
     /// Releases a floating IP (already gone is fine); runs even after a stop request.
     pub async fn release_floating_ip(&self, id: &str) -> Result<(), CloudError> {
         let path = format!("/v2.0/floatingips/{id}");
-        match self
-            .session
-            .send(ApiRequest::new(Method::DELETE, SERVICE, &path).cleanup())
+        self.session
+            .delete(ApiRequest::new(Method::DELETE, SERVICE, &path))
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e),
-        }
     }
 }

@@ -266,14 +266,8 @@ impl<'a> Nova<'a> {
     /// Deletes the server (already gone is fine); runs even after a stop request.
     pub async fn delete(&self, id: &str) -> Result<(), CloudError> {
         let path = format!("/v2.1/servers/{id}");
-        match self
-            .session
-            .send(Nova::request(Method::DELETE, &path).cleanup())
+        self.session
+            .delete(Nova::request(Method::DELETE, &path))
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e),
-        }
     }
 }

@@ -266,6 +266,16 @@ impl CloudSession {
         }
     }
 
+    /// Deletes what `request` names; an object that is already gone is not an error. A
+    /// clean-up request: it runs even after Terraform asked the provider to stop.
+    pub async fn delete(&self, request: ApiRequest<'_>) -> Result<(), CloudError> {
+        match self.send(request.cleanup()).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Sends a streaming body once (a stream cannot be replayed); the token is checked first.
     pub async fn send_stream(
         &self,

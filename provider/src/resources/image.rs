@@ -218,17 +218,7 @@ fn cloud_diag(e: &CloudError, summary: &str) -> Diagnostics {
 
 impl ImageResource {
     async fn create(&self, planned: &Value) -> ApplyResponse {
-        match self.create_inner(planned).await {
-            Ok(state) => ApplyResponse {
-                new_state: state,
-                ..ApplyResponse::default()
-            },
-            Err(diagnostics) => ApplyResponse {
-                new_state: Value::Null,
-                diagnostics,
-                ..ApplyResponse::default()
-            },
-        }
+        ApplyResponse::from_result(self.create_inner(planned).await, Value::Null)
     }
 
     async fn create_inner(&self, planned: &Value) -> Result<Value, Diagnostics> {
@@ -612,17 +602,7 @@ impl ImageResource {
             Ok::<_, Diagnostics>(state_for(&image, planned))
         }
         .await;
-        match result {
-            Ok(state) => ApplyResponse {
-                new_state: state,
-                ..ApplyResponse::default()
-            },
-            Err(diagnostics) => ApplyResponse {
-                new_state: prior.clone(),
-                diagnostics,
-                ..ApplyResponse::default()
-            },
-        }
+        ApplyResponse::from_result(result, prior.clone())
     }
 
     async fn delete(&self, prior: &Value) -> ApplyResponse {
@@ -652,13 +632,6 @@ impl ImageResource {
             })
         }
         .await;
-        match result {
-            Ok(()) => ApplyResponse::default(),
-            Err(diagnostics) => ApplyResponse {
-                new_state: prior.clone(),
-                diagnostics,
-                ..ApplyResponse::default()
-            },
-        }
+        ApplyResponse::from_result(result.map(|()| Value::Null), prior.clone())
     }
 }

@@ -399,17 +399,7 @@ impl InstanceResource {
             }
         }
         .await;
-        match result {
-            Ok(state) => ApplyResponse {
-                new_state: state,
-                ..ApplyResponse::default()
-            },
-            Err(diagnostics) => ApplyResponse {
-                new_state: Value::Null,
-                diagnostics,
-                ..ApplyResponse::default()
-            },
-        }
+        ApplyResponse::from_result(result, Value::Null)
     }
 
     /// Fills `uuid` and `name` of the network blocks from what was attached.
@@ -657,14 +647,10 @@ impl Resource for InstanceResource {
                 .await
             }
             .await;
-            return match result {
-                Ok(()) => ApplyResponse::default(),
-                Err(diagnostics) => ApplyResponse {
-                    new_state: request.prior_state.clone(),
-                    diagnostics,
-                    ..ApplyResponse::default()
-                },
-            };
+            return ApplyResponse::from_result(
+                result.map(|()| Value::Null),
+                request.prior_state.clone(),
+            );
         }
         if request.prior_state.is_null() {
             return self.create(request.planned_state).await;
@@ -689,17 +675,7 @@ impl Resource for InstanceResource {
             Ok::<_, Diagnostics>(state)
         }
         .await;
-        match result {
-            Ok(state) => ApplyResponse {
-                new_state: state,
-                ..ApplyResponse::default()
-            },
-            Err(diagnostics) => ApplyResponse {
-                new_state: prior.clone(),
-                diagnostics,
-                ..ApplyResponse::default()
-            },
-        }
+        ApplyResponse::from_result(result, prior.clone())
     }
 
     async fn read(&self, state: &Value) -> Result<Value, Diagnostics> {
