@@ -27,6 +27,20 @@ fn generate_matches_golden_files_and_is_deterministic() {
             );
         }
         assert_eq!(files_under(&first), files_under(&second));
+        // The module copy is examples/modules/cluster itself (checked here and by a unit test);
+        // the goldens hold only what the profile decides.
+        let module = first.join("terraform/modules/cluster");
+        let examples = testdata().join("../../examples/modules/cluster");
+        assert_eq!(files_under(&module), files_under(&examples), "{name}");
+        for f in files_under(&module) {
+            assert_eq!(
+                std::fs::read(module.join(&f)).unwrap(),
+                std::fs::read(examples.join(&f)).unwrap(),
+                "{name}: terraform/modules/cluster/{} is not examples/modules/cluster's",
+                f.display()
+            );
+        }
+        std::fs::remove_dir_all(first.join("terraform/modules")).unwrap();
         assert_golden_dir(&testdata().join("golden").join(&name), &first);
     }
 }

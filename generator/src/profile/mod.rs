@@ -56,6 +56,10 @@ pub struct Cloud {
     /// Availability zone for every machine.
     #[serde(default = "default_az")]
     pub availability_zone: String,
+    /// Service type to endpoint URL, replacing the catalog's entry in the provider of the
+    /// generated `terraform/` (e.g. `image: http://127.0.0.1:9292`); for private or test clouds.
+    #[serde(default)]
+    pub endpoint_overrides: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -90,6 +94,10 @@ pub struct Network {
     /// DNS servers for the created subnet.
     #[serde(default)]
     pub dns_nameservers: Vec<String>,
+    /// Security groups of every machine of the generated `terraform/` (default: the project's
+    /// `default` group); they must allow SSH from where Ansible runs.
+    #[serde(default)]
+    pub security_groups: Vec<String>,
 }
 
 fn default_subnet_cidr() -> String {
@@ -107,6 +115,19 @@ pub struct Flatcar {
     pub version: String,
     #[serde(default)]
     pub arch: Arch,
+    /// A mirror of the Flatcar release server for the generated `terraform/` (the provider's
+    /// `release_base_url`; `{channel}` is replaced by the channel name), e.g.
+    /// `https://mirror.example.org/flatcar/{channel}`. Default: the official release servers.
+    #[serde(default)]
+    pub mirror_url: Option<String>,
+    /// ASCII-armored OpenPGP public key trusted to sign the releases (absolute or `~/`), for a
+    /// mirror signing with its own key. Default: the Flatcar image signing key.
+    #[serde(default)]
+    pub signing_key_file: Option<String>,
+    /// Extra Glance properties of the uploaded image, e.g. Jetstream2's `hw_disk_bus: scsi`,
+    /// `hw_scsi_model: virtio-scsi`, `os_require_quiesce: "yes"`.
+    #[serde(default)]
+    pub image_properties: BTreeMap<String, String>,
 }
 
 impl Default for Flatcar {
@@ -115,6 +136,9 @@ impl Default for Flatcar {
             channel: Channel::default(),
             version: default_version(),
             arch: Arch::default(),
+            mirror_url: None,
+            signing_key_file: None,
+            image_properties: BTreeMap::new(),
         }
     }
 }

@@ -157,8 +157,20 @@ pub fn check(profile: &Profile, root: &Node, file: &str, home: Option<&Path>) ->
         }
     }
 
+    for (service, url) in &profile.cloud.endpoint_overrides {
+        if service.trim().is_empty() || !is_http_url(url) {
+            c.at(
+                &["cloud", "endpoint_overrides", service],
+                format!(
+                    "endpoint override `{service}: {url}` is not a service type and an http(s) URL"
+                ),
+                "write it like `image: http://127.0.0.1:9292`",
+            );
+        }
+    }
+
     check_network(&mut c, profile);
-    check_flatcar(&mut c, profile);
+    check_flatcar(&mut c, profile, home);
     check_ssh(&mut c, profile, home);
     check_pools(&mut c, profile);
     check_kubernetes(&mut c, profile);
@@ -208,6 +220,16 @@ fn check_network(c: &mut Checker<'_>, p: &Profile) {
             "set `network.external_network_id` (see `openstack network show public -f value -c id`), or reuse an existing network with `reuse: true`",
         );
     }
+    for (i, group) in n.security_groups.iter().enumerate() {
+        if group.trim().is_empty() {
+            let index = i.to_string();
+            c.at(
+                &["network", "security_groups", &index],
+                "a security group name is empty",
+                "name the group, e.g. `default`",
+            );
+        }
+    }
     if let Some(id) = &n.external_network_id {
         if id.trim().is_empty() || id.contains(char::is_whitespace) {
             c.at(
@@ -219,7 +241,67 @@ fn check_network(c: &mut Checker<'_>, p: &Profile) {
     }
 }
 
-fn check_flatcar(c: &mut Checker<'_>, p: &Profile) {
+fn is_http_url(s: &str) -> bool {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace))
+}
+
+fn check_flatcar(c: &mut Checker<'_>, p: &Profile, home: Option<&Path>) {
+    if let Some(url) = &p.flatcar.mirror_url {
+        if !is_http_url(url) {
+            c.at(
+                &["flatcar", "mirror_url"],
+                format!("`{url}` is not an http(s) URL"),
+                "write the mirror's base URL, e.g. `https://mirror.example.org/flatcar/{channel}`",
+            );
+        }
+    }
+    if let Some(key) = &p.flatcar.signing_key_file {
+        let path = ["flatcar", "signing_key_file"];
+        if !(key.starts_with('/') || key.starts_with("~/")) {
+            c.at(
+                &path,
+                format!("signing key path `{key}` is relative"),
+                "write an absolute path or one starting with `~/`: Terraform reads it from the generated directory",
+            );
+        } else if let Some(expanded) = expand_home(key, home) {
+            match std::fs::read(&expanded) {
+                Err(e) => c.at(
+                    &path,
+                    format!(
+                        "signing key file `{}` cannot be read ({e})",
+                        expanded.display()
+                    ),
+                    "export the key with `gpg --armor --export KEYID > FILE` or remove the key",
+                ),
+                Ok(bytes)
+                    if !String::from_utf8_lossy(&bytes)
+                        .contains("-----BEGIN PGP PUBLIC KEY BLOCK-----") =>
+                {
+                    c.at(
+                        &path,
+                        format!(
+                            "`{}` is not an ASCII-armored OpenPGP public key",
+                            expanded.display()
+                        ),
+                        "export it with `gpg --armor --export KEYID`",
+                    )
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+    for name in p.flatcar.image_properties.keys() {
+        if name.trim().is_empty() {
+            c.at(
+                &["flatcar", "image_properties"],
+                "an image property has an empty name",
+                "name every property, e.g. `hw_disk_bus: scsi`",
+            );
+        }
+    }
     let v = &p.flatcar.version;
     if v != "current" && !is_dotted_numbers(v, 3) {
         c.at(

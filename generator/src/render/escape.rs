@@ -85,6 +85,7 @@ pub fn hcl_value(value: &Value) -> String {
             let inner: Vec<String> = items.iter().map(hcl_value).collect();
             format!("[{}]", inner.join(", "))
         }
+        Value::Object(map) if map.is_empty() => "{}".to_string(),
         Value::Object(map) => {
             let inner: Vec<String> = map
                 .iter()

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use handlebars::Handlebars;
 use serde_json::{json, Value};
 
-use crate::profile::machines::{image_name, machines};
+use crate::profile::machines::{image_name, machines, pools};
 use crate::profile::validate::{ansible_core_range, kube_version_for};
 use crate::profile::{AuthKind, LoadedProfile, Pool};
 
@@ -59,7 +59,43 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("deploy.sh", include_str!("../../templates/deploy.sh.hbs")),
     ("hosts.yaml", include_str!("../../templates/hosts.yaml.hbs")),
+    (
+        "terraform-main.tf",
+        include_str!("../../templates/terraform-main.tf.hbs"),
+    ),
+    (
+        "terraform-outputs.tf",
+        include_str!("../../templates/terraform-outputs.tf.hbs"),
+    ),
 ];
+
+/// The reusable module `examples/modules/cluster`, built into the binary so `generate` writes a
+/// self-contained `terraform/` (a test keeps this list equal to the directory, byte for byte).
+pub const CLUSTER_MODULE: &[(&str, &str)] = &[
+    (
+        "README.md",
+        include_str!("../../../examples/modules/cluster/README.md"),
+    ),
+    (
+        "main.tf",
+        include_str!("../../../examples/modules/cluster/main.tf"),
+    ),
+    (
+        "outputs.tf",
+        include_str!("../../../examples/modules/cluster/outputs.tf"),
+    ),
+    (
+        "variables.tf",
+        include_str!("../../../examples/modules/cluster/variables.tf"),
+    ),
+    (
+        "versions.tf",
+        include_str!("../../../examples/modules/cluster/versions.tf"),
+    ),
+];
+
+/// Where `generate` writes the module, relative to the output directory.
+pub const CLUSTER_MODULE_DIR: &str = "terraform/modules/cluster";
 
 /// The template engine with every template and escaping helper registered.
 pub fn engine() -> Handlebars<'static> {
@@ -171,6 +207,53 @@ fn tfvars(loaded: &LoadedProfile) -> Value {
     })
 }
 
+/// The values of the generated root module (`terraform/main.tf`): provider settings and the
+/// module's inputs. A value left out is `null`, so the provider falls back to `OS_*`.
+fn terraform_values(loaded: &LoadedProfile) -> (Value, Value) {
+    let p = &loaded.profile;
+    let provider = json!({
+        "cloud": p.cloud.clouds_yaml_entry,
+        "region": p.cloud.region,
+        "endpoint_overrides": if p.cloud.endpoint_overrides.is_empty() {
+            Value::Null
+        } else {
+            json!(p.cloud.endpoint_overrides)
+        },
+        "release_base_url": p.flatcar.mirror_url,
+        "signing_key_file": p.flatcar.signing_key_file,
+    });
+    let module_pools: Vec<Value> = pools(p)
+        .into_iter()
+        .map(|spec| {
+            // Like cluster.tfvars: the ID when the profile has one, else the name.
+            let (flavor_name, flavor_id) = match &spec.pool.flavor_id {
+                Some(id) => (None, Some(id.clone())),
+                None => (spec.pool.flavor.clone(), None),
+            };
+            let root = spec.pool.root_volume_gb;
+            json!({
+                "role": spec.role,
+                "count": spec.count,
+                "groups": spec.groups,
+                "flavor_name": flavor_name,
+                "flavor_id": flavor_id,
+                "floating_ip": spec.floating_ip,
+                "root_volume_size": if root == 0 { Value::Null } else { json!(root) },
+            })
+        })
+        .collect();
+    let module = json!({
+        "pools": module_pools,
+        "security_groups": if p.network.security_groups.is_empty() {
+            Value::Null
+        } else {
+            json!(p.network.security_groups)
+        },
+        "availability_zone": p.cloud.availability_zone,
+    });
+    (provider, module)
+}
+
 /// Everything the templates see.
 fn context(loaded: &LoadedProfile) -> Value {
     let p = &loaded.profile;
@@ -182,6 +265,7 @@ fn context(loaded: &LoadedProfile) -> Value {
     let (ansible_min, ansible_max) =
         ansible_core_range(&p.kubespray.version).unwrap_or(("2.18.0", "2.19.0"));
     let k = &p.kubernetes;
+    let (provider, module) = terraform_values(loaded);
     let extra: Vec<Value> = p
         .kubespray
         .extra_vars
@@ -196,7 +280,16 @@ fn context(loaded: &LoadedProfile) -> Value {
         "ssh_user": "core",
         "public_key_file": p.ssh.public_key_file,
         "network": p.network,
+        "network_reuse": p.network.reuse,
         "tf": tfvars(loaded),
+        "provider": provider,
+        "module": module,
+        "flatcar": {
+            "channel": p.flatcar.channel.as_str(),
+            "version": p.flatcar.version,
+            "arch": p.flatcar.arch.as_str(),
+            "image_properties": p.flatcar.image_properties,
+        },
         "region": p.cloud.region,
         "clouds_yaml_entry": p.cloud.clouds_yaml_entry,
         "application_credential": p.cloud.auth == AuthKind::ApplicationCredential,
@@ -260,6 +353,23 @@ pub fn generate(loaded: &LoadedProfile) -> Result<Vec<OutputFile>, RenderError> 
         contents: render(&hb, "deploy.sh", &data)?,
         mode: SCRIPT_MODE,
     });
+    files.push(OutputFile {
+        path: PathBuf::from("terraform/main.tf"),
+        contents: render(&hb, "terraform-main.tf", &data)?,
+        mode: PLAIN_MODE,
+    });
+    files.push(OutputFile {
+        path: PathBuf::from("terraform/outputs.tf"),
+        contents: render(&hb, "terraform-outputs.tf", &data)?,
+        mode: PLAIN_MODE,
+    });
+    for (name, text) in CLUSTER_MODULE {
+        files.push(OutputFile {
+            path: Path::new(CLUSTER_MODULE_DIR).join(name),
+            contents: (*text).to_string(),
+            mode: PLAIN_MODE,
+        });
+    }
     Ok(files)
 }
 
@@ -340,7 +450,32 @@ pub fn check_files(dir: &Path, files: &[OutputFile]) -> Result<String, RenderErr
 
 #[cfg(test)]
 mod tests {
-    use super::TEMPLATES;
+    use super::{CLUSTER_MODULE, TEMPLATES};
+
+    /// The module built into the binary is examples/modules/cluster, byte for byte, file for file.
+    #[test]
+    fn embedded_module_equals_examples_modules_cluster() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/modules/cluster");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .expect("examples/modules/cluster")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        on_disk.sort();
+        let embedded: Vec<String> = CLUSTER_MODULE.iter().map(|(n, _)| n.to_string()).collect();
+        assert_eq!(
+            embedded, on_disk,
+            "add every file of examples/modules/cluster to CLUSTER_MODULE"
+        );
+        for (name, text) in CLUSTER_MODULE {
+            let disk = std::fs::read(dir.join(name)).expect("module file");
+            assert_eq!(
+                text.as_bytes(),
+                &disk[..],
+                "{name} differs from the embedded copy"
+            );
+        }
+    }
 
     /// Every `{{...}}` in a template is a block keyword or an escaping helper, never a bare value.
     #[test]

@@ -1,0 +1,192 @@
+//! Issue 6, done-when 4: the real `terraform validate` passes on examples/modules/cluster,
+//! examples/jetstream2 and the `terraform/` that `generate` writes for testdata profiles, with
+//! our provider installed from a filesystem mirror (no network). Also: `terraform fmt` finds
+//! nothing to change in any of them.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+const TERRAFORM: &str = "/usr/local/bin/terraform";
+const MIRROR_ADDR: &str = "registry.terraform.io/flatcar-kube/flatcar";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// The provider binary `scripts/test.sh` builds (`cargo build --bins`); never built here.
+fn provider_binary() -> PathBuf {
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => workspace().join(dir),
+        None => workspace().join("target"),
+    };
+    let bin = target.join("debug/terraform-provider-flatcar");
+    assert!(
+        bin.is_file(),
+        "{} is missing: run `cargo build -p terraform-provider-flatcar --bins` (scripts/test.sh builds every binary before the tests)",
+        bin.display()
+    );
+    bin
+}
+
+/// A filesystem mirror holding the provider as version 0.1.0 and a CLI config that uses it.
+struct Mirror {
+    _tmp: tempfile::TempDir,
+    rc: PathBuf,
+}
+
+fn mirror() -> Mirror {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp
+        .path()
+        .join("mirror")
+        .join(MIRROR_ADDR)
+        .join("0.1.0/linux_amd64");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        provider_binary(),
+        dir.join("terraform-provider-flatcar_v0.1.0"),
+    )
+    .unwrap();
+    let rc = tmp.path().join("terraform.rc");
+    std::fs::write(
+        &rc,
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{MIRROR_ADDR}\"]\n  }}\n  direct {{\n    exclude = [\"{MIRROR_ADDR}\"]\n  }}\n}}\n",
+            tmp.path().join("mirror").display()
+        ),
+    )
+    .unwrap();
+    Mirror { _tmp: tmp, rc }
+}
+
+fn terraform(mirror: &Mirror, dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(TERRAFORM)
+        .args(args)
+        .current_dir(dir)
+        .env("TF_CLI_CONFIG_FILE", &mirror.rc)
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_IN_AUTOMATION", "1")
+        // The generated module and the Jetstream2 example read ~/.ssh/id_ed25519.pub.
+        .env("HOME", home())
+        .env_remove("TF_LOG")
+        .output()
+        .expect("run terraform");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for f in files_under(from) {
+        let dest = to.join(&f);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(from.join(&f), dest).unwrap();
+    }
+}
+
+/// `terraform init -backend=false` and `terraform validate` in `dir`; panics with the output.
+fn assert_valid(mirror: &Mirror, dir: &Path, what: &str) {
+    let (ok, text) = terraform(
+        mirror,
+        dir,
+        &["init", "-backend=false", "-input=false", "-no-color"],
+    );
+    assert!(ok, "{what}: terraform init failed:\n{text}");
+    let (ok, text) = terraform(mirror, dir, &["validate", "-no-color"]);
+    assert!(ok, "{what}: terraform validate failed:\n{text}");
+    assert!(
+        text.contains("The configuration is valid"),
+        "{what}: {text}"
+    );
+    let (ok, text) = terraform(
+        mirror,
+        dir,
+        &["fmt", "-check", "-diff", "-recursive", "-no-color"],
+    );
+    assert!(ok, "{what}: terraform fmt would change files:\n{text}");
+}
+
+#[test]
+fn module_and_jetstream2_example_validate() {
+    let mirror = mirror();
+    let tmp = tempfile::tempdir().unwrap();
+    let examples = workspace().join("examples");
+    copy_dir(
+        &examples.join("modules/cluster"),
+        &tmp.path().join("modules/cluster"),
+    );
+    copy_dir(&examples.join("jetstream2"), &tmp.path().join("jetstream2"));
+    assert_valid(
+        &mirror,
+        &tmp.path().join("modules/cluster"),
+        "examples/modules/cluster",
+    );
+    assert_valid(
+        &mirror,
+        &tmp.path().join("jetstream2"),
+        "examples/jetstream2",
+    );
+}
+
+#[test]
+fn generated_terraform_validates() {
+    let mirror = mirror();
+    let tmp = tempfile::tempdir().unwrap();
+    for name in ["ha", "separate-etcd", "bastion", "local-mirror"] {
+        let out = tmp.path().join(name);
+        generate(&testdata().join(format!("profiles/{name}.yaml")), &out);
+        assert_valid(
+            &mirror,
+            &out.join("terraform"),
+            &format!("{name}: terraform/"),
+        );
+    }
+}
+
+/// The module's own checks reject what the generator never writes: a pool without a flavor.
+#[test]
+fn module_validation_rejects_a_pool_without_flavor() {
+    let mirror = mirror();
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(
+        &workspace().join("examples/modules/cluster"),
+        &tmp.path().join("modules/cluster"),
+    );
+    let root = tmp.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::write(
+        root.join("main.tf"),
+        r#"module "cluster" {
+  source       = "../modules/cluster"
+  cluster_name = "demo"
+  network_name = "net"
+  pools = {
+    worker = { count = 1, groups = ["kube_node"] }
+  }
+}
+"#,
+    )
+    .unwrap();
+    let (ok, text) = terraform(
+        &mirror,
+        &root,
+        &["init", "-backend=false", "-input=false", "-no-color"],
+    );
+    assert!(ok, "init: {text}");
+    let (ok, text) = terraform(&mirror, &root, &["validate", "-no-color"]);
+    assert!(!ok, "validate must fail:\n{text}");
+    assert!(
+        text.contains("exactly one of flavor_name and flavor_id"),
+        "{text}"
+    );
+}
