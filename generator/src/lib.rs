@@ -4,7 +4,8 @@
 //! - [`profile`]: the profile's types, YAML reading with positions, semantic checks;
 //! - [`render`]: templates, escaping helpers, writing and `--check`;
 //! - [`inventory`]: `terraform output -json` / `terraform show -json` to `hosts.yaml`;
-//! - [`starter`]: the commented starter profiles of `init`.
+//! - [`starter`]: the commented starter profiles of `init`;
+//! - [`up`]: generate, Terraform init/apply (or destroy) and the inventory in one command.
 //!
 //! The binary (`main.rs`) is the command line and nothing else.
 
@@ -12,3 +13,4 @@ pub mod inventory;
 pub mod profile;
 pub mod render;
 pub mod starter;
+pub mod up;

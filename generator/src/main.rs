@@ -10,9 +10,13 @@ use flatcar_kube::starter::{starter, StarterCloud};
 use flatcar_kube::{inventory, profile, render};
 
 const AFTER_HELP: &str = "\
-The whole flow on Jetstream2 (kubespray/ cloned beside out/):
+The whole flow on Jetstream2 with our provider (kubespray/ cloned beside out/):
   source app-cred-NAME-openrc.sh     # the application credential's OS_* variables
   flatcar-kube init --cloud jetstream2 -o cluster.yaml
+  flatcar-kube up cluster.yaml -o out
+  out/deploy.sh
+
+Or with Kubespray's own Terraform module:
   flatcar-kube generate cluster.yaml -o out
   cd kubespray/contrib/terraform/openstack
   terraform init && terraform apply -var-file=$OLDPWD/out/kubespray/cluster.tfvars
@@ -66,6 +70,34 @@ Examples:
         /// Write nothing; print a unified diff and exit 1 when the files on disk differ.
         #[arg(long)]
         check: bool,
+    },
+    /// Generate, then `terraform init` + `apply` the machines and write inventory/hosts.yaml.
+    #[command(after_help = "\
+Steps (each printed as it runs; Terraform inherits the environment: OS_*, TF_CLI_CONFIG_FILE):
+  1. flatcar-kube generate PROFILE -o DIR
+  2. terraform -chdir=DIR/terraform init -input=false
+  3. terraform -chdir=DIR/terraform apply -auto-approve -input=false
+  4. terraform -chdir=DIR/terraform output -json | flatcar-kube inventory -o DIR/inventory/hosts.yaml
+With --destroy, step 3 is `terraform destroy -auto-approve` and step 4 is skipped.
+The Terraform state stays in DIR/terraform (local backend): keep DIR.
+
+Examples:
+  source app-cred-mycluster-openrc.sh
+  flatcar-kube up cluster.yaml -o out            # then: out/deploy.sh
+  flatcar-kube up cluster.yaml -o out --destroy  # remove servers, floating IPs and the image
+  flatcar-kube up cluster.yaml -o out --terraform /usr/local/bin/tofu")]
+    Up {
+        /// The profile (YAML; see `flatcar-kube schema`).
+        profile: PathBuf,
+        /// Output directory (generated files, Terraform state, inventory).
+        #[arg(short, long, value_name = "DIR", default_value = "out")]
+        output: PathBuf,
+        /// Destroy what a previous `up` made instead of applying.
+        #[arg(long)]
+        destroy: bool,
+        /// The terraform (or tofu) binary.
+        #[arg(long, value_name = "PATH", default_value = "terraform")]
+        terraform: PathBuf,
     },
     /// Write Kubespray's hosts.yaml from `terraform output -json` or `terraform show -json`.
     #[command(after_help = "\
@@ -178,6 +210,29 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 Some(path) => render::write_file(&path, yaml.as_bytes(), render::PLAIN_MODE)
                     .map_err(|e| e.to_string())?,
                 None => print_stdout(&yaml)?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Up {
+            profile,
+            output,
+            destroy,
+            terraform,
+        } => {
+            let opts = flatcar_kube::up::UpOptions {
+                profile,
+                output: output.clone(),
+                destroy,
+                terraform,
+            };
+            let mut log = std::io::stdout();
+            match flatcar_kube::up::up(&opts, &mut log)
+                .map_err(|e| format!("flatcar-kube up: {e}"))?
+            {
+                flatcar_kube::up::UpResult::Applied { hosts_yaml } => {
+                    print_stdout(&flatcar_kube::up::next_steps(&output, &hosts_yaml))?;
+                }
+                flatcar_kube::up::UpResult::Destroyed => {}
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -16,6 +16,8 @@ fn help_teaches_with_examples() {
     for needle in [
         "init",
         "generate",
+        "up",
+        "flatcar-kube up cluster.yaml",
         "inventory",
         "schema",
         "flatcar-kube init --cloud jetstream2",
@@ -24,7 +26,7 @@ fn help_teaches_with_examples() {
     ] {
         assert!(top.contains(needle), "--help lacks `{needle}`:\n{top}");
     }
-    for sub in ["init", "generate", "inventory", "schema"] {
+    for sub in ["init", "generate", "up", "inventory", "schema"] {
         let help = stdout_of(&[sub, "--help"]);
         assert!(
             help.contains("Example"),

@@ -1,0 +1,172 @@
+//! `flatcar-kube up` drives Terraform in the generated `terraform/`: init, apply, output -json
+//! into `inventory/hosts.yaml`, or destroy; a failing step is named with its stderr tail.
+//! Terraform is a recording stand-in script here (the real apply against the local Nova is the
+//! flow test's job); it checks the arguments and that the environment reaches it.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+/// A fake `terraform`: appends its arguments and OS_AUTH_URL to $FAKE_TF_LOG, prints
+/// FAKE_TF_OUTPUT for `output -json`, and fails with stderr lines on the step in $FAKE_TF_FAIL.
+const FAKE_TERRAFORM: &str = r#"#!/bin/sh
+printf '%s|%s\n' "$*" "${OS_AUTH_URL:-}" >> "$FAKE_TF_LOG"
+step=$2
+if [ "$step" = "${FAKE_TF_FAIL:-}" ]; then
+  i=0
+  while [ $i -lt 40 ]; do echo "noise line $i" >&2; i=$((i+1)); done
+  echo "Error: Unable to authenticate: 401 from keystone" >&2
+  exit 1
+fi
+case $step in
+  init) echo "Terraform has been successfully initialized!" ;;
+  apply) echo "Apply complete! Resources: 4 added, 0 changed, 0 destroyed." ;;
+  destroy) echo "Destroy complete! Resources: 4 destroyed." ;;
+  output) cat "$FAKE_TF_OUTPUT" ;;
+esac
+"#;
+
+const OUTPUT_JSON: &str = r#"{
+  "image_id": {"sensitive": false, "type": "string", "value": "img-1"},
+  "kubespray_inventory": {"sensitive": false, "type": ["object", {}], "value": {"hosts": {
+    "demo-control-plane-1": {"groups": ["kube_control_plane", "etcd"], "ip": "10.0.0.11", "access_ip": "192.0.2.11", "ansible_user": "core"},
+    "demo-worker-1": {"groups": ["kube_node"], "ip": "10.0.0.21", "access_ip": "192.0.2.21", "ansible_user": "core"},
+    "demo-worker-2": {"groups": ["kube_node"], "ip": "10.0.0.22", "access_ip": null, "ansible_user": "core"}
+  }}}
+}"#;
+
+fn fake_terraform(dir: &Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = dir.join("terraform");
+    std::fs::write(&path, FAKE_TERRAFORM).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(dir.join("output.json"), OUTPUT_JSON).unwrap();
+    path
+}
+
+fn up_cmd(tmp: &Path, profile: &Path, out: &Path) -> std::process::Command {
+    let tf = fake_terraform(tmp);
+    let mut cmd = bin();
+    cmd.arg("up")
+        .arg(profile)
+        .arg("-o")
+        .arg(out)
+        .arg("--terraform")
+        .arg(tf)
+        .env("FAKE_TF_LOG", tmp.join("calls.log"))
+        .env("FAKE_TF_OUTPUT", tmp.join("output.json"))
+        .env("OS_AUTH_URL", "http://127.0.0.1:5000/v3");
+    cmd
+}
+
+#[test]
+fn up_generates_applies_and_writes_the_inventory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("jetstream2.yaml");
+    run_ok(
+        bin()
+            .args(["init", "--cloud", "jetstream2", "-o"])
+            .arg(&profile),
+    );
+    let out = tmp.path().join("out");
+    let run = run_ok(&mut up_cmd(tmp.path(), &profile, &out));
+    let stdout = String::from_utf8(run.stdout).unwrap();
+
+    let calls = std::fs::read_to_string(tmp.path().join("calls.log")).unwrap();
+    let chdir = format!("-chdir={}", out.join("terraform").display());
+    let expected = [
+        format!("{chdir} init -input=false -no-color|http://127.0.0.1:5000/v3"),
+        format!("{chdir} apply -auto-approve -input=false -no-color|http://127.0.0.1:5000/v3"),
+        format!("{chdir} output -json -no-color|http://127.0.0.1:5000/v3"),
+    ];
+    assert_eq!(calls.lines().collect::<Vec<_>>(), expected);
+
+    assert!(out.join("terraform/main.tf").is_file());
+    assert!(out.join("terraform/modules/cluster/main.tf").is_file());
+    let hosts = std::fs::read_to_string(out.join("inventory/hosts.yaml")).unwrap();
+    for needle in [
+        "demo-control-plane-1:",
+        "ansible_host: \"192.0.2.11\"",
+        "ip: \"10.0.0.22\"",
+        "ansible_user: core",
+        "kube_control_plane:",
+    ] {
+        assert!(
+            hosts.contains(needle),
+            "hosts.yaml lacks `{needle}`:\n{hosts}"
+        );
+    }
+    // Progress, terraform's own output, and what to do next.
+    for needle in [
+        "flatcar-kube up: running",
+        "Apply complete!",
+        "(3 hosts)",
+        &out.join("inventory/hosts.yaml").display().to_string(),
+        &out.join("deploy.sh").display().to_string(),
+    ] {
+        assert!(
+            stdout.contains(needle),
+            "stdout lacks `{needle}`:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn up_destroy_runs_destroy_and_no_apply() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    run_ok(up_cmd(tmp.path(), &testdata().join("profiles/bastion.yaml"), &out).arg("--destroy"));
+    let calls = std::fs::read_to_string(tmp.path().join("calls.log")).unwrap();
+    let steps: Vec<&str> = calls
+        .lines()
+        .map(|l| l.split(' ').nth(1).unwrap())
+        .collect();
+    assert_eq!(steps, ["init", "destroy"]);
+    assert!(calls.contains("destroy -auto-approve"));
+    assert!(!out.join("inventory/hosts.yaml").exists());
+}
+
+#[test]
+fn a_failed_step_is_named_with_its_stderr_tail() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let run = up_cmd(tmp.path(), &testdata().join("profiles/ha.yaml"), &out)
+        .env("FAKE_TF_FAIL", "apply")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    assert!(
+        stderr.contains("apply -auto-approve -input=false -no-color` failed"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Error: Unable to authenticate: 401 from keystone"),
+        "{stderr}"
+    );
+    // Only the tail: the first noise lines are echoed but not repeated in the error.
+    let error = &stderr[stderr.find("flatcar-kube up: `").unwrap()..];
+    assert!(!error.contains("noise line 0\n"), "{error}");
+    assert!(error.contains("noise line 39"), "{error}");
+    assert!(!out.join("inventory/hosts.yaml").exists());
+}
+
+#[test]
+fn a_missing_terraform_is_reported_with_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = bin()
+        .arg("up")
+        .arg(testdata().join("profiles/ha.yaml"))
+        .arg("-o")
+        .arg(tmp.path().join("out"))
+        .arg("--terraform")
+        .arg(tmp.path().join("no-such-terraform"))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    assert!(stderr.contains("could not start"), "{stderr}");
+    assert!(stderr.contains("--terraform PATH"), "{stderr}");
+}
