@@ -158,6 +158,12 @@ fn readme_walks_a_jetstream2_user_through_the_flow() {
         "flatcar-<channel>-<version>",
         "bin_dir: /opt/bin",
         "UPDATE_GOLDEN=1",
+        "flatcar-kube up cluster.yaml -o out",
+        "--destroy",
+        "examples/modules/cluster",
+        "flatcar.mirror_url",
+        "flatcar.signing_key_file",
+        "cloud.endpoint_overrides",
     ] {
         assert!(
             section.contains(needle),
