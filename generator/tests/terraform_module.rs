@@ -190,3 +190,71 @@ fn module_validation_rejects_a_pool_without_flavor() {
         "{text}"
     );
 }
+
+/// `up` with the real terraform and provider: the generated root module plans (Ignition
+/// user_data checked, pools expanded) and apply reaches the provider, which reports the
+/// unreachable release mirror; `up` names the failed apply with that message. Then
+/// `up --destroy` on the empty state succeeds. No cloud is contacted.
+#[test]
+fn up_drives_real_terraform_until_the_release_mirror() {
+    let mirror = mirror();
+    let tmp = tempfile::tempdir().unwrap();
+    // A port nobody listens on.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let profile = tmp.path().join("local.yaml");
+    let text = std::fs::read_to_string(testdata().join("profiles/local-mirror.yaml"))
+        .unwrap()
+        .replace(
+            "http://127.0.0.1:8080/flatcar/{channel}",
+            &format!("http://127.0.0.1:{port}/flatcar/{{channel}}"),
+        );
+    std::fs::write(&profile, text).unwrap();
+    let out = tmp.path().join("out");
+    let up = |extra: &[&str]| {
+        bin()
+            .arg("up")
+            .arg(&profile)
+            .arg("-o")
+            .arg(&out)
+            .args(["--terraform", TERRAFORM])
+            .args(extra)
+            .env("TF_CLI_CONFIG_FILE", &mirror.rc)
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("OS_AUTH_URL", format!("http://127.0.0.1:{port}/v3"))
+            .env("OS_USERNAME", "nobody")
+            .env("OS_PASSWORD", "nothing")
+            .env("OS_PROJECT_NAME", "none")
+            .env_remove("OS_CLOUD")
+            .output()
+            .unwrap()
+    };
+    let run = up(&[]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("module.cluster.flatcar_instance.node[\"local-worker-2\"] will be created"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("apply -auto-approve -input=false -no-color` failed"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Cannot fetch the Flatcar release") && stderr.contains(&port.to_string()),
+        "{stderr}"
+    );
+    assert!(!out.join("inventory/hosts.yaml").exists());
+
+    let run = up(&["--destroy"]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(stdout.contains("Destroy complete!"), "{stdout}");
+}

@@ -4,7 +4,7 @@ output "kubespray_inventory" {
     hosts = {
       for name, n in flatcar_instance.node : name => {
         groups       = local.nodes[name].groups
-        ip           = coalesce(n.network[0].fixed_ip_v4, n.access_ip_v4, "")
+        ip           = try(coalesce(n.network[0].fixed_ip_v4, n.access_ip_v4), "")
         access_ip    = n.floating_ip
         ansible_user = "core"
       }
