@@ -48,11 +48,13 @@ pub enum UpError {
         #[source]
         source: std::io::Error,
     },
-    #[error("`{command}` failed ({status}); its last lines of stderr:\n{tail}")]
+    #[error("`{command}` failed ({status}); its last lines of stderr:\n{tail}{hint}")]
     Failed {
         command: String,
         status: String,
         tail: String,
+        /// What to do, when the failure is a known one (starts with a newline), else empty.
+        hint: String,
     },
     #[error("`terraform output -json` of {dir}: {source}")]
     Inventory {
@@ -84,7 +86,7 @@ pub fn up(opts: &UpOptions, log: &mut dyn Write) -> Result<UpResult, UpError> {
         cmd
     };
 
-    run(log, tf(&["init", "-input=false", "-no-color"]))?;
+    run(log, tf(&["init", "-input=false", "-no-color"])).map_err(|e| lock_hint(e, &tf_dir))?;
     if opts.destroy {
         run(
             log,
@@ -120,6 +122,27 @@ pub fn up(opts: &UpOptions, log: &mut dyn Write) -> Result<UpResult, UpError> {
         &format!("wrote {} ({} hosts)", hosts_yaml.display(), inv.hosts.len()),
     );
     Ok(UpResult::Applied { hosts_yaml })
+}
+
+/// A provider rebuilt under the same version no longer matches `.terraform.lock.hcl`.
+fn lock_hint(e: UpError, tf_dir: &Path) -> UpError {
+    match e {
+        UpError::Failed {
+            command,
+            status,
+            tail,
+            ..
+        } if tail.contains("dependency lock file") => UpError::Failed {
+            hint: format!(
+                "\nThe provider installed now differs from the one recorded in {}: if you reinstalled it on purpose (same version, new build), delete that file and run `flatcar-kube up` again.",
+                tf_dir.join(".terraform.lock.hcl").display()
+            ),
+            command,
+            status,
+            tail,
+        },
+        other => other,
+    }
 }
 
 fn progress(log: &mut dyn Write, message: &str) {
@@ -177,6 +200,7 @@ fn execute(log: &mut dyn Write, mut cmd: Command, capture_stdout: bool) -> Resul
         return Err(UpError::Failed {
             command,
             status: status.to_string(),
+            hint: String::new(),
             tail: if tail.is_empty() {
                 "(nothing on stderr)".to_string()
             } else {

@@ -10,14 +10,15 @@ use std::path::Path;
 use common::*;
 
 /// A fake `terraform`: appends its arguments and OS_AUTH_URL to $FAKE_TF_LOG, prints
-/// FAKE_TF_OUTPUT for `output -json`, and fails with stderr lines on the step in $FAKE_TF_FAIL.
+/// FAKE_TF_OUTPUT for `output -json`, and fails with stderr lines (the last one
+/// $FAKE_TF_ERR) on the step in $FAKE_TF_FAIL.
 const FAKE_TERRAFORM: &str = r#"#!/bin/sh
 printf '%s|%s\n' "$*" "${OS_AUTH_URL:-}" >> "$FAKE_TF_LOG"
 step=$2
 if [ "$step" = "${FAKE_TF_FAIL:-}" ]; then
   i=0
   while [ $i -lt 40 ]; do echo "noise line $i" >&2; i=$((i+1)); done
-  echo "Error: Unable to authenticate: 401 from keystone" >&2
+  echo "${FAKE_TF_ERR:-Error: Unable to authenticate: 401 from keystone}" >&2
   exit 1
 fi
 case $step in
@@ -169,4 +170,32 @@ fn a_missing_terraform_is_reported_with_what_to_do() {
     let stderr = String::from_utf8(run.stderr).unwrap();
     assert!(stderr.contains("could not start"), "{stderr}");
     assert!(stderr.contains("--terraform PATH"), "{stderr}");
+}
+
+#[test]
+fn a_rebuilt_provider_gets_the_lock_file_hint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let run = up_cmd(tmp.path(), &testdata().join("profiles/ha.yaml"), &out)
+        .env("FAKE_TF_FAIL", "init")
+        .env(
+            "FAKE_TF_ERR",
+            "the local package for registry.terraform.io/flatcar-kube/flatcar 0.1.0 doesn't match any of the checksums previously recorded in the dependency lock file",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    assert!(
+        stderr.contains("init -input=false -no-color` failed"),
+        "{stderr}"
+    );
+    let lock = out.join("terraform/.terraform.lock.hcl");
+    assert!(
+        stderr.contains(&format!(
+            "recorded in {}: if you reinstalled it",
+            lock.display()
+        )),
+        "{stderr}"
+    );
 }
