@@ -1,0 +1,234 @@
+//! The whole flow against the local cloud (real Keystone, Glance, Nova, Neutron): one
+//! profile -> `flatcar-kube up` (generate, terraform init/apply through the reusable module
+//! and this provider, inventory) -> a `hosts.yaml` that real ansible-core reads with the
+//! expected groups and `ansible_user: core`; then `up --destroy` leaves no image, server or
+//! floating IP.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::cloud::{unique_name, LocalCloud};
+use support::http_server::StaticServer;
+use support::release_tree::{Release, ReleaseTree, SigningKey};
+use support::terraform::Workspace;
+
+const VERSION: &str = "4593.2.5";
+
+fn workspace_bin(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let bin = target.join("debug").join(name);
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --workspace --bins` (scripts/test.sh does)",
+        bin.display()
+    );
+    bin
+}
+
+fn ansible_inventory() -> PathBuf {
+    let cache = std::env::var_os("FLATCAR_KUBE_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/flatcar-kube")
+        });
+    let bin = cache.join("ansible-venv/bin/ansible-inventory");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `bash scripts/setup.sh`",
+        bin.display()
+    );
+    bin
+}
+
+struct Flow {
+    _tree: ReleaseTree,
+    _server: StaticServer,
+    cloud: LocalCloud,
+    ws: Workspace,
+    home: tempfile::TempDir,
+    name: String,
+}
+
+fn flow() -> Flow {
+    let tree = ReleaseTree::build(
+        SigningKey::generate("Flow"),
+        &[Release {
+            channel: "stable",
+            version: VERSION,
+            current: true,
+        }],
+    );
+    let server = StaticServer::start(tree.root.path());
+    let cloud = LocalCloud::get();
+    assert_eq!(
+        cloud.values.get("FK_COMPUTE").map(String::as_str),
+        Some("1"),
+        "start the local cloud with --compute"
+    );
+    let home = tempfile::tempdir().expect("home");
+    std::fs::write(home.path().join("signing.asc"), &tree.key.armored_public).expect("key");
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(home.path().join("id"))
+        .output()
+        .expect("ssh-keygen");
+    assert!(out.status.success());
+    let mut ws = Workspace::new();
+    ws.extra_env.extend(cloud.password_env());
+    // The profile's mirror is the local release server.
+    let base = server.base_url.clone();
+    std::fs::write(home.path().join("base_url"), base).expect("url");
+    Flow {
+        _tree: tree,
+        _server: server,
+        cloud,
+        ws,
+        home,
+        name: unique_name("fk")
+            .replace('-', "")
+            .chars()
+            .take(14)
+            .collect::<String>(),
+    }
+}
+
+impl Flow {
+    fn profile(&self, control_planes: u32, workers: u32) -> PathBuf {
+        let base = std::fs::read_to_string(self.home.path().join("base_url")).expect("url");
+        let text = format!(
+            "version: 1\nname: {name}\ncloud:\n  region: RegionOne\n  auth: password\nnetwork:\n  name: {network}\n  reuse: true\n  external_network: {public}\n  security_groups: [default]\nflatcar:\n  channel: stable\n  version: {VERSION}\n  mirror_url: {base}/{{channel}}\n  signing_key_file: {key}\nssh:\n  public_key_file: {ssh}\npools:\n  control_plane:\n    count: {control_planes}\n    flavor: {flavor}\n  workers:\n    count: {workers}\n    flavor: {flavor}\n    floating_ip: false\nkubernetes:\n  openstack_cloud_provider: false\n  cinder_csi: false\n",
+            name = self.name,
+            network = self.cloud.value("FK_NETWORK_NAME"),
+            public = self.cloud.value("FK_EXTERNAL_NETWORK"),
+            key = self.home.path().join("signing.asc").display(),
+            ssh = self.home.path().join("id.pub").display(),
+            flavor = self.cloud.value("FK_FLAVOR_SMALL"),
+        );
+        let path = self.home.path().join(format!("{}.yaml", self.name));
+        std::fs::write(&path, text).expect("profile");
+        path
+    }
+
+    fn up(&self, profile: &Path, out: &Path, destroy: bool) -> std::process::Output {
+        let mut cmd = Command::new(workspace_bin("flatcar-kube"));
+        cmd.arg("up")
+            .arg(profile)
+            .arg("-o")
+            .arg(out)
+            .args(["--terraform", support::terraform::TERRAFORM]);
+        if destroy {
+            cmd.arg("--destroy");
+        }
+        cmd.env("TF_CLI_CONFIG_FILE", &self.ws.cli_config)
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1");
+        for (k, v) in &self.ws.extra_env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("flatcar-kube up")
+    }
+
+    fn images_named(&self, name: &str) -> usize {
+        self.cloud
+            .images(&self.cloud.value("FK_GLANCE_URL"), name)
+            .into_iter()
+            .filter(|i| i.name == name)
+            .count()
+    }
+}
+
+fn run_flow(f: &Flow, control_planes: u32, workers: u32) {
+    let profile = f.profile(control_planes, workers);
+    let out = f
+        .home
+        .path()
+        .join(format!("out-{control_planes}-{workers}"));
+    let image = format!("flatcar-stable-{VERSION}");
+    let up = f.up(&profile, &out, false);
+    let text =
+        String::from_utf8_lossy(&up.stdout).into_owned() + &String::from_utf8_lossy(&up.stderr);
+    assert!(up.status.success(), "flatcar-kube up failed:\n{text}");
+    assert!(
+        text.contains("deploy.sh"),
+        "the next step is not shown:\n{text}"
+    );
+
+    let hosts = out.join("inventory/hosts.yaml");
+    let listed = Command::new(ansible_inventory())
+        .arg("-i")
+        .arg(&hosts)
+        .arg("--list")
+        .output()
+        .expect("ansible-inventory");
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let inv: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("inventory JSON");
+    let group = |g: &str| inv[g]["hosts"].as_array().map(|h| h.len()).unwrap_or(0);
+    assert_eq!(
+        group("kube_control_plane"),
+        control_planes as usize,
+        "{inv:#}"
+    );
+    assert_eq!(group("etcd"), control_planes as usize, "{inv:#}");
+    assert_eq!(group("kube_node"), workers as usize, "{inv:#}");
+    let hostvars = inv["_meta"]["hostvars"].as_object().expect("hostvars");
+    assert_eq!(hostvars.len(), (control_planes + workers) as usize);
+    let mut floating = Vec::new();
+    for (host, vars) in hostvars {
+        assert_eq!(vars["ansible_user"], "core", "{host}");
+        assert!(
+            vars["ip"].as_str().is_some_and(|ip| !ip.is_empty()),
+            "{host} has no ip"
+        );
+        if let Some(access) = vars["access_ip"].as_str() {
+            floating.push(access.to_string());
+        }
+    }
+    assert_eq!(
+        floating.len(),
+        control_planes as usize,
+        "control planes have floating IPs, workers none"
+    );
+    assert_eq!(
+        f.cloud.servers(&f.name).len(),
+        (control_planes + workers) as usize
+    );
+    assert_eq!(f.images_named(&image), 1, "one verified image");
+
+    let down = f.up(&profile, &out, true);
+    assert!(
+        down.status.success(),
+        "up --destroy failed:\n{}{}",
+        String::from_utf8_lossy(&down.stdout),
+        String::from_utf8_lossy(&down.stderr)
+    );
+    assert!(
+        f.cloud.servers(&f.name).is_empty(),
+        "Nova still lists servers"
+    );
+    assert_eq!(f.images_named(&image), 0, "Glance still holds the image");
+    let left: Vec<String> = f
+        .cloud
+        .floating_ips()
+        .into_iter()
+        .map(|i| i.floating_ip_address)
+        .filter(|a| floating.contains(a))
+        .collect();
+    assert!(left.is_empty(), "Neutron still holds floating IPs {left:?}");
+}
+
+/// Both profiles in one test, one after the other: they share the image name the profile
+/// implies, so "no image left" can be checked exactly.
+#[test]
+fn up_and_destroy_two_profiles() {
+    let f = flow();
+    run_flow(&f, 1, 2);
+    run_flow(&f, 3, 3);
+}
