@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs real Keystone and Glance (plus gunicorn and the reference `openstack` CLI) into a
-# Python 3.11 venv at $FLATCAR_KUBE_CACHE/openstack-venv, from the Python package registry.
+# Installs real Keystone, Glance, Placement, Nova and Neutron (plus gunicorn, PyMySQL and the
+# reference `openstack` CLI) into a Python 3.11 venv at $FLATCAR_KUBE_CACHE/openstack-venv, from the Python package registry.
 # scripts/local-cloud.sh serves them on 127.0.0.1 for the provider's acceptance tests.
 # Idempotent: a stamp file records the pinned versions; when it matches, this exits at once.
 # Wheels are preferred (only simplegeneric, a pure-Python dependency of WSME, has none).
@@ -8,10 +8,14 @@ set -euo pipefail
 cache=${FLATCAR_KUBE_CACHE:-$HOME/.cache/flatcar-kube}
 venv="$cache/openstack-venv"
 stamp="$venv/.flatcar-kube-stamp"
-# Exact pins: keystone 30 and glance 33 are the releases DESIGN.md section 5 was measured with.
+# Exact pins: the releases DESIGN.md section 5 was measured with.
 pins=(
   keystone==30.0.0
   glance==33.0.0
+  openstack-placement==16.0.0
+  nova==34.0.0
+  neutron==29.0.0
+  PyMySQL==1.1.2
   gunicorn==27.0.1
   python-openstackclient==10.5.0
   python-glanceclient==4.13.0
@@ -40,8 +44,13 @@ import keystone.server.wsgi  # noqa: F401
 import glance.common.wsgi_app  # noqa: F401
 import gunicorn  # noqa: F401
 import keystoneauth1  # noqa: F401
+import placement.wsgi  # noqa: F401
+import nova.api.openstack.wsgi_app  # noqa: F401
+import neutron.server  # noqa: F401
+import pymysql  # noqa: F401
 PY
-for tool in keystone-manage glance-manage gunicorn openstack glance; do
+for tool in keystone-manage glance-manage gunicorn openstack glance placement-manage nova-manage \
+  nova-conductor nova-scheduler nova-compute neutron-db-manage; do
   [ -x "$venv/bin/$tool" ] || { echo "40-openstack: $venv/bin/$tool missing after install" >&2; exit 1; }
 done
 printf '%s\n' "$want" >"$stamp"
