@@ -49,6 +49,8 @@ state=${FLATCAR_KUBE_CLOUD_DIR:-$cache/cloud}
 logs="$state/logs"
 run="$state/run"
 services=(keystone glance glance-plain)
+# The compute stack (start --compute), in stop order: API users first, the bus and database last.
+compute_services=(nova-compute nova-scheduler nova-conductor nova-api neutron placement rabbitmq mariadb epmd)
 wait_seconds=${FLATCAR_KUBE_CLOUD_WAIT:-60}
 # Ports (defaults 5000, 9292, 9293); another set lets a second cloud run beside the first
 # (with its own FLATCAR_KUBE_CLOUD_DIR).
@@ -56,6 +58,15 @@ keystone_port=${FLATCAR_KUBE_KEYSTONE_PORT:-5000}
 glance_port=${FLATCAR_KUBE_GLANCE_PORT:-9292}
 glance_plain_port=${FLATCAR_KUBE_GLANCE_PLAIN_PORT:-9293}
 keystone_url="http://127.0.0.1:$keystone_port/v3"
+# Compute stack ports (start --compute).
+placement_port=${FLATCAR_KUBE_PLACEMENT_PORT:-8778}
+nova_port=${FLATCAR_KUBE_NOVA_PORT:-8774}
+neutron_port=${FLATCAR_KUBE_NEUTRON_PORT:-9696}
+rabbit_port=${FLATCAR_KUBE_RABBIT_PORT:-5672}
+mariadb_port=${FLATCAR_KUBE_MARIADB_PORT:-13306}
+compute=${FLATCAR_KUBE_CLOUD_COMPUTE:-0}
+# The Nova host name of the fake compute node (also the host of the fake Open vSwitch agent).
+compute_host=fk-compute
 # Keystone token lifetime in seconds; a test of re-authentication may shorten it.
 token_expiration=${FLATCAR_KUBE_CLOUD_TOKEN_EXPIRATION:-3600}
 
@@ -64,6 +75,19 @@ port_of() {
     keystone) echo "$keystone_port" ;;
     glance) echo "$glance_port" ;;
     glance-plain) echo "$glance_plain_port" ;;
+    placement) echo "$placement_port" ;;
+    nova-api) echo "$nova_port" ;;
+    neutron) echo "$neutron_port" ;;
+    rabbitmq) echo "$rabbit_port" ;;
+    mariadb) echo "$mariadb_port" ;;
+  esac
+}
+
+# Log file of a service: the four Nova processes share nova.log.
+log_of() {
+  case $1 in
+    nova-*) echo "$logs/nova.log" ;;
+    *) echo "$logs/$1.log" ;;
   esac
 }
 
@@ -80,40 +104,53 @@ pid_alive() {
 }
 
 cmd_stop() {
-  local s pid i t pids=() names=()
+  local s pid i t how pids=() names=()
   [ -d "$run" ] || return 0
-  for s in "${services[@]}"; do
+  for s in "${compute_services[@]}" "${services[@]}"; do
     [ -f "$run/$s.pid" ] || continue
     pid=$(cat "$run/$s.pid")
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-      # SIGINT: gunicorn's quick shutdown (the state is thrown away at the next start anyway).
-      kill -INT "$pid" 2>/dev/null || true
+      case $s in
+        # SIGINT: gunicorn's quick shutdown (the state is thrown away at the next start anyway).
+        keystone | glance | glance-plain | placement | nova-api) kill -INT "$pid" 2>/dev/null || true ;;
+        # epmd was started by the broker (not by setsid): only its own pid.
+        epmd) kill -TERM "$pid" 2>/dev/null || true ;;
+        # Started with setsid: the process group holds wrapper scripts and their children.
+        *) kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true ;;
+      esac
       pids+=("$pid")
       names+=("$s")
     fi
   done
+  # One shared grace period of 5 s for all of them, then SIGKILL.
+  t=0
   for ((i = 0; i < ${#pids[@]}; i++)); do
     pid=${pids[$i]}
-    for ((t = 0; t < 50; t++)); do
+    for (( ; t < 50; t++)); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
+    how=""
     if kill -0 "$pid" 2>/dev/null; then
       # Started with setsid: the process group is the master's pid and holds its workers.
       kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+      how=", killed"
     fi
-    echo "local-cloud: stopped ${names[$i]} (pid $pid)" >&2
+    echo "local-cloud: stopped ${names[$i]} (pid $pid$how)" >&2
   done
-  for s in "${services[@]}"; do
+  for s in "${compute_services[@]}" "${services[@]}"; do
     rm -f "$run/$s.pid"
   done
 }
 
 cmd_status() {
-  local s any=1
-  for s in "${services[@]}"; do
+  local s any=1 list=("${services[@]}")
+  [ -f "$state/compute" ] && list+=("${compute_services[@]}")
+  for s in "${list[@]}"; do
+    # epmd has a pid file only when the broker started it (not when one already ran).
+    [ "$s" = epmd ] && [ ! -f "$run/epmd.pid" ] && continue
     if pid_alive "$s"; then
-      echo "$s: running (pid $(cat "$run/$s.pid"), http://127.0.0.1:$(port_of "$s"))"
+      echo "$s: running (pid $(cat "$run/$s.pid")$([ -n "$(port_of "$s")" ] && echo ", 127.0.0.1:$(port_of "$s")"))"
       any=0
     else
       echo "$s: stopped"
@@ -137,12 +174,12 @@ wait_http() {
       return 0
     fi
     if ! pid_alive "$name"; then
-      tail -n 30 "$logs/$name.log" >&2 || true
-      die "$name exited during start-up; see $logs/$name.log"
+      tail -n 30 "$(log_of "$name")" >&2 || true
+      die "$name exited during start-up; see $(log_of "$name")"
     fi
     if [ $SECONDS -ge $deadline ]; then
-      tail -n 30 "$logs/$name.log" >&2 || true
-      die "$name did not answer on $url within ${wait_seconds}s; see $logs/$name.log"
+      tail -n 30 "$(log_of "$name")" >&2 || true
+      die "$name did not answer on $url within ${wait_seconds}s; see $(log_of "$name")"
     fi
     sleep 0.2
   done
@@ -255,18 +292,478 @@ start_gunicorn() {
     --pythonpath "$state/wsgi" \
     --access-logfile - --error-logfile - \
     --name "fk-$name" \
-    "$app" >>"$logs/$name.log" 2>&1 </dev/null &
+    "$app" >>"$(log_of "$name")" 2>&1 </dev/null &
   echo $! >"$run/$name.pid"
 }
 
 check_ports_free() {
-  local s port
-  for s in "${services[@]}"; do
+  local s port list=("${services[@]}")
+  [ "$compute" = 1 ] && list+=("${compute_services[@]}")
+  for s in "${list[@]}"; do
     port=$(port_of "$s")
+    [ -n "$port" ] || continue
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       die "port $port (for $s) is already in use by a process this script did not start"
     fi
   done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Compute stack (start --compute): MariaDB, RabbitMQ, Placement, Nova (fake virt driver), Neutron.
+
+db_url() { echo "mysql+pymysql://fk:fk-secret@127.0.0.1:$mariadb_port/$1?charset=utf8"; }
+mariadb_cli() { mariadb --no-defaults --socket="$state/mariadb/mysqld.sock" -uroot "$@"; }
+
+# start_daemon NAME COMMAND... (own process group, pid file, log)
+start_daemon() {
+  local name=$1
+  shift
+  setsid "$@" >>"$(log_of "$name")" 2>&1 </dev/null &
+  echo $! >"$run/$name.pid"
+}
+
+# Private MariaDB: own data dir, socket and port; fast, non-durable settings (state is thrown away).
+start_mariadb() {
+  local d="$state/mariadb" deadline
+  command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || die "mariadbd missing: run 'bash scripts/setup.sh' (setup.d/46-mariadb.sh)"
+  mkdir -p "$d/data" "$d/tmp"
+  mariadb-install-db --no-defaults --datadir="$d/data" --user="$(id -un)" --skip-test-db \
+    --auth-root-authentication-method=socket >>"$logs/mariadb.log" 2>&1 ||
+    die "mariadb-install-db failed; see $logs/mariadb.log"
+  start_daemon mariadb /usr/sbin/mariadbd --no-defaults --datadir="$d/data" --tmpdir="$d/tmp" \
+    --socket="$d/mysqld.sock" --pid-file="$d/mysqld.pid" --port="$mariadb_port" \
+    --bind-address=127.0.0.1 --user="$(id -un)" --skip-name-resolve --max-connections=1000 \
+    --character-set-server=utf8 --collation-server=utf8_general_ci \
+    --innodb-buffer-pool-size=128M --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 \
+    --sync-frm=0 --skip-log-bin --log-error="$logs/mariadb.log"
+  deadline=$((SECONDS + wait_seconds))
+  until mariadb-admin --no-defaults --socket="$d/mysqld.sock" -uroot ping >/dev/null 2>&1; do
+    pid_alive mariadb || die "mariadbd exited during start-up; see $logs/mariadb.log"
+    [ $SECONDS -lt $deadline ] || die "mariadbd not ready within ${wait_seconds}s; see $logs/mariadb.log"
+    sleep 0.2
+  done
+  mariadb_cli -e "
+    CREATE DATABASE placement; CREATE DATABASE nova_api; CREATE DATABASE nova_cell0;
+    CREATE DATABASE nova; CREATE DATABASE neutron;
+    CREATE USER 'fk'@'127.0.0.1' IDENTIFIED BY 'fk-secret';
+    GRANT ALL PRIVILEGES ON *.* TO 'fk'@'127.0.0.1';" || die "creating the MariaDB databases failed"
+}
+
+# Private RabbitMQ node: own node name, data dir, cookie (HOME) and ports; user nova.
+start_rabbitmq() {
+  local d="$state/rabbitmq" epmd_before
+  [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || die "rabbitmq-server missing: run 'bash scripts/setup.sh' (setup.d/45-rabbitmq.sh)"
+  mkdir -p "$d/mnesia" "$d/log"
+  cat >"$d/rabbitmq.conf" <<EOF
+listeners.tcp.1 = 127.0.0.1:$rabbit_port
+default_user = nova
+default_pass = nova-secret
+default_vhost = /
+loopback_users = none
+disk_free_limit.absolute = 50MB
+EOF
+  echo '[].' >"$d/enabled_plugins"
+  epmd_before=$(pgrep -x epmd || true)
+  # The Debian wrapper in /usr/sbin switches to the rabbitmq user; the real script runs as us.
+  start_daemon rabbitmq env HOME="$d" RABBITMQ_CONF_ENV_FILE=/dev/null \
+    RABBITMQ_NODENAME="fk$rabbit_port@localhost" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+    RABBITMQ_NODE_PORT="$rabbit_port" RABBITMQ_DIST_PORT="$((rabbit_port + 20000))" \
+    RABBITMQ_CONFIG_FILE="$d/rabbitmq.conf" RABBITMQ_ADVANCED_CONFIG_FILE="$d/advanced.config" \
+    RABBITMQ_ENABLED_PLUGINS_FILE="$d/enabled_plugins" RABBITMQ_MNESIA_BASE="$d/mnesia" \
+    RABBITMQ_LOG_BASE="$d/log" RABBITMQ_LOGS=- RABBITMQ_PID_FILE="$d/rabbitmq.pid" \
+    /usr/lib/rabbitmq/bin/rabbitmq-server
+  # Remember an epmd the broker started, so `stop` ends it too.
+  if [ -z "$epmd_before" ]; then
+    (
+      for _ in $(seq 50); do
+        p=$(pgrep -x epmd || true)
+        if [ -n "$p" ]; then
+          echo "$p" >"$run/epmd.pid"
+          break
+        fi
+        sleep 0.2
+      done
+    ) &
+  fi
+}
+
+wait_tcp() {
+  local name=$1 port=$2 deadline=$((SECONDS + wait_seconds))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    pid_alive "$name" || { tail -n 30 "$(log_of "$name")" >&2; die "$name exited during start-up; see $(log_of "$name")"; }
+    [ $SECONDS -lt $deadline ] || die "$name not listening on $port within ${wait_seconds}s; see $(log_of "$name")"
+    sleep 0.2
+  done
+}
+
+# keystone_authtoken and service-user sections shared by the compute services.
+auth_section() {
+  cat <<EOF
+[$1]
+auth_type = password
+auth_url = $keystone_url
+project_domain_name = Default
+user_domain_name = Default
+project_name = service
+username = $2
+password = $2-secret
+region_name = RegionOne
+EOF
+}
+
+write_compute_conf() {
+  local rabbit="rabbit://nova:nova-secret@127.0.0.1:$rabbit_port/"
+  mkdir -p "$state/placement" "$state/nova/instances" "$state/nova/locks" "$state/neutron/locks" "$state/wsgi"
+  cat >"$state/placement/placement.conf" <<EOF
+[DEFAULT]
+use_stderr = true
+debug = false
+
+[api]
+auth_strategy = keystone
+
+[placement_database]
+connection = $(db_url placement)
+
+$(auth_section keystone_authtoken placement)
+www_authenticate_uri = $keystone_url
+EOF
+  cp "$venv/etc/nova/api-paste.ini" "$state/nova/api-paste.ini"
+  cat >"$state/nova/nova.conf" <<EOF
+[DEFAULT]
+use_stderr = true
+debug = false
+host = $compute_host
+my_ip = 127.0.0.1
+state_path = $state/nova
+instances_path = $state/nova/instances
+transport_url = $rabbit
+compute_driver = fake.FakeDriver
+# The fake host: 1000 vCPU, 800000 MB RAM, 600000 GB disk (FakeDriver); no overcommit, so a
+# flavor above that fails scheduling with a real ERROR and fault.
+cpu_allocation_ratio = 1.0
+ram_allocation_ratio = 1.0
+disk_allocation_ratio = 1.0
+reserved_host_memory_mb = 0
+reserved_host_disk_mb = 0
+vif_plugging_is_fatal = false
+vif_plugging_timeout = 0
+heal_instance_info_cache_interval = -1
+# "stop" throws the state away: no long graceful shutdown.
+graceful_shutdown_timeout = 2
+
+[api]
+auth_strategy = keystone
+
+[wsgi]
+api_paste_config = $state/nova/api-paste.ini
+
+[api_database]
+connection = $(db_url nova_api)
+
+[database]
+connection = $(db_url nova)
+
+$(auth_section keystone_authtoken nova)
+www_authenticate_uri = $keystone_url
+service_token_roles_required = true
+
+$(auth_section service_user nova)
+send_service_user_token = true
+
+$(auth_section placement nova)
+
+$(auth_section neutron nova)
+default_floating_pool = public
+
+[glance]
+region_name = RegionOne
+
+[scheduler]
+discover_hosts_in_cells_interval = 2
+workers = 1
+
+[conductor]
+workers = 1
+
+[vnc]
+enabled = false
+
+[oslo_messaging_notifications]
+driver = noop
+
+[oslo_concurrency]
+lock_path = $state/nova/locks
+EOF
+  cp "$venv/etc/neutron/api-paste.ini" "$state/neutron/api-paste.ini"
+  cat >"$state/neutron/neutron.conf" <<EOF
+[DEFAULT]
+use_stderr = true
+debug = false
+core_plugin = ml2
+# The L3 router plugin: floating IPs need it; routers stay unscheduled (there is no L3 agent).
+service_plugins = router
+auth_strategy = keystone
+transport_url = $rabbit
+api_paste_config = $state/neutron/api-paste.ini
+notify_nova_on_port_status_changes = false
+notify_nova_on_port_data_changes = false
+dhcp_agent_notification = false
+allow_overlapping_ips = true
+# The fake Open vSwitch agent reports once at start: keep it alive for a day.
+agent_down_time = 86400
+router_distributed = false
+l3_ha = false
+
+[database]
+connection = $(db_url neutron)
+
+$(auth_section keystone_authtoken neutron)
+www_authenticate_uri = $keystone_url
+
+$(auth_section nova neutron)
+
+[oslo_messaging_notifications]
+driver = noop
+
+[oslo_concurrency]
+lock_path = $state/neutron/locks
+EOF
+  cat >"$state/neutron/ml2_conf.ini" <<EOF
+[ml2]
+type_drivers = flat,vxlan
+tenant_network_types = vxlan
+mechanism_drivers = openvswitch
+extension_drivers = port_security
+
+[ml2_type_flat]
+flat_networks = public
+
+[ml2_type_vxlan]
+vni_ranges = 1:1000
+
+[securitygroup]
+enable_security_group = true
+EOF
+  # Placement and Nova read gunicorn's argv as their own options, like Keystone.
+  cat >"$state/wsgi/fk_placement_wsgi.py" <<'EOF'
+import sys
+sys.argv = sys.argv[:1]
+from placement.wsgi.api import application  # noqa: E402,F401
+EOF
+  cat >"$state/wsgi/fk_nova_wsgi.py" <<'EOF'
+import sys
+sys.argv = sys.argv[:1]
+from nova.wsgi.osapi_compute import application  # noqa: E402,F401
+EOF
+  cat >"$state/wsgi/fk_neutron_wsgi.py" <<'EOF'
+import sys
+sys.argv = sys.argv[:1]
+from neutron.wsgi.api import application  # noqa: E402,F401
+EOF
+}
+
+# Schemas: Placement, Nova (API, cell0, cell1) and Neutron in parallel.
+sync_compute_dbs() {
+  local nm=("$venv/bin/nova-manage" --config-file "$state/nova/nova.conf") p1 p2 p3
+  "$venv/bin/placement-manage" --config-file "$state/placement/placement.conf" db sync \
+    >>"$logs/placement-manage.log" 2>&1 &
+  p1=$!
+  {
+    "${nm[@]}" api_db sync &&
+      "${nm[@]}" cell_v2 map_cell0 --database_connection "$(db_url nova_cell0)" &&
+      "${nm[@]}" cell_v2 create_cell --name cell1 &&
+      "${nm[@]}" db sync
+  } >>"$logs/nova-manage.log" 2>&1 &
+  p2=$!
+  "$venv/bin/neutron-db-manage" --config-file "$state/neutron/neutron.conf" \
+    --config-file "$state/neutron/ml2_conf.ini" upgrade heads >>"$logs/neutron-db-manage.log" 2>&1 &
+  p3=$!
+  wait "$p1" || die "placement-manage db sync failed; see $logs/placement-manage.log"
+  wait "$p2" || die "nova-manage failed; see $logs/nova-manage.log"
+  wait "$p3" || die "neutron-db-manage upgrade heads failed; see $logs/neutron-db-manage.log"
+}
+
+# The fake Open vSwitch agent of the compute host: ML2 binds ports only to hosts with a live agent.
+register_fake_ovs_agent() {
+  mariadb_cli neutron -e "
+    INSERT INTO agents (id, agent_type, \`binary\`, topic, host, admin_state_up, created_at,
+      started_at, heartbeat_timestamp, description, configurations, \`load\`, resources_synced)
+    VALUES (UUID(), 'Open vSwitch agent', 'neutron-openvswitch-agent', 'N/A', '$compute_host', 1,
+      UTC_TIMESTAMP(), UTC_TIMESTAMP(), UTC_TIMESTAMP(), 'fake agent (local-cloud.sh)',
+      '{\"bridge_mappings\": {\"public\": \"br-ex\"}, \"tunnel_types\": [\"vxlan\"], \"integration_bridge\": \"br-int\", \"datapath_type\": \"system\", \"ovs_hybrid_plug\": false, \"l2_population\": false, \"tunneling_ip\": \"127.0.0.1\", \"devices\": 0}',
+      0, 1);" || die "registering the fake Open vSwitch agent failed"
+}
+
+start_compute_services() {
+  local nova_env="OS_NOVA_CONFIG_DIR=$state/nova" s
+  start_gunicorn placement "$placement_port" fk_placement_wsgi:application \
+    "OS_PLACEMENT_CONFIG_DIR=$state/placement"
+  start_gunicorn nova-api "$nova_port" fk_nova_wsgi:application "$nova_env"
+  start_gunicorn neutron "$neutron_port" fk_neutron_wsgi:application \
+    "OS_NEUTRON_CONFIG_DIR=$state/neutron" "OS_NEUTRON_CONFIG_FILES=neutron.conf;ml2_conf.ini"
+  for s in nova-conductor nova-scheduler nova-compute; do
+    start_daemon "$s" "$venv/bin/$s" --config-file "$state/nova/nova.conf"
+  done
+}
+
+# Second half of `start --compute`: after Keystone (service users, catalog) and the schemas.
+start_compute() {
+  local compute_db=$1
+  wait "$compute_db" || die "preparing MariaDB and the compute schemas failed; see $logs/"
+  register_fake_ovs_agent
+  wait_tcp rabbitmq "$rabbit_port"
+  start_compute_services
+  wait_http placement "http://127.0.0.1:$placement_port/"
+  wait_http nova-api "http://127.0.0.1:$nova_port/"
+  wait_http neutron "http://127.0.0.1:$neutron_port/"
+  # Waits for the compute node, maps it into cell1, waits for the Nova services; then flavors,
+  # quotas, networks, router and security group rules; adds the compute keys to env/env.json.
+  FK_STATE="$state" FK_NOVA_MANAGE="$venv/bin/nova-manage" FK_NOVA_CONF="$state/nova/nova.conf" \
+    FK_WAIT="$wait_seconds" "$venv/bin/python" - <<'PY' >>"$logs/bootstrap.log" 2>&1 || die "preparing the compute resources failed; see $logs/bootstrap.log"
+import json
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+STATE = os.environ["FK_STATE"]
+env = json.load(open(os.path.join(STATE, "env.json")))
+KS = env["OS_AUTH_URL"]
+DEADLINE = time.monotonic() + int(os.environ["FK_WAIT"])
+
+
+def call(method, url, body=None, token=None, expect=(200, 201, 202, 204), headers=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    req.add_header("Accept", "application/json")
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    if token:
+        req.add_header("X-Auth-Token", token)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as rsp:
+            raw, status, hdrs = rsp.read(), rsp.status, rsp.headers
+    except urllib.error.HTTPError as e:
+        raw, status, hdrs = e.read(), e.code, e.headers
+    if status not in expect:
+        raise SystemExit(f"{method} {url}: {status} {raw[:500]!r}")
+    return hdrs, (json.loads(raw) if raw.strip() else None)
+
+
+def token(user, password, project):
+    body = {"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": user, "domain": {"id": "default"}, "password": password}}},
+        "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}
+    hdrs, rsp = call("POST", KS + "/auth/tokens", body)
+    catalog = {s["type"]: next(e["url"] for e in s["endpoints"] if e["interface"] == "public")
+               for s in rsp["token"]["catalog"]}
+    return hdrs["X-Subject-Token"], rsp["token"]["project"]["id"], catalog
+
+
+admin, _, cat = token("admin", "admin", "admin")
+demo, demo_project, _ = token("demo", "demo-secret", "demo")
+NOVA, NEUTRON, PLACEMENT = cat["compute"], cat["network"], cat["placement"]
+
+
+def wait_for(what, check):
+    while True:
+        got = check()
+        if got:
+            return got
+        if time.monotonic() > DEADLINE:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.5)
+
+
+# The fake compute node reports its resource provider to Placement.
+wait_for("the compute node in Placement", lambda: call(
+    "GET", PLACEMENT + "/resource_providers", token=admin)[1]["resource_providers"])
+out = subprocess.run([os.environ["FK_NOVA_MANAGE"], "--config-file", os.environ["FK_NOVA_CONF"],
+                      "cell_v2", "discover_hosts", "--verbose"],
+                     capture_output=True, text=True, check=True)
+print(out.stdout, out.stderr)
+wait_for("nova-compute, nova-scheduler and nova-conductor up", lambda: {
+    s["binary"] for s in call("GET", NOVA + "/os-services", token=admin)[1]["services"]
+    if s["state"] == "up"} >= {"nova-compute", "nova-scheduler", "nova-conductor"})
+wait_for("the hypervisor", lambda: call(
+    "GET", NOVA + "/os-hypervisors", token=admin)[1]["hypervisors"])
+
+for fid, name, vcpus, ram, disk in (("1", "m1.tiny", 1, 512, 1),
+                                    # More RAM than the fake host (800000 MB): NoValidHost.
+                                    ("99", "m1.huge", 1, 1048576, 1)):
+    call("POST", NOVA + "/flavors", {"flavor": {"id": fid, "name": name, "vcpus": vcpus,
+                                                "ram": ram, "disk": disk}}, token=admin)
+# Room for the benchmark's 30 servers; m1.huge must reach the scheduler (not a quota 403).
+call("PUT", f"{NOVA}/os-quota-sets/{demo_project}",
+     {"quota_set": {"instances": 100, "cores": -1, "ram": -1}}, token=admin)
+call("PUT", f"{NEUTRON}/v2.0/quotas/{demo_project}",
+     {"quota": {"floatingip": 100, "port": 1000}}, token=admin)
+
+_, rsp = call("POST", NEUTRON + "/v2.0/networks", {"network": {
+    "name": "public", "router:external": True, "provider:network_type": "flat",
+    "provider:physical_network": "public"}}, token=admin)
+public = rsp["network"]["id"]
+call("POST", NEUTRON + "/v2.0/subnets", {"subnet": {
+    "name": "public-subnet", "network_id": public, "ip_version": 4, "cidr": "172.24.4.0/24",
+    "gateway_ip": "172.24.4.1", "enable_dhcp": False,
+    "allocation_pools": [{"start": "172.24.4.10", "end": "172.24.4.250"}]}}, token=admin)
+
+_, rsp = call("POST", NEUTRON + "/v2.0/networks", {"network": {"name": "private"}}, token=demo)
+private = rsp["network"]["id"]
+_, rsp = call("POST", NEUTRON + "/v2.0/subnets", {"subnet": {
+    "name": "private-subnet", "network_id": private, "ip_version": 4, "cidr": "10.0.0.0/24",
+    "gateway_ip": "10.0.0.1"}}, token=demo)
+private_subnet = rsp["subnet"]["id"]
+_, rsp = call("POST", NEUTRON + "/v2.0/routers", {"router": {
+    "name": "router1", "external_gateway_info": {"network_id": public}}}, token=demo)
+router = rsp["router"]["id"]
+call("PUT", f"{NEUTRON}/v2.0/routers/{router}/add_router_interface",
+     {"subnet_id": private_subnet}, token=demo)
+
+# Listing as demo creates the project's default security group; add SSH and ICMP ingress.
+_, rsp = call("GET", NEUTRON + "/v2.0/security-groups?name=default", token=demo)
+default_sg = rsp["security_groups"][0]["id"]
+for rule in ({"protocol": "tcp", "port_range_min": 22, "port_range_max": 22},
+             {"protocol": "icmp"}):
+    call("POST", NEUTRON + "/v2.0/security-group-rules", {"security_group_rule": dict(
+        rule, direction="ingress", ethertype="IPv4", remote_ip_prefix="0.0.0.0/0",
+        security_group_id=default_sg)}, token=demo)
+
+env.update({
+    "FK_COMPUTE": "1",
+    "FK_NOVA_URL": NOVA,
+    "FK_NEUTRON_URL": NEUTRON,
+    "FK_PLACEMENT_URL": PLACEMENT,
+    "FK_NETWORK_ID": private,
+    "FK_NETWORK_NAME": "private",
+    "FK_EXTERNAL_NETWORK": "public",
+    "FK_FLAVOR_SMALL": "m1.tiny",
+    "FK_FLAVOR_HUGE": "m1.huge",
+    "FK_NOVA_LOG": f"{STATE}/logs/nova.log",
+    "FK_NEUTRON_LOG": f"{STATE}/logs/neutron.log",
+})
+
+
+def write(name, text):
+    path = os.path.join(STATE, name)
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.chmod(path + ".tmp", 0o600)
+    os.replace(path + ".tmp", path)
+
+
+def sh_quote(v):
+    return "'" + v.replace("'", "'\\''") + "'"
+
+
+write("env.json", json.dumps(env, indent=2) + "\n")
+write("env", "".join(f"export {k}={sh_quote(v)}\n" for k, v in env.items()))
+print("compute bootstrap done", private)
+PY
 }
 
 cmd_start() {
@@ -278,6 +775,15 @@ cmd_start() {
   rm -rf "$state"
   mkdir -p "$logs" "$run"
   chmod 700 "$state"
+  local compute_db=""
+  if [ "$compute" = 1 ]; then
+    # The slow part (MariaDB, schemas) and the broker start first and run beside Keystone/Glance.
+    touch "$state/compute"
+    write_compute_conf
+    (start_mariadb && sync_compute_dbs) &
+    compute_db=$!
+    start_rabbitmq
+  fi
   write_keystone_conf
   write_glance_conf glance "$glance_port" '[glance-direct,web-download,copy-image]'
   write_glance_conf glance-plain "$glance_plain_port" '[]'
@@ -316,7 +822,9 @@ cmd_start() {
   # Projects, users, roles, the image service and its endpoint, the application credential;
   # writes env, env.json and clouds.yaml.
   FK_STATE="$state" FK_KS="$keystone_url" FK_GLANCE="http://127.0.0.1:$glance_port" \
-    FK_GLANCE_PLAIN="http://127.0.0.1:$glance_plain_port" "$venv/bin/python" - <<'PY' >>"$logs/bootstrap.log" 2>&1 || die "creating the demo project failed; see $logs/bootstrap.log"
+    FK_GLANCE_PLAIN="http://127.0.0.1:$glance_plain_port" FK_COMPUTE="$compute" \
+    FK_PLACEMENT="http://127.0.0.1:$placement_port" FK_NOVA="http://127.0.0.1:$nova_port/v2.1" \
+    FK_NEUTRON="http://127.0.0.1:$neutron_port" "$venv/bin/python" - <<'PY' >>"$logs/bootstrap.log" 2>&1 || die "creating the demo project failed; see $logs/bootstrap.log"
 import json
 import os
 import urllib.error
@@ -384,6 +892,19 @@ image_service = create("services", "service", {"type": "image", "name": "glance"
 for interface in ("public", "internal", "admin"):
     create("endpoints", "endpoint", {"service_id": image_service, "interface": interface,
                                      "region_id": "RegionOne", "url": GLANCE})
+if os.environ.get("FK_COMPUTE") == "1":
+    # Service users (roles admin and service on project service), services and endpoints.
+    for name, stype, url in (("placement", "placement", os.environ["FK_PLACEMENT"]),
+                             ("nova", "compute", os.environ["FK_NOVA"]),
+                             ("neutron", "network", os.environ["FK_NEUTRON"])):
+        user = create("users", "user", {"name": name, "domain_id": "default",
+                                        "password": f"{name}-secret"})
+        for role in (admin_role, service_role):
+            call("PUT", f"/projects/{service_project}/users/{user}/roles/{role}", token=admin)
+        service = create("services", "service", {"type": stype, "name": name})
+        for interface in ("public", "internal", "admin"):
+            create("endpoints", "endpoint", {"service_id": service, "interface": interface,
+                                             "region_id": "RegionOne", "url": url})
 
 demo = password_token("demo", "demo-secret", "demo")
 _, _, rsp = call("POST", f"/users/{demo_user}/application_credentials",
@@ -468,6 +989,10 @@ PY
     done
   )
   echo "local-cloud: Keystone :$keystone_port, Glance :$glance_port (import) and :$glance_plain_port (plain) up in $((SECONDS - t0)) s" >&2
+  if [ "$compute" = 1 ]; then
+    start_compute "$compute_db"
+    echo "local-cloud: Placement :$placement_port, Nova :$nova_port, Neutron :$neutron_port, RabbitMQ :$rabbit_port, MariaDB :$mariadb_port up; whole start $((SECONDS - t0)) s" >&2
+  fi
   echo "$state/env"
 }
 
@@ -528,6 +1053,13 @@ cmd_selftest() {
   echo "selftest: ok" >&2
 }
 
+for arg in "${@:2}"; do
+  case $arg in
+    --compute) compute=1 ;;
+    *) die "unknown option $arg" ;;
+  esac
+done
+
 case ${1:-} in
   start) cmd_start ;;
   stop) cmd_stop ;;
@@ -535,7 +1067,7 @@ case ${1:-} in
   env) cmd_env ;;
   selftest) cmd_selftest ;;
   *)
-    echo "usage: $0 start|stop|status|env|selftest" >&2
+    echo "usage: $0 start [--compute]|stop|status|env|selftest" >&2
     exit 2
     ;;
 esac
