@@ -34,9 +34,15 @@ if [ -z "$python" ]; then
 fi
 
 start=$SECONDS
-rm -rf "$venv"
-mkdir -p "$cache"
-"$python" -m venv "$venv"
+# An existing Python 3.11 venv is extended in place (pip only adds the missing packages; the
+# shared dependencies stay at their versions), so a cloud running from it keeps working.
+# Anything else is rebuilt from scratch.
+if ! [ -x "$venv/bin/python" ] ||
+  ! "$venv/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+  rm -rf "$venv"
+  mkdir -p "$cache"
+  "$python" -m venv "$venv"
+fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --prefer-binary "${pins[@]}"
 # Fail here, not in the tests, when the install is unusable.
 PYTHONWARNINGS=ignore "$venv/bin/python" - <<'PY'
