@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Real Keystone and Glance on 127.0.0.1 for the provider's acceptance tests.
+# Real Keystone and Glance (and with --compute Placement, Nova, Neutron) on 127.0.0.1 for the
+# provider's acceptance tests.
 #
 #   bash scripts/local-cloud.sh start   # fresh databases, waits until all answer, prints the env path
+#   bash scripts/local-cloud.sh start --compute   # also Placement, Nova, Neutron (see below)
 #   bash scripts/local-cloud.sh stop    # stops what `start` started (pid files); idempotent
 #   bash scripts/local-cloud.sh status  # what runs
 #   bash scripts/local-cloud.sh env     # prints the env file path (fails when not started)
@@ -41,6 +43,28 @@
 #   FK_CLOUDS_YAML           $STATE/clouds.yaml, entries `demo-password` and `demo-appcred`
 #   FK_STATE_DIR, FK_LOG_DIR state directory and its logs/ directory
 #   FK_KEYSTONE_LOG, FK_GLANCE_LOG, FK_GLANCE_PLAIN_LOG   the three log files
+#
+# Compute stack: `start --compute` (or FLATCAR_KUBE_CLOUD_COMPUTE=1) also starts, fresh each time,
+# a private MariaDB (127.0.0.1:13306, data and socket under $STATE/mariadb; Debian package of
+# setup.d/46-mariadb.sh), a private RabbitMQ node (127.0.0.1:5672, user nova; setup.d/45-rabbitmq.sh),
+# Placement :8778, Nova :8774 (API from nova.wsgi.osapi_compute; conductor, scheduler and compute
+# with fake.FakeDriver on host fk-compute: 1000 vCPU, 800000 MB, no overcommit) and Neutron :9696
+# (ML2/openvswitch, vxlan + flat, router plugin, no L3/DHCP agent; a fake Open vSwitch agent row for
+# fk-compute lets ML2 bind ports). Ports: FLATCAR_KUBE_{PLACEMENT,NOVA,NEUTRON,RABBIT,MARIADB}_PORT.
+# Resources: flavors m1.tiny (1 vCPU, 512 MB, 1 GB) and m1.huge (1 TiB RAM: ERROR "No valid host");
+# network private + subnet 10.0.0.0/24 (project demo), external network public (flat) + subnet
+# 172.24.4.0/24, router1 between them (floating IPs work), SSH and ICMP ingress in demo's default
+# security group; demo quotas: 100 instances, unlimited cores and RAM, 100 floating IPs.
+# No key pair. Logs: nova.log (all four Nova processes), neutron.log, placement.log, rabbitmq.log,
+# mariadb.log, *-manage.log. env.json then also holds:
+#   FK_COMPUTE               1
+#   FK_NOVA_URL              http://127.0.0.1:8774/v2.1
+#   FK_NEUTRON_URL           http://127.0.0.1:9696
+#   FK_PLACEMENT_URL         http://127.0.0.1:8778
+#   FK_NETWORK_ID, FK_NETWORK_NAME   the private network (name private)
+#   FK_EXTERNAL_NETWORK      public (floating IP pool)
+#   FK_FLAVOR_SMALL, FK_FLAVOR_HUGE  m1.tiny, m1.huge
+#   FK_NOVA_LOG, FK_NEUTRON_LOG      the two log files
 set -euo pipefail
 
 cache=${FLATCAR_KUBE_CACHE:-$HOME/.cache/flatcar-kube}
