@@ -1,22 +1,35 @@
 #!/usr/bin/env bash
-# The main job on a local default: a Flatcar release mirror on 127.0.0.1 (signed by a key made
-# for the demo), the provider installed from a filesystem mirror, and `terraform apply`
-# resolving and verifying the current stable release. Nothing leaves this machine.
+# The main job on a local default: a local cloud (real Keystone, Glance, Nova, Neutron on
+# 127.0.0.1) and a Flatcar release mirror signed by a key made for the demo, then
+# `flatcar-kube up` of an example profile (generate -> terraform init/apply with this
+# provider -> inventory), then the resulting hosts.yaml and the command a real user runs next.
+# Nothing leaves this machine. Tear down: the command printed at the end.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
-work=${FLATCAR_KUBE_DEMO_DIR:-$(mktemp -d)}
-echo "demo directory: $work" >&2
-cargo build -q -p terraform-provider-flatcar --bins --examples
-mkdir -p "$work/mirror-info"
+export FLATCAR_KUBE_CACHE=${FLATCAR_KUBE_CACHE:-$HOME/.cache/flatcar-kube}
+work=${FLATCAR_KUBE_DEMO_DIR:-$FLATCAR_KUBE_CACHE/demo}
+mkdir -p "$work"
+echo "==> building the provider, the generator and the release mirror" >&2
+cargo build -q --workspace --bins
+cargo build -q -p terraform-provider-flatcar --examples
+
+echo "==> starting the local cloud (about a minute)" >&2
+bash scripts/local-cloud.sh start --compute >/dev/null
+# shellcheck disable=SC1090,SC1091
+source "$(bash scripts/local-cloud.sh env)"
+
+echo "==> starting the Flatcar release mirror" >&2
+rm -rf "$work/mirror-info"
 ./target/debug/examples/release_mirror "$work/mirror-info" &
 mirror_pid=$!
 trap 'kill $mirror_pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -s "$work/mirror-info/base_url" ] && break; sleep 0.1; done
 [ -s "$work/mirror-info/base_url" ] || { echo "release mirror did not start" >&2; exit 1; }
 
+# The provider from a filesystem mirror, as a user without registry access would install it.
 plugins="$work/plugins/registry.terraform.io/flatcar-kube/flatcar/0.1.0/linux_amd64"
-mkdir -p "$plugins" "$work/tf"
+mkdir -p "$plugins"
 cp target/debug/terraform-provider-flatcar "$plugins/terraform-provider-flatcar_v0.1.0"
 cat > "$work/terraform.tfrc" <<TFRC
 provider_installation {
@@ -27,27 +40,49 @@ provider_installation {
   direct { exclude = ["registry.terraform.io/flatcar-kube/flatcar"] }
 }
 TFRC
-cat > "$work/tf/main.tf" <<TF
-terraform {
-  required_providers {
-    flatcar = { source = "flatcar-kube/flatcar" }
-  }
-}
+export TF_CLI_CONFIG_FILE="$work/terraform.tfrc" CHECKPOINT_DISABLE=1
 
-provider "flatcar" {
-  release_base_url = "$(cat "$work/mirror-info/base_url")"
-  signing_key      = file("\${path.module}/../mirror-info/signing_key.asc")
-}
+[ -f "$work/id_ed25519" ] || ssh-keygen -q -t ed25519 -N "" -f "$work/id_ed25519"
+cat > "$work/demo.yaml" <<PROFILE
+# A 1 control plane + 2 workers cluster on the local cloud.
+version: 1
+name: demo
+cloud:
+  region: RegionOne
+  auth: password
+network:
+  name: $FK_NETWORK_NAME
+  reuse: true
+  external_network: $FK_EXTERNAL_NETWORK
+  security_groups: [default]
+flatcar:
+  channel: stable
+  version: current
+  mirror_url: $(cat "$work/mirror-info/base_url")
+  signing_key_file: $work/mirror-info/signing_key.asc
+ssh:
+  public_key_file: $work/id_ed25519.pub
+pools:
+  control_plane:
+    count: 1
+    flavor: $FK_FLAVOR_SMALL
+  workers:
+    count: 2
+    flavor: $FK_FLAVOR_SMALL
+    floating_ip: false
+kubernetes:
+  openstack_cloud_provider: false
+  cinder_csi: false
+PROFILE
 
-data "flatcar_release" "stable" {
-  channel = "stable"
-}
-
-output "flatcar_version" { value = data.flatcar_release.stable.version }
-output "image_url" { value = data.flatcar_release.stable.image_url }
-output "sha512" { value = data.flatcar_release.stable.sha512 }
-output "verified_by" { value = data.flatcar_release.stable.verified_fingerprint }
-TF
-export TF_CLI_CONFIG_FILE="$work/terraform.tfrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
-terraform -chdir="$work/tf" init -input=false >/dev/null
-terraform -chdir="$work/tf" apply -auto-approve -input=false
+rm -rf "$work/out"
+echo "==> flatcar-kube up $work/demo.yaml" >&2
+./target/debug/flatcar-kube up "$work/demo.yaml" -o "$work/out" --terraform /usr/local/bin/terraform
+echo
+echo "==> $work/out/inventory/hosts.yaml"
+cat "$work/out/inventory/hosts.yaml"
+echo
+echo "Next, with a Kubespray checkout beside the output directory (real machines only):"
+echo "  $work/out/deploy.sh"
+echo "Tear down:"
+echo "  TF_CLI_CONFIG_FILE=$work/terraform.tfrc ./target/debug/flatcar-kube up $work/demo.yaml -o $work/out --destroy && bash scripts/local-cloud.sh stop"
