@@ -7,8 +7,9 @@ bash scripts/setup.sh
 export FLATCAR_KUBE_CACHE=${FLATCAR_KUBE_CACHE:-$HOME/.cache/flatcar-kube}
 cargo bench -p terraform-provider-flatcar --bench provider_overhead
 trap 'bash scripts/local-cloud.sh stop >/dev/null 2>&1 || true' EXIT
-bash scripts/local-cloud.sh start
+bash scripts/local-cloud.sh start --compute
 export FLATCAR_KUBE_RELIABILITY_OUT
 FLATCAR_KUBE_RELIABILITY_OUT=$(mktemp)
 cargo nextest run -p terraform-provider-flatcar --test image_faults
 cargo bench -p terraform-provider-flatcar --bench image_pipeline
+cargo bench -p terraform-provider-flatcar --bench instances
