@@ -242,7 +242,7 @@ fn main() {
          Glance (stage + import, import copies the staged data once more inside Glance); \
          (b) manual: `curl -o file` then `openstack image create --file`; (c) each stage alone: \
          `curl -o /dev/null`, and `openstack image create --file` from a local file (Glance's write speed). \
-         Peak RSS and disk writes are the provider process's (VmHWM, `write_bytes` from /proc), over both applies.\n\n\
+         Peak RSS and disk writes are the provider process's (VmHWM, `write_bytes` from /proc), over both applies; the pipeline opens no file, so a disk-write figure that does not grow with the image (a few KiB of process bookkeeping) means no image byte touched the disk, where a temporary file would show the image's size.\n\n\
          | image | (a) apply, PUT /file | (a) apply, stage + import | (b) manual | (c) download / upload alone | (a) / slowest stage | provider peak RSS | provider disk writes |\n\
          |---|---|---|---|---|---|---|---|\n{rows}",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
