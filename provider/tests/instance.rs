@@ -329,7 +329,7 @@ fn a_build_stuck_in_build_times_out_and_the_server_is_deleted() {
         &over,
         &format!("{}-stuck", e.name),
         "new",
-        "  timeouts {\n    create = \"3s\"\n  }",
+        "  timeouts {\n    create = \"3s\"\n    delete = \"60s\"\n  }",
     );
     e.ws.init();
     let run = e.ws.apply();

@@ -268,11 +268,25 @@ impl CloudSession {
 
     /// Deletes what `request` names; an object that is already gone is not an error. A
     /// clean-up request: it runs even after Terraform asked the provider to stop.
+    ///
+    /// A DELETE retried after a 5xx may find the object already deleting (Glance answers
+    /// 400 "deleted to deleted", Nova 409): when a GET then finds it gone, that is success.
     pub async fn delete(&self, request: ApiRequest<'_>) -> Result<(), CloudError> {
+        let (service, path) = (request.service, request.path);
         match self.send(request.cleanup()).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e),
+            Err(e) => match self
+                .send(ApiRequest::new(Method::GET, service, path).cleanup())
+                .await
+            {
+                Err(gone) if gone.is_not_found() => Ok(()),
+                Ok(response) => match is_deleted(response).await {
+                    true => Ok(()),
+                    false => Err(e),
+                },
+                Err(_) => Err(e),
+            },
         }
     }
 
@@ -316,6 +330,23 @@ impl CloudSession {
             reason: e.to_string(),
         })
     }
+}
+
+/// An object whose status says it is deleted (Glance keeps them visible for a while).
+async fn is_deleted(response: Response) -> bool {
+    let Ok(json) = response.json::<serde_json::Value>().await else {
+        return false;
+    };
+    let status = json
+        .get("status")
+        .or_else(|| json.get("server").and_then(|s| s.get("status")))
+        .and_then(|s| s.as_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    matches!(
+        status.as_str(),
+        "deleted" | "pending_delete" | "soft_deleted"
+    )
 }
 
 /// `http://h:9292/v2/` -> `http://h:9292`: our paths carry the version.

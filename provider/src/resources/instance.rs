@@ -391,7 +391,7 @@ impl InstanceResource {
                     Ok(state)
                 }
                 Err(mut diags) => {
-                    if let Err(cleanup) = self.destroy(&cloud, &id, pool_network.is_some(), None).await {
+                    if let Err(cleanup) = self.destroy(&cloud, &id, pool_network.is_some(), None, timeouts::get(planned, "delete", DELETE_TIMEOUT)).await {
                         diags.extend(cleanup);
                     }
                     Err(diags)
@@ -511,6 +511,7 @@ impl InstanceResource {
         id: &str,
         owns_floating_ip: bool,
         floating_ip: Option<&str>,
+        limit: Duration,
     ) -> Result<(), Diagnostics> {
         let neutron = Neutron::new(cloud);
         // Floating IPs on the server's ports (Nova may not list a fresh one yet), and the
@@ -553,7 +554,7 @@ impl InstanceResource {
         nova.delete(id)
             .await
             .map_err(|e| cloud_diag(&e, "Cannot delete the server"))?;
-        let gone = tokio::time::timeout(DELETE_TIMEOUT, async {
+        let gone = tokio::time::timeout(limit, async {
             let mut delay = Duration::from_millis(500);
             while let Ok(Some(_)) = nova.get(id).await {
                 tokio::time::sleep(delay).await;
@@ -561,7 +562,7 @@ impl InstanceResource {
             }
         })
         .await;
-        gone.map_err(|_| Diagnostics::from(Diagnostic::error("Server deletion timed out", format!("Server {id} still exists after {DELETE_TIMEOUT:?}; delete it by hand (openstack server delete {id})."))))
+        gone.map_err(|_| Diagnostics::from(Diagnostic::error("Server deletion timed out", format!("Server {id} still exists after {limit:?} (timeouts.delete); delete it by hand (openstack server delete {id})."))))
     }
 }
 
@@ -643,6 +644,7 @@ impl Resource for InstanceResource {
                     &id,
                     !request.prior_state.get("floating_ip_pool").is_null(),
                     request.prior_state.get("floating_ip").as_str(),
+                    timeouts::get(request.prior_state, "delete", DELETE_TIMEOUT),
                 )
                 .await
             }
@@ -754,16 +756,16 @@ impl Resource for InstanceResource {
                 ),
             ]));
         }
-        // A floating IP on the server: its pool is the external network it came from.
-        let mut pool = None;
-        for address in server
-            .addresses
-            .values()
-            .flatten()
-            .filter(|a| a.kind.as_deref() == Some("floating"))
+        // A floating IP on the server's ports (Nova may not list it): its pool is the
+        // external network it came from.
+        let (mut pool, mut floating) = (None, None);
+        for port in neutron
+            .ports_of_device(id)
+            .await
+            .map_err(|e| cloud_diag(&e, "Cannot list the server's ports"))?
         {
             if let Some(fip) = neutron
-                .floating_ips_at(&address.addr)
+                .floating_ips_on_port(&port.id)
                 .await
                 .ok()
                 .and_then(|f| f.into_iter().next())
@@ -773,6 +775,7 @@ impl Resource for InstanceResource {
                     .await
                     .ok()
                     .map(|n| n.name);
+                floating = Some(fip.floating_ip_address);
             }
         }
         let opt = |v: Option<String>| v.map(Value::String).unwrap_or(Value::Null);
@@ -802,7 +805,7 @@ impl Resource for InstanceResource {
             ("network", Value::List(blocks)),
             ("timeouts", Value::Null),
         ]);
-        apply_server(&mut state, &server, None);
+        apply_server(&mut state, &server, floating);
         Ok(state)
     }
 }

@@ -88,9 +88,12 @@ pub struct FaultProxy {
 
 impl FaultProxy {
     pub fn start(upstream: &str) -> FaultProxy {
+        // host:port only: the path (e.g. Nova's `/v2.1`) is the client's business.
         let upstream = upstream
             .trim_start_matches("http://")
-            .trim_end_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or_default()
             .to_string();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let addr = listener.local_addr().expect("addr");
