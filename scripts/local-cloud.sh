@@ -218,7 +218,7 @@ use_stderr = true
 debug = false
 
 [database]
-connection = sqlite:///$state/keystone/keystone.db
+connection = sqlite:///$state/keystone/keystone.db?timeout=60
 
 [token]
 provider = fernet
@@ -263,7 +263,9 @@ enabled_import_methods = $methods
 worker_self_reference_url = http://127.0.0.1:$port
 
 [database]
-connection = sqlite:///$dir/glance.db
+# A writer waits for the lock instead of failing at once ("database is locked" under
+# parallel uploads).
+connection = sqlite:///$dir/glance.db?timeout=60
 
 [glance_store]
 default_backend = fs
