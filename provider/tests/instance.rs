@@ -62,6 +62,15 @@ fn env() -> Env {
 impl Env {
     /// Two images (two releases) and one instance using `image`; `extra` goes into the instance.
     fn configure(&self, provider_extra: &str, instance_name: &str, image: &str, extra: &str) {
+        // A build that never leaves BUILD fails the test in minutes instead of hanging it.
+        let bounded;
+        let extra = if extra.contains("timeouts") {
+            extra
+        } else {
+            bounded =
+                format!("{extra}\n  timeouts {{\n    create = \"3m\"\n    delete = \"3m\"\n  }}");
+            &bounded
+        };
         self.ws.write_config(&format!(
             r#"provider "flatcar" {{
   release_base_url = "{base}/{{channel}}"
