@@ -206,7 +206,7 @@ fn lifecycle_create_rename_replace_import_destroy() {
         "",
         &renamed,
         "old",
-        "  lifecycle {\n    ignore_changes = [user_data]\n  }",
+        "  lifecycle {\n    ignore_changes = [user_data, timeouts]\n  }",
     );
     e.ws.run(&["import", "-input=false", "flatcar_instance.node", &new_id])
         .ok();
