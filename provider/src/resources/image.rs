@@ -22,10 +22,9 @@ use crate::data_sources::release::read_error;
 use crate::flatcar::release::{Compression, ReleaseQuery};
 use crate::image_pipeline::{self, ImageSource, PipelineError};
 use crate::openstack::glance::{Glance, Image, ImageChange, NewImage};
-use crate::openstack::CloudError;
 use crate::provider::ProviderState;
 use crate::release_attributes;
-use crate::resources::timeouts;
+use crate::resources::{cloud_diag, timeouts};
 
 pub struct ImageResource {
     pub state: Arc<ProviderState>,
@@ -210,10 +209,6 @@ fn state_for(image: &Image, base: &Value) -> Value {
         state.set("properties", Value::Map(current));
     }
     state
-}
-
-fn cloud_diag(e: &CloudError, summary: &str) -> Diagnostics {
-    e.to_diagnostic(summary).into()
 }
 
 impl ImageResource {

@@ -15,9 +15,9 @@ use tfplugin::{
 
 use crate::openstack::neutron::Neutron;
 use crate::openstack::nova::{NetworkAttachment, NewServer, Nova, Server};
-use crate::openstack::{CloudError, CloudSession};
+use crate::openstack::CloudSession;
 use crate::provider::ProviderState;
-use crate::resources::{ignition, timeouts};
+use crate::resources::{cloud_diag, ignition, timeouts};
 
 pub struct InstanceResource {
     pub state: Arc<ProviderState>,
@@ -168,10 +168,6 @@ fn validate_config(config: &Value) -> Diagnostics {
     }
     timeouts::validate(config, &mut diags);
     diags
-}
-
-fn cloud_diag(e: &CloudError, summary: &str) -> Diagnostics {
-    e.to_diagnostic(summary).into()
 }
 
 /// Computed attributes of the state from what Nova reports.

@@ -1,6 +1,16 @@
-//! Managed resources of the provider, one file each, and what they share (`timeouts`).
+//! Managed resources of the provider, one file each, and what they share (`timeouts`,
+//! `ignition`, `cloud_diag`).
 
 pub mod ignition;
 pub mod image;
 pub mod instance;
 pub mod timeouts;
+
+use tfplugin::Diagnostics;
+
+use crate::openstack::CloudError;
+
+/// A cloud error as the diagnostics of a failed operation, under `summary`.
+pub(crate) fn cloud_diag(e: &CloudError, summary: &str) -> Diagnostics {
+    e.to_diagnostic(summary).into()
+}
