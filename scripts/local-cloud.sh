@@ -13,14 +13,17 @@
 # to $HOME/.cache/flatcar-kube) and is wiped by every `start`.
 #
 # Services (gunicorn, 1 worker, 4 threads each):
-#   Keystone     http://127.0.0.1:5000/v3  fernet tokens, sqlite, region RegionOne
+#   MariaDB      127.0.0.1:13306 private server (data and socket under $STATE/mariadb; Debian
+#                package of setup.d/46-mariadb.sh): the databases of every service below.
+#                sqlite was dropped: Glance answered 500 "database is locked" under parallel uploads.
+#   Keystone     http://127.0.0.1:5000/v3  fernet tokens, region RegionOne
 #   Glance       http://127.0.0.1:9292     in the catalog (service type image);
 #                enabled_import_methods = [glance-direct, web-download, copy-image],
 #                import tasks run inside the API process
 #   Glance plain http://127.0.0.1:9293     NOT in the catalog (reach it by endpoint override);
 #                enabled_import_methods = [] so clients must use PUT /v2/images/{id}/file.
-#                Own sqlite database and store: images made on one port are not seen on the other.
-# Logs: $STATE/logs/{keystone,glance,glance-plain}.log (service log and gunicorn access log).
+#                Own database and store: images made on one port are not seen on the other.
+# Logs: $STATE/logs/{keystone,glance,glance-plain}.log (service log and gunicorn access log), mariadb.log.
 # Glance validates every token with Keystone (no cache), so revoking a token
 # (DELETE /v3/auth/tokens) makes the next Glance call answer 401 at once.
 # FLATCAR_KUBE_CLOUD_TOKEN_EXPIRATION (seconds, default 3600) sets Keystone's token lifetime;
@@ -45,8 +48,7 @@
 #   FK_KEYSTONE_LOG, FK_GLANCE_LOG, FK_GLANCE_PLAIN_LOG   the three log files
 #
 # Compute stack: `start --compute` (or FLATCAR_KUBE_CLOUD_COMPUTE=1) also starts, fresh each time,
-# a private MariaDB (127.0.0.1:13306, data and socket under $STATE/mariadb; Debian package of
-# setup.d/46-mariadb.sh), a private RabbitMQ node (127.0.0.1:5672, user nova; setup.d/45-rabbitmq.sh),
+# a private RabbitMQ node (127.0.0.1:5672, user nova; setup.d/45-rabbitmq.sh),
 # Placement :8778, Nova :8774 (API from nova.wsgi.osapi_compute; conductor, scheduler and compute
 # with fake.FakeDriver on host fk-compute: 1000 vCPU, 800000 MB, no overcommit) and Neutron :9696
 # (ML2/openvswitch, vxlan + flat, router plugin, no L3/DHCP agent; a fake Open vSwitch agent row for
@@ -56,7 +58,7 @@
 # 172.24.4.0/24, router1 between them (floating IPs work), SSH and ICMP ingress in demo's default
 # security group; demo quotas: 100 instances, unlimited cores and RAM, 100 floating IPs.
 # No key pair. Logs: nova.log (all four Nova processes), neutron.log, placement.log, rabbitmq.log,
-# mariadb.log, *-manage.log. env.json then also holds:
+# *-manage.log. env.json then also holds:
 #   FK_COMPUTE               1
 #   FK_NOVA_URL              http://127.0.0.1:8774/v2.1
 #   FK_NEUTRON_URL           http://127.0.0.1:9696
@@ -72,22 +74,23 @@ venv="$cache/openstack-venv"
 state=${FLATCAR_KUBE_CLOUD_DIR:-$cache/cloud}
 logs="$state/logs"
 run="$state/run"
-services=(keystone glance glance-plain)
-# The compute stack (start --compute), in stop order: API users first, the bus and database last.
-compute_services=(nova-compute nova-scheduler nova-conductor nova-api neutron placement rabbitmq mariadb epmd)
+# In stop order: the database last (compute services stop before these).
+services=(keystone glance glance-plain mariadb)
+# The compute stack (start --compute), in stop order: API users first, the bus last.
+compute_services=(nova-compute nova-scheduler nova-conductor nova-api neutron placement rabbitmq epmd)
 wait_seconds=${FLATCAR_KUBE_CLOUD_WAIT:-60}
-# Ports (defaults 5000, 9292, 9293); another set lets a second cloud run beside the first
+# Ports (defaults 5000, 9292, 9293, 13306); another set lets a second cloud run beside the first
 # (with its own FLATCAR_KUBE_CLOUD_DIR).
 keystone_port=${FLATCAR_KUBE_KEYSTONE_PORT:-5000}
 glance_port=${FLATCAR_KUBE_GLANCE_PORT:-9292}
 glance_plain_port=${FLATCAR_KUBE_GLANCE_PLAIN_PORT:-9293}
+mariadb_port=${FLATCAR_KUBE_MARIADB_PORT:-13306}
 keystone_url="http://127.0.0.1:$keystone_port/v3"
 # Compute stack ports (start --compute).
 placement_port=${FLATCAR_KUBE_PLACEMENT_PORT:-8778}
 nova_port=${FLATCAR_KUBE_NOVA_PORT:-8774}
 neutron_port=${FLATCAR_KUBE_NEUTRON_PORT:-9696}
 rabbit_port=${FLATCAR_KUBE_RABBIT_PORT:-5672}
-mariadb_port=${FLATCAR_KUBE_MARIADB_PORT:-13306}
 compute=${FLATCAR_KUBE_CLOUD_COMPUTE:-0}
 # The Nova host name of the fake compute node (also the host of the fake Open vSwitch agent).
 compute_host=fk-compute
@@ -218,7 +221,7 @@ use_stderr = true
 debug = false
 
 [database]
-connection = sqlite:///$state/keystone/keystone.db?timeout=60
+connection = $(db_url keystone)
 
 [token]
 provider = fernet
@@ -263,9 +266,7 @@ enabled_import_methods = $methods
 worker_self_reference_url = http://127.0.0.1:$port
 
 [database]
-# A writer waits for the lock instead of failing at once ("database is locked" under
-# parallel uploads).
-connection = sqlite:///$dir/glance.db?timeout=60
+connection = $(db_url "${name//-/_}")
 
 [glance_store]
 default_backend = fs
@@ -369,6 +370,7 @@ start_mariadb() {
     sleep 0.2
   done
   mariadb_cli -e "
+    CREATE DATABASE keystone; CREATE DATABASE glance; CREATE DATABASE glance_plain;
     CREATE DATABASE placement; CREATE DATABASE nova_api; CREATE DATABASE nova_cell0;
     CREATE DATABASE nova; CREATE DATABASE neutron;
     CREATE USER 'fk'@'127.0.0.1' IDENTIFIED BY 'fk-secret';
@@ -636,7 +638,7 @@ start_compute_services() {
 # Second half of `start --compute`: after Keystone (service users, catalog) and the schemas.
 start_compute() {
   local compute_db=$1
-  wait "$compute_db" || die "preparing MariaDB and the compute schemas failed; see $logs/"
+  wait "$compute_db" || die "preparing the compute schemas failed; see $logs/"
   register_fake_ovs_agent
   wait_tcp rabbitmq "$rabbit_port"
   start_compute_services
@@ -802,11 +804,12 @@ cmd_start() {
   mkdir -p "$logs" "$run"
   chmod 700 "$state"
   local compute_db=""
+  start_mariadb
   if [ "$compute" = 1 ]; then
-    # The slow part (MariaDB, schemas) and the broker start first and run beside Keystone/Glance.
+    # The slow part (the compute schemas) and the broker start first and run beside Keystone/Glance.
     touch "$state/compute"
     write_compute_conf
-    (start_mariadb && sync_compute_dbs) &
+    sync_compute_dbs &
     compute_db=$!
     start_rabbitmq
   fi
@@ -814,13 +817,12 @@ cmd_start() {
   write_glance_conf glance "$glance_port" '[glance-direct,web-download,copy-image]'
   write_glance_conf glance-plain "$glance_plain_port" '[]'
 
-  # Glance schema in the background while Keystone is prepared; the plain API gets a copy.
+  # Glance schemas in the background while Keystone is prepared.
   gm="$venv/bin/glance-manage"
-  (
-    "$gm" --config-file "$state/glance/conf/glance-api.conf" db_sync >>"$logs/glance-manage.log" 2>&1
-    cp "$state/glance/glance.db" "$state/glance-plain/glance.db"
-  ) &
+  "$gm" --config-file "$state/glance/conf/glance-api.conf" db_sync >>"$logs/glance-manage.log" 2>&1 &
   local glance_sync=$!
+  "$gm" --config-file "$state/glance-plain/conf/glance-api.conf" db_sync >>"$logs/glance-plain-manage.log" 2>&1 &
+  local glance_plain_sync=$!
 
   km=("$venv/bin/keystone-manage" --config-file "$state/keystone/keystone.conf")
   {
@@ -839,6 +841,7 @@ cmd_start() {
     "OS_KEYSTONE_CONFIG_FILES=$state/keystone/keystone.conf"
 
   wait "$glance_sync" || die "glance-manage db_sync failed; see $logs/glance-manage.log"
+  wait "$glance_plain_sync" || die "glance-manage db_sync failed; see $logs/glance-plain-manage.log"
   for s in glance glance-plain; do
     start_gunicorn "$s" "$(port_of "$s")" glance.wsgi.api:application \
       "OS_GLANCE_CONFIG_DIR=$state/$s/conf"
