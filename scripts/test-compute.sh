@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The Nova/Neutron suites: flatcar_instance against real Nova (fake virt driver) and Neutron,
-# and the `flatcar-kube up` flow. Starts the local cloud with its compute stack, runs the
-# nextest profile `compute`, stops the cloud. Not part of CI yet (see .config/nextest.toml).
+# Only the Nova/Neutron suites (they are part of scripts/test.sh too): flatcar_instance against
+# real Nova (fake virt driver) and Neutron, and the `flatcar-kube up` flow. Starts the local
+# cloud with its compute stack, runs the nextest profile `compute`, stops the cloud.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh

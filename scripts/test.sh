@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: install what it needs, check format and lints, start the local cloud
-# (real Keystone and Glance on 127.0.0.1), run the tests, stop the cloud. The Nova/Neutron
-# suites run with scripts/test-compute.sh (see .config/nextest.toml).
+# (real Keystone, Glance, Placement, Nova with the fake virt driver, Neutron on 127.0.0.1), run
+# every test, stop the cloud.
 # This is the README's test command; .ci/run runs exactly this.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -12,5 +12,5 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo build --workspace --locked --bins
 # The cloud listens on fixed ports: `start` replaces a running one with fresh databases.
 trap 'bash scripts/local-cloud.sh stop >/dev/null 2>&1 || true' EXIT
-bash scripts/local-cloud.sh start
+bash scripts/local-cloud.sh start --compute
 cargo nextest run --workspace --locked --no-fail-fast
