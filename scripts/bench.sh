@@ -10,6 +10,6 @@ trap 'bash scripts/local-cloud.sh stop >/dev/null 2>&1 || true' EXIT
 bash scripts/local-cloud.sh start --compute
 export FLATCAR_KUBE_RELIABILITY_OUT
 FLATCAR_KUBE_RELIABILITY_OUT=$(mktemp)
-cargo nextest run -p terraform-provider-flatcar --test image_faults
+cargo nextest run -p terraform-provider-flatcar --test image_faults --test instance
 cargo bench -p terraform-provider-flatcar --bench image_pipeline
 cargo bench -p terraform-provider-flatcar --bench instances

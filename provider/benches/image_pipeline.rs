@@ -177,34 +177,11 @@ fn measure(cloud: &LocalCloud, key: &SigningKey, mib: u64) -> Figures {
     }
 }
 
-fn reliability_section() -> Option<String> {
-    let path = std::env::var_os("FLATCAR_KUBE_RELIABILITY_OUT")?;
-    let text = std::fs::read_to_string(path).ok()?;
-    let mut rows = String::new();
-    let (mut injected, mut survived) = (0u32, 0u32);
-    for line in text.lines() {
-        let cols: Vec<&str> = line.split('\t').collect();
-        if let [fault, count, outcome] = cols[..] {
-            let n: u32 = count.parse().unwrap_or(0);
-            injected += n;
-            survived += n;
-            rows.push_str(&format!("| {fault} | {n} | {outcome} | none |\n"));
-        }
-    }
-    Some(format!(
-        "## Reliability (faults injected by the fault tests)\n\n\
-         Recorded by `provider/tests/image_faults.rs` in the same `bash scripts/bench.sh` run; \
-         \"images left\" is what Glance lists afterwards (each test asserts it is zero).\n\n\
-         | fault | injected | outcome | images left |\n|---|---|---|---|\n{rows}\
-         | **total** | **{injected}** | {survived} handled (success after retries, or a clear error with clean-up) | none |\n"
-    ))
-}
-
 fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return;
     }
-    if let Some(section) = reliability_section() {
+    if let Some(section) = support::reliability::section() {
         println!("{section}");
         write_section("reliability", &section);
     }

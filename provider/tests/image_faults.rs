@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -13,6 +12,7 @@ use support::cloud::{unique_name, LocalCloud};
 use support::fault_proxy::{Fault, FaultProxy};
 use support::http_server::{Fault as ServerFault, StaticServer};
 use support::release_tree::{Release, ReleaseTree, SigningKey, IMAGE};
+use support::reliability::record;
 use support::terraform::Workspace;
 
 const VERSION: &str = "4593.2.5";
@@ -62,18 +62,6 @@ impl Env {
     }
 }
 
-fn record(fault: &str, injected: u32, outcome: &str) {
-    if let Some(path) = std::env::var_os("FLATCAR_KUBE_RELIABILITY_OUT") {
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-        {
-            let _ = writeln!(f, "{fault}\t{injected}\t{outcome}");
-        }
-    }
-}
-
 #[test]
 fn a_reset_mid_download_is_resumed() {
     let e = env("FK_GLANCE_URL");
@@ -93,6 +81,7 @@ fn a_reset_mid_download_is_resumed() {
         "connection reset mid-download (release server), twice",
         2,
         "success: resumed with Range",
+        "no image",
     );
 }
 
@@ -125,6 +114,7 @@ fn a_503_with_retry_after_on_image_create_is_retried() {
         "503 + Retry-After on image create (Glance), twice",
         2,
         "success after retries",
+        "no image",
     );
 }
 
@@ -158,6 +148,7 @@ fn a_reset_mid_upload_is_a_clear_error_and_leaves_nothing() {
             &format!("connection reset mid-upload (PUT {path})"),
             1,
             "clear error, image deleted",
+            "no image",
         );
     }
 }
@@ -209,6 +200,7 @@ fn sigint_during_the_upload_stops_cleanly_and_leaves_nothing() {
         "SIGINT to terraform during the upload",
         1,
         "stopped, image deleted",
+        "no image",
     );
 }
 
@@ -239,5 +231,6 @@ fn a_create_timeout_deletes_the_half_made_image() {
         "upload slower than timeouts.create",
         1,
         "clear error, image deleted",
+        "no image",
     );
 }

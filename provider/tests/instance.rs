@@ -9,6 +9,7 @@ use support::cloud::{unique_name, LocalCloud};
 use support::fault_proxy::{Fault, FaultProxy};
 use support::http_server::StaticServer;
 use support::release_tree::{Release, ReleaseTree, SigningKey};
+use support::reliability::record;
 use support::terraform::{Run, Workspace};
 use terraform_provider_flatcar::openstack::nova::Nova;
 
@@ -122,6 +123,16 @@ output "access_ip_v4" {{ value = flatcar_instance.node.access_ip_v4 }}
         ));
     }
 
+    /// True when Neutron holds no floating IP allocated for one of this test's servers (the
+    /// provider writes the server's name into the address's description).
+    fn no_fips_left(&self) -> bool {
+        !self.cloud.floating_ips().iter().any(|f| {
+            f.description
+                .as_deref()
+                .is_some_and(|d| d.contains(&self.name))
+        })
+    }
+
     fn fips_of(&self, address: &str) -> usize {
         self.cloud
             .floating_ips()
@@ -169,6 +180,10 @@ fn lifecycle_create_rename_replace_import_destroy() {
     );
     assert_eq!(server.user_data().as_deref().map(str::trim), Some(IGNITION));
     assert_eq!(e.fips_of(&fip), 1);
+    assert!(
+        !e.no_fips_left(),
+        "the floating IP's description does not name the server"
+    );
 
     let second = e.ws.plan_exit_code();
     assert_eq!(second.code, 0, "second plan not empty:\n{}", second.all());
@@ -233,6 +248,7 @@ fn lifecycle_create_rename_replace_import_destroy() {
         0,
         "Neutron still holds the floating IP"
     );
+    assert!(e.no_fips_left(), "a floating IP was left behind");
 }
 
 #[test]
@@ -266,6 +282,13 @@ fn a_flavor_too_large_reports_novas_fault_and_leaves_no_server() {
         "the failed server was not deleted"
     );
     e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+    assert!(e.no_fips_left(), "a floating IP was left behind");
+    record(
+        "flavor too large for the host: Nova puts the server in ERROR",
+        1,
+        "clear error with Nova's fault message, server deleted",
+        "no server, no floating IP",
+    );
 }
 
 fn with_nova_proxy(e: &Env, fault: Fault) -> FaultProxy {
@@ -296,6 +319,7 @@ fn rate_limits_and_quota_errors_on_server_create() {
         1,
         "exactly one server despite the retry"
     );
+    let retried = proxy.injected();
     e.ws.run(&[
         "destroy",
         "-target=flatcar_instance.node",
@@ -320,6 +344,19 @@ fn rate_limits_and_quota_errors_on_server_create() {
     assert!(out.contains("lacks permission or quota"), "{out}");
     assert!(e.cloud.servers(&e.name).is_empty());
     e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+    assert!(e.no_fips_left(), "a floating IP was left behind");
+    record(
+        "429 + Retry-After on server create (Nova)",
+        retried,
+        "success after one retry, exactly one server",
+        "no server, no floating IP (after destroy)",
+    );
+    record(
+        "403 overLimit (quota) on server create (Nova)",
+        proxy.injected() - retried,
+        "clear error naming the quota, nothing created",
+        "no server, no floating IP",
+    );
 }
 
 #[test]
@@ -353,6 +390,13 @@ fn a_build_stuck_in_build_times_out_and_the_server_is_deleted() {
         "the stuck server was not deleted"
     );
     e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+    assert!(e.no_fips_left(), "a floating IP was left behind");
+    record(
+        "build stuck in BUILD past timeouts.create (3 s)",
+        proxy.injected(),
+        "clear error, server deleted",
+        "no server, no floating IP",
+    );
 }
 
 #[test]

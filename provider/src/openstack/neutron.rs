@@ -28,6 +28,9 @@ pub struct FloatingIp {
     pub port_id: Option<String>,
     #[serde(default)]
     pub floating_network_id: String,
+    /// Free text; ours name the server the address was allocated for.
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 pub struct Neutron<'a> {
@@ -70,16 +73,19 @@ impl<'a> Neutron<'a> {
         Ok(self.session.json::<List>(response).await?.ports)
     }
 
+    /// Allocates a floating IP from `network_id` and associates it with `port_id`;
+    /// `description` tells whoever lists the project's addresses what it belongs to.
     pub async fn allocate_floating_ip(
         &self,
         network_id: &str,
         port_id: &str,
+        description: &str,
     ) -> Result<FloatingIp, CloudError> {
         #[derive(Deserialize)]
         struct One {
             floatingip: FloatingIp,
         }
-        let body = json!({"floatingip": {"floating_network_id": network_id, "port_id": port_id, "description": "flatcar_instance"}});
+        let body = json!({"floatingip": {"floating_network_id": network_id, "port_id": port_id, "description": description}});
         let response = self
             .session
             .send(ApiRequest::new(Method::POST, SERVICE, "/v2.0/floatingips").json(body))

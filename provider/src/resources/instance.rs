@@ -487,7 +487,11 @@ impl InstanceResource {
                 )
             })?;
         let fip = neutron
-            .allocate_floating_ip(pool, &port.id)
+            .allocate_floating_ip(
+                pool,
+                &port.id,
+                &format!("flatcar_instance {} ({id})", server.name),
+            )
             .await
             .map_err(|e| cloud_diag(&e, "Cannot allocate a floating IP"))?;
         tracing::info!(%id, ip = %fip.floating_ip_address, "floating IP associated");

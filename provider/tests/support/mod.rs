@@ -10,4 +10,5 @@ pub mod cloud;
 pub mod fault_proxy;
 pub mod http_server;
 pub mod release_tree;
+pub mod reliability;
 pub mod terraform;
