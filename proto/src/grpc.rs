@@ -102,7 +102,9 @@ impl ProviderService {
 fn capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: false,
-        get_provider_schema_optional: false,
+        // The schema never changes within a build: Terraform may reuse the copy it cached from
+        // the first provider process instead of asking every process again.
+        get_provider_schema_optional: true,
         move_resource_state: false,
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use tfplugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type, Value};
 
 use crate::flatcar::release::DEFAULT_BASE_URL;
-use crate::flatcar::signature::TrustedKey;
+use crate::flatcar::signature::{SignatureError, TrustedKey};
 
 /// OpenStack settings from the provider block; `OS_*` variables and clouds.yaml fill the rest
 /// when the cloud is first used.
@@ -34,8 +34,20 @@ pub struct CloudSettings {
 #[derive(Debug, Clone)]
 pub struct ProviderConfig {
     pub release_base_url: String,
-    pub trusted_key: TrustedKey,
+    /// `signing_key` when set; None means Flatcar's built-in key (see [`Self::trusted_key`]).
+    pub signing_key: Option<TrustedKey>,
     pub cloud: CloudSettings,
+}
+
+impl ProviderConfig {
+    /// The key release signatures must verify against: `signing_key`, else the built-in
+    /// Flatcar key, read on first use so that plans that verify nothing do not pay for it.
+    pub fn trusted_key(&self) -> Result<&TrustedKey, SignatureError> {
+        match &self.signing_key {
+            Some(key) => Ok(key),
+            None => TrustedKey::flatcar_shared(),
+        }
+    }
 }
 
 const STRING_SETTINGS: &[(&str, &str, bool)] = &[
@@ -125,20 +137,19 @@ pub fn configure(config: &Value) -> Result<ProviderConfig, Diagnostics> {
     if diags.has_errors() {
         return Err(diags);
     }
-    let trusted_key = match known_string(config, "signing_key") {
-        Some(armored) => TrustedKey::from_armored(&armored),
-        None => TrustedKey::flatcar(),
-    }
-    .map_err(|e| {
-        Diagnostics::from(
-            Diagnostic::error("Invalid signing_key", e.to_string())
-                .at(AttributePath::root("signing_key")),
-        )
-    })?;
+    let signing_key = known_string(config, "signing_key")
+        .map(|armored| TrustedKey::from_armored(&armored))
+        .transpose()
+        .map_err(|e| {
+            Diagnostics::from(
+                Diagnostic::error("Invalid signing_key", e.to_string())
+                    .at(AttributePath::root("signing_key")),
+            )
+        })?;
     let s = |name: &str| known_string(config, name);
     Ok(ProviderConfig {
         release_base_url: s("release_base_url").unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
-        trusted_key,
+        signing_key,
         cloud: CloudSettings {
             cloud: s("cloud"),
             auth_url: s("auth_url"),

@@ -88,8 +88,11 @@ impl DataSource for ReleaseDataSource {
                 .unwrap_or(&provider.release_base_url)
                 .to_string(),
         };
+        let trusted_key = provider
+            .trusted_key()
+            .map_err(|e| read_error(&e.into()))?;
         let release = query
-            .resolve(&self.state.http, &provider.trusted_key)
+            .resolve(&self.state.http, trusted_key)
             .await
             .map_err(|e| read_error(&e))?;
         tracing::info!(version = %release.version, signer = %release.signer_fingerprint, "verified Flatcar release");

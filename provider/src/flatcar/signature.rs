@@ -60,6 +60,17 @@ impl TrustedKey {
         TrustedKey::from_armored(FLATCAR_SIGNING_KEY)
     }
 
+    /// The built-in Flatcar key, read and checked once per process on first use: verifying its
+    /// self-signatures costs milliseconds that every ConfigureProvider would otherwise pay.
+    pub fn flatcar_shared() -> Result<&'static TrustedKey, SignatureError> {
+        static FLATCAR: std::sync::OnceLock<Result<TrustedKey, String>> =
+            std::sync::OnceLock::new();
+        FLATCAR
+            .get_or_init(|| TrustedKey::flatcar().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| SignatureError::BadKey(e.clone()))
+    }
+
     pub fn from_armored(armored: &str) -> Result<TrustedKey, SignatureError> {
         let (key, _) = SignedPublicKey::from_string(armored)
             .map_err(|e| SignatureError::BadKey(e.to_string()))?;

@@ -237,8 +237,11 @@ impl ImageResource {
                 .to_string(),
         };
         // 1. Verify the release before anything touches the cloud.
+        let trusted_key = provider
+            .trusted_key()
+            .map_err(|e| read_error(&e.into()))?;
         let release = query
-            .resolve(http, &provider.trusted_key)
+            .resolve(http, trusted_key)
             .await
             .map_err(|e| read_error(&e))?;
         let file = compression.file_name();
@@ -246,7 +249,7 @@ impl ImageResource {
             Compression::None => release.sha512.clone(),
             _ => {
                 query
-                    .signed_digest(http, &provider.trusted_key, &release.version, &file)
+                    .signed_digest(http, trusted_key, &release.version, &file)
                     .await
                     .map_err(|e| read_error(&e))?
                     .0
