@@ -63,12 +63,18 @@ impl RetryPolicy {
     pub fn backoff(&self, attempt: u32) -> Duration {
         let exp = self.base_delay.saturating_mul(1u32 << attempt.min(16));
         let capped = exp.min(self.max_delay);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        capped + capped.mul_f64(f64::from(nanos % 1000) / 4000.0)
+        capped + capped.mul_f64(jitter_fraction() * 0.25)
     }
+}
+
+/// A number in [0, 1) that differs between calls, for spreading retries and polls apart
+/// (not for anything secret).
+pub fn jitter_fraction() -> f64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    f64::from(nanos % 1000) / 1000.0
 }
 
 /// Cancels waits and retries when Terraform stops the provider.

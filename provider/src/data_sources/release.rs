@@ -88,9 +88,7 @@ impl DataSource for ReleaseDataSource {
                 .unwrap_or(&provider.release_base_url)
                 .to_string(),
         };
-        let trusted_key = provider
-            .trusted_key()
-            .map_err(|e| read_error(&e.into()))?;
+        let trusted_key = provider.trusted_key().map_err(|e| read_error(&e.into()))?;
         let release = query
             .resolve(&self.state.http, trusted_key)
             .await

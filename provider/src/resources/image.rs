@@ -24,6 +24,7 @@ use crate::image_pipeline::{self, ImageSource, PipelineError};
 use crate::openstack::glance::{Glance, Image, ImageChange, NewImage};
 use crate::provider::ProviderState;
 use crate::release_attributes;
+use crate::resources::polling::{poll, Backoff};
 use crate::resources::{cloud_diag, timeouts};
 
 pub struct ImageResource {
@@ -237,9 +238,7 @@ impl ImageResource {
                 .to_string(),
         };
         // 1. Verify the release before anything touches the cloud.
-        let trusted_key = provider
-            .trusted_key()
-            .map_err(|e| read_error(&e.into()))?;
+        let trusted_key = provider.trusted_key().map_err(|e| read_error(&e.into()))?;
         let release = query
             .resolve(http, trusted_key)
             .await
@@ -397,33 +396,28 @@ impl ImageResource {
 
 /// Polls with capped backoff until the image is active; `killed` or a vanished image fail.
 async fn wait_until_active(glance: &Glance<'_>, id: &str) -> Result<Image, Diagnostics> {
-    let mut delay = Duration::from_millis(200);
-    loop {
+    let backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+    poll(backoff, || async {
         match glance
             .get(id)
             .await
             .map_err(|e| cloud_diag(&e, "Cannot read the image"))?
         {
-            Some(image) if image.status == "active" => return Ok(image),
-            Some(image) if image.status == "killed" => {
-                return Err(Diagnostic::error(
-                    "Glance could not store the image",
-                    format!("Image {id} ended in status `killed`; see the Glance logs."),
-                )
-                .into())
-            }
-            Some(_) => {}
-            None => {
-                return Err(Diagnostic::error(
-                    "The image disappeared",
-                    format!("Image {id} was deleted while it was being imported."),
-                )
-                .into())
-            }
+            Some(image) if image.status == "active" => Ok(Some(image)),
+            Some(image) if image.status == "killed" => Err(Diagnostic::error(
+                "Glance could not store the image",
+                format!("Image {id} ended in status `killed`; see the Glance logs."),
+            )
+            .into()),
+            Some(_) => Ok(None),
+            None => Err(Diagnostic::error(
+                "The image disappeared",
+                format!("Image {id} was deleted while it was being imported."),
+            )
+            .into()),
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(5));
-    }
+    })
+    .await
 }
 
 #[async_trait]
@@ -616,18 +610,24 @@ impl ImageResource {
                 .map_err(|e| cloud_diag(&e, "Cannot delete the image"))?;
             // Wait until Glance no longer lists it.
             let limit = timeouts::get(prior, "delete", Duration::from_secs(600));
-            let gone = tokio::time::timeout(limit, async {
-                while let Ok(Some(_)) = glance.get(id).await {
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
-            })
+            let backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(5));
+            let gone = tokio::time::timeout(
+                limit,
+                poll(backoff, || async {
+                    let image = glance
+                        .get(id)
+                        .await
+                        .map_err(|e| cloud_diag(&e, "Cannot read the image being deleted"))?;
+                    Ok::<_, Diagnostics>(image.is_none().then_some(()))
+                }),
+            )
             .await;
             gone.map_err(|_| {
                 Diagnostics::from(Diagnostic::error(
                     "Image deletion timed out",
                     format!("Image {id} still exists after {limit:?}."),
                 ))
-            })
+            })?
         }
         .await;
         ApplyResponse::from_result(result.map(|()| Value::Null), prior.clone())

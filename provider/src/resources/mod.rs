@@ -1,9 +1,10 @@
 //! Managed resources of the provider, one file each, and what they share (`timeouts`,
-//! `ignition`, `cloud_diag`).
+//! `ignition`, `polling`, `cloud_diag`).
 
 pub mod ignition;
 pub mod image;
 pub mod instance;
+pub mod polling;
 pub mod timeouts;
 
 use tfplugin::Diagnostics;
