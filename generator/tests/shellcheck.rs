@@ -36,16 +36,36 @@ fn deploy_sh_passes_shellcheck() {
             String::from_utf8_lossy(&result.stdout)
         );
     }
-    // The scripts of the setup this test depends on are checked too.
-    let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/setup.d");
-    for script in ["20-ansible.sh", "30-shellcheck.sh"] {
+}
+
+/// The project's own scripts (setup, local cloud, test, demo, bench, CI entry) pass too.
+#[test]
+fn project_scripts_pass_shellcheck() {
+    let sc = shellcheck();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut scripts = vec![root.join(".ci/run")];
+    for dir in ["scripts", "scripts/setup.d"] {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "sh"))
+            .collect();
+        found.sort();
+        scripts.extend(found);
+    }
+    assert!(scripts.len() > 10, "scripts not found: {scripts:?}");
+    for script in scripts {
         let result = Command::new(&sc)
-            .arg(scripts.join(script))
+            .arg("--shell=bash")
+            .arg("--external-sources")
+            .arg(&script)
+            .current_dir(&root)
             .output()
             .unwrap();
         assert!(
             result.status.success(),
-            "{script}: {}",
+            "{}: {}",
+            script.display(),
             String::from_utf8_lossy(&result.stdout)
         );
     }
