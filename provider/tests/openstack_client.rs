@@ -1,20 +1,31 @@
 //! The OpenStack client against real Keystone and Glance, with faults a real service does
 //! not produce on demand injected by the proxy: a rejected token is re-issued, a dropped
-//! connection on an idempotent call and a 429 with Retry-After are retried, a 4xx is not.
+//! connection on an idempotent call and a 429 with Retry-After are retried, a 4xx is not, and
+//! a clean-up after StopProvider still re-authenticates.
 
 mod support;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use reqwest::Method;
 use support::cloud::LocalCloud;
 use support::fault_proxy::{Fault, FaultProxy};
 use terraform_provider_flatcar::config::CloudSettings;
 use terraform_provider_flatcar::http::StopSignal;
 use terraform_provider_flatcar::openstack::glance::Glance;
+use terraform_provider_flatcar::openstack::session::ApiRequest;
 use terraform_provider_flatcar::openstack::{auth, CloudError, CloudSession};
 
 fn session(env: Vec<(String, String)>, image_url: &str) -> CloudSession {
+    session_with_stop(env, image_url, StopSignal::default())
+}
+
+fn session_with_stop(
+    env: Vec<(String, String)>,
+    image_url: &str,
+    stop: StopSignal,
+) -> CloudSession {
     let env: BTreeMap<String, String> = env.into_iter().collect();
     let settings = CloudSettings {
         endpoint_overrides: [("image".to_string(), image_url.to_string())]
@@ -23,7 +34,7 @@ fn session(env: Vec<(String, String)>, image_url: &str) -> CloudSession {
         ..CloudSettings::default()
     };
     let profile = auth::resolve(&settings, &|k| env.get(k).cloned()).expect("credentials");
-    CloudSession::new(profile, StopSignal::default()).expect("session")
+    CloudSession::new(profile, stop).expect("session")
 }
 
 fn get(method: &str, path: &str, fault: impl FnOnce(String, String) -> Fault) -> Fault {
@@ -66,6 +77,40 @@ async fn a_rejected_token_is_issued_again_once() {
         .await
         .expect_err("a token rejected twice is an error");
     assert_eq!(err.status(), Some(401), "{err}");
+}
+
+/// After Terraform's StopProvider, clean-up requests still run, including the token they may
+/// have to fetch again; ordinary requests are cancelled.
+#[tokio::test]
+async fn a_clean_up_after_a_stop_re_authenticates_and_runs() {
+    let cloud = LocalCloud::get();
+    let proxy = FaultProxy::start(&cloud.value("FK_GLANCE_URL"));
+    let stop = StopSignal::default();
+    let s = session_with_stop(cloud.app_cred_env(), &proxy.url, stop.clone());
+    Glance::new(&s)
+        .list()
+        .await
+        .expect("listed before the stop");
+    stop.stop();
+    let cancelled = s
+        .send(ApiRequest::new(Method::GET, "image", "/v2/images"))
+        .await
+        .expect_err("an ordinary request after a stop is cancelled");
+    assert!(cancelled.to_string().contains("cancel"), "{cancelled}");
+    proxy.add(get("GET", "/v2/images", |method, path_contains| {
+        Fault::Status {
+            method,
+            path_contains,
+            status: 401,
+            headers: vec![],
+            body: String::new(),
+            times: 1,
+        }
+    }));
+    s.send(ApiRequest::new(Method::GET, "image", "/v2/images").cleanup())
+        .await
+        .expect("the clean-up request re-authenticated after the stop");
+    assert_eq!(proxy.injected(), 1);
 }
 
 #[tokio::test]

@@ -143,11 +143,11 @@ impl CloudSession {
         &self.profile
     }
 
-    async fn authenticate(&self) -> Result<Token, CloudError> {
+    /// Issues a token with `http` (the clean-up client when a clean-up needs one).
+    async fn authenticate(&self, http: &HttpClient) -> Result<Token, CloudError> {
         let url = format!("{}/auth/tokens", self.profile.auth_url);
         let body = self.profile.token_request();
-        let response = self
-            .http
+        let response = http
             .send(Method::POST, &url, Idempotency::Idempotent, |b| {
                 b.json(&body)
             })
@@ -190,9 +190,13 @@ impl CloudSession {
     }
 
     async fn token(&self, renew: bool) -> Result<Token, CloudError> {
+        self.token_via(renew, &self.http).await
+    }
+
+    async fn token_via(&self, renew: bool, http: &HttpClient) -> Result<Token, CloudError> {
         let mut slot = self.token.lock().await;
         if renew || slot.is_none() {
-            *slot = Some(self.authenticate().await?);
+            *slot = Some(self.authenticate(http).await?);
         }
         slot.clone().ok_or_else(|| CloudError::Decode {
             url: self.profile.auth_url.clone(),
@@ -237,7 +241,8 @@ impl CloudSession {
             self.http.clone()
         };
         loop {
-            let token = self.token(renewed).await?;
+            // A clean-up that must re-authenticate does so even after a stop, too.
+            let token = self.token_via(renewed, &http).await?;
             let result = http
                 .send(request.method.clone(), &url, request.idempotency, |b| {
                     let mut b = b.header("X-Auth-Token", &token.value);
