@@ -41,20 +41,23 @@ fn get(method: &str, path: &str, fault: impl FnOnce(String, String) -> Fault) ->
     fault(method.to_string(), path.to_string())
 }
 
+/// Glance answers 401 to the next `times` image listings, as for a revoked token.
+fn rejected_token(times: u32) -> Fault {
+    Fault::Status {
+        method: "GET".into(),
+        path_contains: "/v2/images".into(),
+        status: 401,
+        headers: vec![],
+        body: String::new(),
+        times,
+    }
+}
+
 #[tokio::test]
 async fn a_rejected_token_is_issued_again_once() {
     let cloud = LocalCloud::get();
     let proxy = FaultProxy::start(&cloud.value("FK_GLANCE_URL"));
-    proxy.add(get("GET", "/v2/images", |method, path_contains| {
-        Fault::Status {
-            method,
-            path_contains,
-            status: 401,
-            headers: vec![],
-            body: String::new(),
-            times: 1,
-        }
-    }));
+    proxy.add(rejected_token(1));
     let s = session(cloud.app_cred_env(), &proxy.url);
     Glance::new(&s)
         .list()
@@ -62,16 +65,7 @@ async fn a_rejected_token_is_issued_again_once() {
         .expect("listed after re-authenticating");
     assert_eq!(proxy.injected(), 1);
     // Twice in a row is an error, not a loop.
-    proxy.add(get("GET", "/v2/images", |method, path_contains| {
-        Fault::Status {
-            method,
-            path_contains,
-            status: 401,
-            headers: vec![],
-            body: String::new(),
-            times: 2,
-        }
-    }));
+    proxy.add(rejected_token(2));
     let err = Glance::new(&s)
         .list()
         .await
@@ -97,16 +91,7 @@ async fn a_clean_up_after_a_stop_re_authenticates_and_runs() {
         .await
         .expect_err("an ordinary request after a stop is cancelled");
     assert!(cancelled.to_string().contains("cancel"), "{cancelled}");
-    proxy.add(get("GET", "/v2/images", |method, path_contains| {
-        Fault::Status {
-            method,
-            path_contains,
-            status: 401,
-            headers: vec![],
-            body: String::new(),
-            times: 1,
-        }
-    }));
+    proxy.add(rejected_token(1));
     s.send(ApiRequest::new(Method::GET, "image", "/v2/images").cleanup())
         .await
         .expect("the clean-up request re-authenticated after the stop");
