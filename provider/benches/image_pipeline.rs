@@ -214,7 +214,7 @@ fn main() {
     let section = format!(
         "## Image pipeline (`flatcar_image` create)\n\n\
          Measured by `bash scripts/bench.sh` in one run ({} cores), real Keystone + Glance on 127.0.0.1 \
-         (sqlite, filesystem store), the release served locally, random-content qcow2 fixtures.\n\
+         (MariaDB, filesystem store), the release served locally, random-content qcow2 fixtures.\n\
          (a) `terraform apply` of one `flatcar_image`: plain `PUT /file` Glance, and the glance-direct \
          Glance (stage + import, import copies the staged data once more inside Glance); \
          (b) manual: `curl -o file` then `openstack image create --file`; (c) each stage alone: \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# MariaDB from Debian: the database of the local Nova, Placement and Neutron
-# (scripts/local-cloud.sh start --compute). Several Nova processes on one sqlite file hit
+# MariaDB from Debian: the database of every local OpenStack service
+# (scripts/local-cloud.sh). Several Nova processes on one sqlite file hit
 # "database is locked" and Neutron's migrations fail on sqlite (DESIGN.md section 5).
 # local-cloud.sh runs its own server (private data dir, socket and port under its state
 # directory), so the Debian service is stopped and disabled here.
