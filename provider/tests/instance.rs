@@ -5,6 +5,7 @@
 
 mod support;
 
+use reqwest::Method;
 use support::cloud::{unique_name, LocalCloud};
 use support::fault_proxy::{Fault, FaultProxy};
 use support::http_server::StaticServer;
@@ -12,6 +13,11 @@ use support::release_tree::{Release, ReleaseTree, SigningKey};
 use support::reliability::record;
 use support::terraform::{Run, Workspace};
 use terraform_provider_flatcar::openstack::nova::Nova;
+use terraform_provider_flatcar::openstack::session::ApiRequest;
+
+/// What the fault proxy answers for a server stuck in BUILD: the shape of Nova's
+/// GET /v2.1/servers/{id} (the lifecycle test checks it against the real answer).
+const STUCK_SERVER: &str = r#"{"server": {"id": "stuck", "name": "stuck", "status": "BUILD", "addresses": {}, "metadata": {}}}"#;
 
 const IGNITION: &str = r#"{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/etc/hostname","contents":{"source":"data:,node"}}]}}"#;
 
@@ -142,6 +148,32 @@ output "access_ip_v4" {{ value = flatcar_instance.node.access_ip_v4 }}
     }
 }
 
+/// Every key of `injected` exists in `real` with a value of the same JSON kind (an injected
+/// answer must look like the real service's).
+fn assert_same_shape(injected: &serde_json::Value, real: &serde_json::Value, at: &str) {
+    use serde_json::Value as J;
+    let kind = |v: &J| match v {
+        J::Null => "null",
+        J::Bool(_) => "bool",
+        J::Number(_) => "number",
+        J::String(_) => "string",
+        J::Array(_) => "array",
+        J::Object(_) => "object",
+    };
+    let (J::Object(injected), J::Object(real)) = (injected, real) else {
+        panic!("{at}: expected objects, got {injected} and {real}");
+    };
+    for (key, value) in injected {
+        let Some(real_value) = real.get(key) else {
+            panic!("{at}.{key}: not in the real answer {real:?}");
+        };
+        assert_eq!(kind(value), kind(real_value), "{at}.{key}");
+        if key == "server" {
+            assert_same_shape(value, real_value, &format!("{at}.{key}"));
+        }
+    }
+}
+
 fn flat(run: &Run) -> String {
     run.all().split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -179,6 +211,19 @@ fn lifecycle_create_rename_replace_import_destroy() {
         Some("kube_control_plane,etcd")
     );
     assert_eq!(server.user_data().as_deref().map(str::trim), Some(IGNITION));
+    assert_same_shape(
+        &serde_json::from_str(STUCK_SERVER).expect("stuck body"),
+        &e.cloud
+            .block_on(async {
+                let path = format!("/v2.1/servers/{id}");
+                let response = admin
+                    .send(ApiRequest::new(Method::GET, "compute", &path).microversion("2.3"))
+                    .await?;
+                admin.json::<serde_json::Value>(response).await
+            })
+            .expect("the server as JSON"),
+        "GET /v2.1/servers/{id}",
+    );
     assert_eq!(e.fips_of(&fip), 1);
     assert!(
         !e.no_fips_left(),
@@ -362,14 +407,17 @@ fn rate_limits_and_quota_errors_on_server_create() {
 #[test]
 fn a_build_stuck_in_build_times_out_and_the_server_is_deleted() {
     let e = env();
-    let proxy = with_nova_proxy(&e, Fault::Status {
-        method: "GET".into(),
-        path_contains: "/v2.1/servers/".into(),
-        status: 200,
-        headers: vec![],
-        body: r#"{"server": {"id": "stuck", "name": "stuck", "status": "BUILD", "addresses": {}, "metadata": {}}}"#.into(),
-        times: 5,
-    });
+    let proxy = with_nova_proxy(
+        &e,
+        Fault::Status {
+            method: "GET".into(),
+            path_contains: "/v2.1/servers/".into(),
+            status: 200,
+            headers: vec![],
+            body: STUCK_SERVER.into(),
+            times: 5,
+        },
+    );
     let over = format!("  endpoint_overrides = {{ compute = \"{}\" }}", proxy.url);
     e.configure(
         &over,
