@@ -80,9 +80,7 @@ impl tfplugin::Provider for FlatcarProvider {
             Arc::new(ImageResource {
                 state: Arc::clone(&self.state),
             }),
-            Arc::new(InstanceResource {
-                state: Arc::clone(&self.state),
-            }),
+            Arc::new(InstanceResource::new(Arc::clone(&self.state))),
         ]
     }
 

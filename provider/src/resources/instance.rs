@@ -14,7 +14,7 @@ use tfplugin::{
 };
 
 use crate::openstack::neutron::Neutron;
-use crate::openstack::nova::{NetworkAttachment, NewServer, Nova, Server};
+use crate::openstack::nova::{Flavor, NetworkAttachment, NewServer, Nova, Server};
 use crate::openstack::CloudSession;
 use crate::provider::ProviderState;
 use crate::resources::polling::{poll, Backoff};
@@ -22,6 +22,18 @@ use crate::resources::{cloud_diag, ignition, timeouts};
 
 pub struct InstanceResource {
     pub state: Arc<ProviderState>,
+    /// The cloud's flavors, listed once per provider process: an apply of 30 instances asks
+    /// Nova once instead of 30 times (a flavor missing from it is looked up again).
+    flavors: tokio::sync::OnceCell<Vec<Flavor>>,
+}
+
+impl InstanceResource {
+    pub fn new(state: Arc<ProviderState>) -> InstanceResource {
+        InstanceResource {
+            state,
+            flavors: tokio::sync::OnceCell::new(),
+        }
+    }
 }
 
 const REPLACING: &[&str] = &[
@@ -248,10 +260,24 @@ impl InstanceResource {
         cloud: &CloudSession,
         planned: &Value,
     ) -> Result<(String, String), Diagnostics> {
-        let flavors = Nova::new(cloud)
-            .flavors()
-            .await
-            .map_err(|e| cloud_diag(&e, "Cannot list flavors"))?;
+        let list = || async {
+            Nova::new(cloud)
+                .flavors()
+                .await
+                .map_err(|e| cloud_diag(&e, "Cannot list flavors"))
+        };
+        let cached = self.flavors.get_or_try_init(list).await?;
+        let wanted_known = |f: &Flavor| match text(planned, "flavor_id") {
+            Some(id) => f.id == id,
+            None => Some(&f.name) == text(planned, "flavor_name").as_ref(),
+        };
+        let fresh;
+        let flavors = if cached.iter().any(wanted_known) {
+            cached
+        } else {
+            fresh = list().await?;
+            &fresh
+        };
         if let Some(id) = text(planned, "flavor_id") {
             let name = flavors
                 .iter()
