@@ -447,6 +447,62 @@ fn a_build_stuck_in_build_times_out_and_the_server_is_deleted() {
     );
 }
 
+/// Boot from volume: the provider asks Nova for a volume made from the image (the Compute
+/// API's block_device_mapping_v2). The local cloud has no Cinder, so real Nova accepts the
+/// request and then fails the build ("volumev3 ... not found"): the provider reports that
+/// fault and deletes the server.
+#[test]
+fn boot_from_volume_asks_nova_for_a_volume_from_the_image() {
+    let e = env();
+    let proxy = FaultProxy::start(&e.cloud.value("FK_NOVA_URL"));
+    let over = format!("  endpoint_overrides = {{ compute = \"{}\" }}", proxy.url);
+    e.configure(
+        &over,
+        &format!("{}-bfv", e.name),
+        "new",
+        "  root_volume_size = 20",
+    );
+    e.ws.init();
+    let run = e.ws.apply();
+    assert_ne!(run.code, 0);
+    let out = flat(&run);
+    assert!(
+        out.contains("The server failed to build") && out.contains("volumev3"),
+        "{out}"
+    );
+    let creates = proxy.json_bodies_of("POST /v2.1/servers");
+    assert_eq!(creates.len(), 1, "{creates:?}");
+    let server = &creates[0]["server"];
+    let image_id = e
+        .cloud
+        .images(
+            &e.cloud.value("FK_GLANCE_URL"),
+            &format!("{}-img-new", e.name),
+        )
+        .first()
+        .map(|i| i.id.clone())
+        .expect("the image");
+    assert_eq!(server["imageRef"], "", "{server}");
+    assert_eq!(
+        server["block_device_mapping_v2"],
+        serde_json::json!([{
+            "boot_index": 0,
+            "uuid": image_id,
+            "source_type": "image",
+            "destination_type": "volume",
+            "volume_size": 20,
+            "delete_on_termination": true
+        }]),
+        "{server}"
+    );
+    assert!(
+        e.cloud.servers(&e.name).is_empty(),
+        "the failed server was not deleted"
+    );
+    e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+    assert!(e.no_fips_left(), "a floating IP was left behind");
+}
+
 #[test]
 fn a_cloud_config_is_an_error_on_user_data_at_plan_time() {
     let ws = Workspace::new();

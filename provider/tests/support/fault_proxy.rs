@@ -8,7 +8,8 @@
 //! - `Fault::Throttle`: forward matching bodies at most `bytes_per_sec`;
 //! - `Fault::Drop`: close the connection without an answer.
 //!
-//! Every request line is logged. Bounded: stops when dropped.
+//! Every request line is logged, and the first 64 KiB of each forwarded request body kept
+//! (`bodies_of`), so a test can check what the provider sent. Bounded: stops when dropped.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -76,10 +77,15 @@ impl Fault {
     }
 }
 
+/// "METHOD path" of a forwarded request and the start of its body.
+pub type CapturedBody = (String, Vec<u8>);
+
 pub struct FaultProxy {
     pub url: String,
     pub faults: Arc<Mutex<Vec<Fault>>>,
     pub log: Arc<Mutex<Vec<String>>>,
+    /// "METHOD path" and the start of the body of every forwarded request.
+    pub bodies: Arc<Mutex<Vec<CapturedBody>>>,
     /// How many faults were injected so far.
     pub injected: Arc<Mutex<u32>>,
     stop: Arc<AtomicBool>,
@@ -101,13 +107,15 @@ impl FaultProxy {
             url: format!("http://{addr}"),
             faults: Arc::new(Mutex::new(Vec::new())),
             log: Arc::new(Mutex::new(Vec::new())),
+            bodies: Arc::new(Mutex::new(Vec::new())),
             injected: Arc::new(Mutex::new(0)),
             stop: Arc::new(AtomicBool::new(false)),
             addr,
         };
-        let (faults, log, injected, stop) = (
+        let (faults, log, bodies, injected, stop) = (
             proxy.faults.clone(),
             proxy.log.clone(),
+            proxy.bodies.clone(),
             proxy.injected.clone(),
             proxy.stop.clone(),
         );
@@ -117,14 +125,15 @@ impl FaultProxy {
                     break;
                 }
                 let Ok(client) = client else { continue };
-                let (faults, log, injected, upstream) = (
+                let (faults, log, bodies, injected, upstream) = (
                     faults.clone(),
                     log.clone(),
+                    bodies.clone(),
                     injected.clone(),
                     upstream.clone(),
                 );
                 std::thread::spawn(move || {
-                    let _ = relay(client, &upstream, &faults, &log, &injected);
+                    let _ = relay(client, &upstream, &faults, &log, &bodies, &injected);
                 });
             }
         });
@@ -139,6 +148,19 @@ impl FaultProxy {
 
     pub fn injected(&self) -> u32 {
         self.injected.lock().map(|n| *n).unwrap_or(0)
+    }
+
+    /// The bodies (as JSON) of forwarded requests whose "METHOD path" contains `needle`.
+    pub fn json_bodies_of(&self, needle: &str) -> Vec<serde_json::Value> {
+        self.bodies
+            .lock()
+            .map(|b| {
+                b.iter()
+                    .filter(|(request, _)| request.contains(needle))
+                    .filter_map(|(_, body)| serde_json::from_slice(body).ok())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     pub fn saw(&self, needle: &str) -> bool {
@@ -175,6 +197,7 @@ fn relay(
     upstream: &str,
     faults: &Mutex<Vec<Fault>>,
     log: &Mutex<Vec<String>>,
+    bodies: &Mutex<Vec<CapturedBody>>,
     injected: &Mutex<u32>,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
@@ -240,6 +263,7 @@ fn relay(
         let _ = client_back.shutdown(Shutdown::Write);
     });
     // Client body -> upstream, with the fault applied.
+    let mut captured = Vec::new();
     let mut sent = 0usize;
     let mut buf = vec![0u8; 16 * 1024];
     loop {
@@ -265,9 +289,15 @@ fn relay(
         if server.write_all(&buf[..n]).is_err() {
             break;
         }
+        if captured.len() < 64 * 1024 {
+            captured.extend_from_slice(&buf[..n.min(64 * 1024 - captured.len())]);
+        }
         sent += n;
     }
     let _ = server.shutdown(Shutdown::Write);
     let _ = back.join();
+    if let Ok(mut b) = bodies.lock() {
+        b.push((format!("{method} {path}"), captured));
+    }
     Ok(())
 }
