@@ -58,8 +58,7 @@ fn startup_times() -> Vec<Duration> {
                 .expect("handshake");
             let elapsed = start.elapsed();
             assert!(line.starts_with("1|6|unix|"), "handshake {line:?}");
-            let _ = child.kill();
-            let _ = child.wait();
+            support::process::terminate(&mut child);
             elapsed
         })
         .collect()

@@ -13,6 +13,7 @@ use base64::Engine;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
+use support::process::terminate;
 use support::terraform::{provider_binary, Workspace};
 
 const COOKIE: (&str, &str) = (
@@ -75,8 +76,7 @@ struct Served {
 
 impl Drop for Served {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        terminate(&mut self.child);
     }
 }
 
@@ -196,6 +196,22 @@ fn talk(
         .unwrap_or_default())
 }
 
+/// A provider ended with SIGTERM (as a supervisor or an impatient client ends it) shuts
+/// down cleanly and leaves no socket directory behind.
+#[test]
+fn sigterm_shuts_down_and_removes_the_socket_directory() {
+    let (pem, _, _) = p521_cert();
+    let mut served = serve_with_client_cert(&pem);
+    let dir = std::path::Path::new(&served.socket)
+        .parent()
+        .expect("socket directory")
+        .to_path_buf();
+    assert!(dir.is_dir(), "{} missing while serving", dir.display());
+    let status = terminate(&mut served.child).expect("exit status");
+    assert!(status.success(), "SIGTERM ended the provider with {status}");
+    assert!(!dir.exists(), "{} left behind", dir.display());
+}
+
 #[test]
 fn automtls_accepts_only_the_announced_p521_client_certificate() {
     let (pem, cert, key) = p521_cert();
@@ -251,8 +267,7 @@ fn debug_mode_prints_a_reattach_value_that_terraform_uses() {
     ws.write_config("data \"flatcar_release\" \"this\" {\n  channel = \"nightly\"\n}\n");
     ws.init();
     let run = ws.run(&["validate"]);
-    let _ = child.kill();
-    let _ = child.wait();
+    terminate(&mut child);
     assert_ne!(run.code, 0);
     assert!(
         run.all().contains("Invalid channel"),

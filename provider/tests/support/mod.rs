@@ -9,6 +9,7 @@ pub mod benchmarks;
 pub mod cloud;
 pub mod fault_proxy;
 pub mod http_server;
+pub mod process;
 pub mod release_tree;
 pub mod reliability;
 pub mod terraform;
