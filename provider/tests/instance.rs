@@ -12,6 +12,7 @@ use support::http_server::StaticServer;
 use support::release_tree::{Release, ReleaseTree, SigningKey};
 use support::reliability::record;
 use support::terraform::{Run, Workspace};
+use terraform_provider_flatcar::openstack::neutron::Neutron;
 use terraform_provider_flatcar::openstack::nova::Nova;
 use terraform_provider_flatcar::openstack::session::ApiRequest;
 
@@ -139,6 +140,20 @@ output "access_ip_v4" {{ value = flatcar_instance.node.access_ip_v4 }}
         })
     }
 
+    /// GET /v2.1/servers/{id} as the admin sees it, as JSON.
+    fn server_json(&self, id: &str) -> serde_json::Value {
+        let admin = self.cloud.session(true);
+        self.cloud
+            .block_on(async {
+                let path = format!("/v2.1/servers/{id}");
+                let response = admin
+                    .send(ApiRequest::new(Method::GET, "compute", &path).microversion("2.3"))
+                    .await?;
+                admin.json::<serde_json::Value>(response).await
+            })
+            .expect("the server as JSON")
+    }
+
     fn fips_of(&self, address: &str) -> usize {
         self.cloud
             .floating_ips()
@@ -213,15 +228,7 @@ fn lifecycle_create_rename_replace_import_destroy() {
     assert_eq!(server.user_data().as_deref().map(str::trim), Some(IGNITION));
     assert_same_shape(
         &serde_json::from_str(STUCK_SERVER).expect("stuck body"),
-        &e.cloud
-            .block_on(async {
-                let path = format!("/v2.1/servers/{id}");
-                let response = admin
-                    .send(ApiRequest::new(Method::GET, "compute", &path).microversion("2.3"))
-                    .await?;
-                admin.json::<serde_json::Value>(response).await
-            })
-            .expect("the server as JSON"),
+        &e.server_json(&id),
         "GET /v2.1/servers/{id}",
     );
     assert_eq!(e.fips_of(&fip), 1);
@@ -445,6 +452,102 @@ fn a_build_stuck_in_build_times_out_and_the_server_is_deleted() {
         "clear error, server deleted",
         "no server, no floating IP",
     );
+}
+
+/// The other ways to say what a server gets: flavor by ID, a network by UUID plus an existing
+/// port, named security groups and a config drive; all visible through Nova and Neutron, a
+/// second plan is empty, and destroy keeps the user's port (detached) while deleting the server.
+#[test]
+fn flavor_id_network_uuid_port_security_groups_and_config_drive() {
+    let e = env();
+    let port_name = format!("{}-port", e.name);
+    let port = e
+        .cloud
+        .openstack(&[
+            "port",
+            "create",
+            "--network",
+            &e.cloud.value("FK_NETWORK_NAME"),
+            "-f",
+            "value",
+            "-c",
+            "id",
+            &port_name,
+        ])
+        .trim()
+        .to_string();
+    let session = e.cloud.session(false);
+    let flavor = e
+        .cloud
+        .block_on(Nova::new(&session).flavors())
+        .expect("flavors")
+        .into_iter()
+        .find(|f| f.name == e.cloud.value("FK_FLAVOR_SMALL"))
+        .expect("small flavor");
+    e.configure("", &format!("{}-variants", e.name), "new", "");
+    let text = std::fs::read_to_string(e.ws.path().join("main.tf")).expect("main.tf");
+    let text = text
+        .replace(
+            &format!("flavor_name = \"{}\"", e.cloud.value("FK_FLAVOR_SMALL")),
+            &format!("flavor_id   = \"{}\"", flavor.id),
+        )
+        .replace(
+            &format!("  network {{\n    name = \"{}\"\n  }}", e.cloud.value("FK_NETWORK_NAME")),
+            &format!(
+                "  network {{\n    uuid = \"{}\"\n  }}\n  network {{\n    port = \"{port}\"\n  }}\n  security_groups = [\"default\"]\n  config_drive    = true",
+                e.cloud.value("FK_NETWORK_ID")
+            ),
+        )
+        .replace(
+            &format!("  floating_ip_pool = \"{}\"\n", e.cloud.value("FK_EXTERNAL_NETWORK")),
+            "",
+        );
+    assert!(
+        text.contains("config_drive") && !text.contains("floating_ip_pool"),
+        "{text}"
+    );
+    std::fs::write(e.ws.path().join("main.tf"), text).expect("write");
+    e.ws.init();
+    e.ws.apply().ok();
+    let id = e.ws.output("id").as_str().expect("id").to_string();
+
+    let server = &e.server_json(&id)["server"];
+    assert_eq!(server["flavor"]["id"], flavor.id.as_str(), "{server}");
+    assert_eq!(server["config_drive"], "True", "{server}");
+    // Nova lists the groups per port: `default` once for each of the two ports.
+    let groups = server["security_groups"]
+        .as_array()
+        .expect("security_groups");
+    assert!(
+        !groups.is_empty() && groups.iter().all(|g| g["name"] == "default"),
+        "{server}"
+    );
+    let ports: Vec<String> = e
+        .cloud
+        .block_on(Neutron::new(&session).ports_of_device(&id))
+        .expect("ports")
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(ports.len(), 2, "one port per network block: {ports:?}");
+    assert!(
+        ports.contains(&port),
+        "the given port {port} is not attached: {ports:?}"
+    );
+
+    let second = e.ws.plan_exit_code();
+    assert_eq!(second.code, 0, "second plan not empty:\n{}", second.all());
+
+    e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+    assert!(
+        e.cloud.servers(&e.name).is_empty(),
+        "Nova still lists a server"
+    );
+    let kept: serde_json::Value =
+        serde_json::from_str(&e.cloud.openstack(&["port", "show", &port, "-f", "json"]))
+            .expect("port JSON");
+    assert_eq!(kept["device_id"], "", "the port is still attached: {kept}");
+    e.cloud.openstack(&["port", "delete", &port]);
 }
 
 /// Boot from volume: the provider asks Nova for a volume made from the image (the Compute

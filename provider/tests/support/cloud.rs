@@ -187,6 +187,19 @@ impl LocalCloud {
             .output()
             .expect("ssh-keygen");
         assert!(out.status.success());
+        let public = key.with_extension("pub");
+        self.openstack(&[
+            "keypair",
+            "create",
+            "--public-key",
+            &public.to_string_lossy(),
+            name,
+        ]);
+        name.to_string()
+    }
+
+    /// Runs the venv's `openstack` CLI as the demo user; its stdout (the call must succeed).
+    pub fn openstack(&self, args: &[&str]) -> String {
         let openstack =
             std::path::PathBuf::from(std::env::var("FLATCAR_KUBE_CACHE").unwrap_or_else(|_| {
                 format!(
@@ -197,16 +210,14 @@ impl LocalCloud {
             .join("openstack-venv/bin/openstack");
         let out = std::process::Command::new(openstack)
             .envs(self.password_env())
-            .args(["keypair", "create", "--public-key"])
-            .arg(key.with_extension("pub"))
-            .arg(name)
+            .args(args)
             .output()
-            .expect("openstack keypair create");
+            .expect("openstack CLI");
         assert!(
             out.status.success(),
-            "{}",
+            "openstack {args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        name.to_string()
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }
