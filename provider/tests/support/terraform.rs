@@ -47,12 +47,17 @@ impl Run {
 
 impl Workspace {
     pub fn new() -> Workspace {
+        Workspace::with_provider(&provider_binary())
+    }
+
+    /// A workspace whose mirror holds `binary` as the provider (e.g. a wrapper script).
+    pub fn with_provider(binary: &Path) -> Workspace {
         let root = tempfile::tempdir().expect("tempdir");
         let mirror = root.path().join("mirror");
         let plugin_dir = mirror.join(format!("{PROVIDER_SOURCE}/{PROVIDER_VERSION}/linux_amd64"));
         std::fs::create_dir_all(&plugin_dir).expect("mirror dir");
         std::fs::copy(
-            provider_binary(),
+            binary,
             plugin_dir.join(format!("terraform-provider-flatcar_v{PROVIDER_VERSION}")),
         )
         .expect("install provider into mirror");
