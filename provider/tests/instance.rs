@@ -140,6 +140,13 @@ output "access_ip_v4" {{ value = flatcar_instance.node.access_ip_v4 }}
         })
     }
 
+    /// `configure` with the new image and Nova reached through `proxy`; then `terraform init`.
+    fn configure_through(&self, proxy: &FaultProxy, suffix: &str, extra: &str) {
+        let over = format!("  endpoint_overrides = {{ compute = \"{}\" }}", proxy.url);
+        self.configure(&over, &format!("{}-{suffix}", self.name), "new", extra);
+        self.ws.init();
+    }
+
     /// GET /v2.1/servers/{id} as the admin sees it, as JSON.
     fn server_json(&self, id: &str) -> serde_json::Value {
         let admin = self.cloud.session(true);
@@ -361,9 +368,7 @@ fn rate_limits_and_quota_errors_on_server_create() {
         body: r#"{"overLimit": {"code": 429, "message": "This request was rate-limited.", "retryAfter": "1"}}"#.into(),
         times: 1,
     });
-    let over = format!("  endpoint_overrides = {{ compute = \"{}\" }}", proxy.url);
-    e.configure(&over, &format!("{}-limited", e.name), "new", "");
-    e.ws.init();
+    e.configure_through(&proxy, "limited", "");
     e.ws.apply().ok();
     assert_eq!(proxy.injected(), 1);
     assert_eq!(
@@ -425,14 +430,11 @@ fn a_build_stuck_in_build_times_out_and_the_server_is_deleted() {
             times: 5,
         },
     );
-    let over = format!("  endpoint_overrides = {{ compute = \"{}\" }}", proxy.url);
-    e.configure(
-        &over,
-        &format!("{}-stuck", e.name),
-        "new",
+    e.configure_through(
+        &proxy,
+        "stuck",
         "  timeouts {\n    create = \"3s\"\n    delete = \"60s\"\n  }",
     );
-    e.ws.init();
     let run = e.ws.apply();
     assert_ne!(run.code, 0);
     assert!(
@@ -558,14 +560,7 @@ fn flavor_id_network_uuid_port_security_groups_and_config_drive() {
 fn boot_from_volume_asks_nova_for_a_volume_from_the_image() {
     let e = env();
     let proxy = FaultProxy::start(&e.cloud.value("FK_NOVA_URL"));
-    let over = format!("  endpoint_overrides = {{ compute = \"{}\" }}", proxy.url);
-    e.configure(
-        &over,
-        &format!("{}-bfv", e.name),
-        "new",
-        "  root_volume_size = 20",
-    );
-    e.ws.init();
+    e.configure_through(&proxy, "bfv", "  root_volume_size = 20");
     let run = e.ws.apply();
     assert_ne!(run.code, 0);
     let out = flat(&run);
