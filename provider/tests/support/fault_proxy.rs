@@ -200,6 +200,8 @@ fn relay(
     bodies: &Mutex<Vec<CapturedBody>>,
     injected: &Mutex<u32>,
 ) -> std::io::Result<()> {
+    // Heads and bodies are separate writes: no Nagle delay on loopback (see http_server).
+    let _ = client.set_nodelay(true);
     let mut reader = BufReader::new(client.try_clone()?);
     let mut client_w = client;
     let mut request_line = String::new();
@@ -254,6 +256,7 @@ fn relay(
         return client_w.shutdown(Shutdown::Both);
     }
     let mut server = TcpStream::connect(upstream)?;
+    let _ = server.set_nodelay(true);
     server.write_all(head.as_bytes())?;
     // Upstream -> client in its own thread.
     let mut server_r = server.try_clone()?;

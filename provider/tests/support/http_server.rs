@@ -94,6 +94,9 @@ fn handle(conn: TcpStream, root: &Path, log: &Mutex<Vec<String>>, faults: &Mutex
         Err(_) => return,
     });
     let mut conn = conn;
+    // The head and the body go out as two writes: without TCP_NODELAY, Nagle holds the body
+    // until the client's delayed ACK (40 ms per response on loopback), as no real server does.
+    let _ = conn.set_nodelay(true);
     loop {
         let mut request_line = String::new();
         if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
