@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use support::benchmarks::{sample_processes, write_section, ProcessPeak};
+use support::benchmarks::{sample_processes, secs, write_section, ProcessPeak};
 use support::cloud::{unique_name, LocalCloud};
 use support::http_server::StaticServer;
 use support::release_tree::{publish_files, SigningKey, IMAGE};
@@ -37,10 +37,6 @@ fn timed(cmd: &mut Command) -> Duration {
     let start = Instant::now();
     run_ok(cmd);
     start.elapsed()
-}
-
-fn secs(d: Duration) -> String {
-    format!("{:.1} s", d.as_secs_f64())
 }
 
 /// A release directory whose image is a real qcow2 of `mib` MiB of random data.

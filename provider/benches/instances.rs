@@ -8,7 +8,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::benchmarks::write_section;
+use support::benchmarks::{median, secs, write_section};
 use support::cloud::{unique_name, LocalCloud};
 use support::http_server::StaticServer;
 use support::release_tree::{Release, ReleaseTree, SigningKey};
@@ -19,17 +19,8 @@ const PLANS: usize = 9;
 /// Single-instance applies whose median is the boot time of the ideal.
 const BOOTS: usize = 3;
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn millis(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)
-}
-
-fn secs(d: Duration) -> String {
-    format!("{:.1} s", d.as_secs_f64())
 }
 
 fn instances_config(base: &str, key: &str, cloud: &LocalCloud, name: &str, count: usize) -> String {

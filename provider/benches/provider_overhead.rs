@@ -12,6 +12,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use support::benchmarks::median;
 use support::http_server::StaticServer;
 use support::release_tree::{Release, ReleaseTree, SigningKey};
 use support::terraform::{provider_binary, Workspace};
@@ -19,11 +20,6 @@ use support::terraform::{provider_binary, Workspace};
 const STARTS: usize = 30;
 const PLANS: usize = 5;
 const COUNT: usize = 100;
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)

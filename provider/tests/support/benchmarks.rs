@@ -4,6 +4,17 @@
 use std::path::Path;
 use std::time::Duration;
 
+/// The median of the measured runs (the upper one of the middle two for an even count).
+pub fn median(mut runs: Vec<Duration>) -> Duration {
+    runs.sort();
+    runs[runs.len() / 2]
+}
+
+/// A duration as the tables print seconds: `12.3 s`.
+pub fn secs(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
 /// Replaces the section `name` of BENCHMARKS.md (between its markers), keeping the others.
 pub fn write_section(name: &str, section: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../BENCHMARKS.md");
