@@ -78,6 +78,18 @@ impl ProviderService {
             .ok_or_else(|| unknown_type("data source", name))
     }
 
+    /// The schema block of a resource type (for the in-process harness).
+    pub(crate) fn resource_block(&self, type_name: &str) -> Option<crate::schema::Block> {
+        self.resources
+            .get(type_name)
+            .map(|r| r.schema.block.clone())
+    }
+
+    /// The provider block's schema (for the in-process harness).
+    pub(crate) fn provider_block(&self) -> &crate::schema::Block {
+        &self.provider_schema.block
+    }
+
     /// The full provider schema, for the docs generator and GetProviderSchema.
     pub(crate) fn schema_response(&self) -> pb::get_provider_schema::Response {
         pb::get_provider_schema::Response {

@@ -2,12 +2,16 @@
 //!
 //! Owns the go-plugin handshake and transport (`server`), Terraform's value model
 //! (`value`), schemas, diagnostics and the traits a provider implements. Knows nothing of
-//! Flatcar or OpenStack. Generated protobuf types stay inside this crate (`wire`,
-//! `convert`); providers see only our own types.
+//! Flatcar or OpenStack. `framework` lets a resource be written as schema + typed model +
+//! CRUD; `harness` drives a provider in-process through the same gRPC service code.
+//! Generated protobuf types stay inside this crate (`wire`, `convert`); providers see only
+//! our own types.
 
 mod convert;
 mod diagnostics;
+pub mod framework;
 mod grpc;
+pub mod harness;
 pub mod logging;
 mod provider;
 mod schema;
@@ -28,6 +32,6 @@ pub use diagnostics::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity
 pub use provider::{
     ApplyRequest, ApplyResponse, DataSource, PlanRequest, PlanResponse, Provider, Resource,
 };
-pub use schema::{Attribute, Block, NestedBlock, Nesting, Schema};
+pub use schema::{Attribute, Behaviour, Block, NestedBlock, Nesting, Schema};
 pub use server::{serve, ServeError, ServeOptions};
 pub use value::{Number, Type, Value};

@@ -30,6 +30,23 @@ pub struct Attribute {
     pub computed: bool,
     pub sensitive: bool,
     pub deprecated: bool,
+    /// Behaviours the framework's default plan applies (see `framework::plan`).
+    pub behaviour: Behaviour,
+}
+
+/// What the default plan does with an attribute, declared on the schema instead of written
+/// out in each resource's plan (terraform-plugin-framework's plan modifiers and defaults).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Behaviour {
+    /// A change of the value replaces the object.
+    pub requires_replace: bool,
+    /// Planned when neither the configuration nor the prior state has a value.
+    pub default: Option<Value>,
+    /// On an in-place update, a computed value the configuration leaves unset keeps the
+    /// prior state's value instead of becoming unknown.
+    pub use_state_for_unknown: bool,
+    /// Accepted in configuration, never stored in plan or state (protocol 6.8 write-only).
+    pub write_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +65,8 @@ pub struct NestedBlock {
     pub nesting: Nesting,
     pub min_items: i64,
     pub max_items: i64,
+    /// A change of any block replaces the object.
+    pub requires_replace: bool,
 }
 
 impl Attribute {
@@ -61,6 +80,7 @@ impl Attribute {
             computed: false,
             sensitive: false,
             deprecated: false,
+            behaviour: Behaviour::default(),
         }
     }
     /// Must be set in configuration.
@@ -97,6 +117,61 @@ impl Attribute {
             sensitive: true,
             ..self
         }
+    }
+    /// A change replaces the object.
+    pub fn requires_replace(mut self) -> Attribute {
+        self.behaviour.requires_replace = true;
+        self
+    }
+    /// The value planned when neither configuration nor state has one; makes the attribute
+    /// optional and computed (Terraform's rule for provider-filled values).
+    pub fn default(mut self, value: impl Into<Value>) -> Attribute {
+        self.behaviour.default = Some(value.into());
+        self.optional = true;
+        self.required = false;
+        self.computed = true;
+        self
+    }
+    /// Keeps the prior value of this computed attribute on in-place updates.
+    pub fn use_state_for_unknown(mut self) -> Attribute {
+        self.behaviour.use_state_for_unknown = true;
+        self
+    }
+    /// Never stored in plan or state; implies sensitive.
+    pub fn write_only(mut self) -> Attribute {
+        self.behaviour.write_only = true;
+        self.sensitive = true;
+        self
+    }
+}
+
+impl NestedBlock {
+    /// A block that may appear any number of times (at least `min_items`).
+    pub fn list(type_name: &str, block: Block, min_items: i64) -> NestedBlock {
+        NestedBlock {
+            type_name: type_name.to_string(),
+            block,
+            nesting: Nesting::List,
+            min_items,
+            max_items: 0,
+            requires_replace: false,
+        }
+    }
+    /// A block that appears at most once.
+    pub fn single(type_name: &str, block: Block) -> NestedBlock {
+        NestedBlock {
+            type_name: type_name.to_string(),
+            block,
+            nesting: Nesting::Single,
+            min_items: 0,
+            max_items: 0,
+            requires_replace: false,
+        }
+    }
+    /// A change of the blocks replaces the object.
+    pub fn requires_replace(mut self) -> NestedBlock {
+        self.requires_replace = true;
+        self
     }
 }
 

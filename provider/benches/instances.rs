@@ -56,7 +56,7 @@ resource "flatcar_instance" "n" {{
 /// are ACTIVE, then deletes them: how fast this cloud itself boots that many (no Terraform,
 /// no provider waits). Returns the time from the first create to the last ACTIVE.
 fn cloud_floor(cloud: &LocalCloud, image_id: &str, prefix: &str, count: usize) -> Duration {
-    use terraform_provider_flatcar::openstack::nova::{NetworkAttachment, NewServer, Nova};
+    use flatcar_cloud::openstack::nova::{NetworkAttachment, NewServer, Nova};
     let session = cloud.session(false);
     let nova = Nova::new(&session);
     cloud.block_on(async {

@@ -4,31 +4,11 @@
 //! resource first talks to the cloud, so a configuration that only reads `flatcar_release`
 //! needs no credentials.
 
-use std::collections::BTreeMap;
-
 use tfplugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type, Value};
 
-use crate::flatcar::release::DEFAULT_BASE_URL;
-use crate::flatcar::signature::{SignatureError, TrustedKey};
-
-/// OpenStack settings from the provider block; `OS_*` variables and clouds.yaml fill the rest
-/// when the cloud is first used.
-#[derive(Debug, Clone, Default)]
-pub struct CloudSettings {
-    pub cloud: Option<String>,
-    pub auth_url: Option<String>,
-    pub region: Option<String>,
-    pub application_credential_id: Option<String>,
-    pub application_credential_secret: Option<String>,
-    pub username: Option<String>,
-    pub password: Option<String>,
-    pub project_name: Option<String>,
-    pub user_domain_name: Option<String>,
-    pub project_domain_name: Option<String>,
-    pub cacert_file: Option<String>,
-    pub insecure: bool,
-    pub endpoint_overrides: BTreeMap<String, String>,
-}
+use flatcar_cloud::flatcar::release::DEFAULT_BASE_URL;
+use flatcar_cloud::flatcar::signature::{SignatureError, TrustedKey};
+use flatcar_cloud::openstack::auth::CloudSettings;
 
 /// The provider block, validated.
 #[derive(Debug, Clone)]

@@ -1,18 +1,16 @@
-//! terraform-provider-flatcar: the Flatcar provider for Terraform and OpenTofu.
+//! terraform-provider-flatcar: the Terraform side of the Flatcar provider. The cloud work
+//! lives in `flatcar_cloud`, the protocol and framework in `tfplugin`.
 //!
-//! - `config`: the provider block; `provider`: the provider and its shared state;
-//! - `flatcar`: the release server, manifests and OpenPGP verification;
-//! - `http`: the one HTTP client and retry policy;
-//! - `data_sources`, `resources`: one file per Terraform type;
+//! - `config`: the provider block; `state`: what resources share; `provider`: the provider;
+//! - `errors`: the one place cloud errors become diagnostics;
+//! - `data_sources`, `resources`: one file per Terraform type (schema, model, glue);
 //! - `docs`: docs/ rendered from the schema.
 
 pub mod config;
 pub mod data_sources;
 pub mod docs;
-pub mod flatcar;
-pub mod http;
-pub mod image_pipeline;
-pub mod openstack;
+pub mod errors;
 pub mod provider;
 pub mod release_attributes;
 pub mod resources;
+pub mod state;

@@ -1,46 +1,40 @@
-//! Attributes shared by `flatcar_release` and `flatcar_image`: which release (channel,
-//! arch, version, base_url), checked at the attribute's path while values may be unknown.
+//! Attributes shared by `flatcar_release` and `flatcar_image`: which release (channel, arch,
+//! version, base_url), checked at the attribute's path while values may be unknown. The
+//! checks are those of the one query builder, `ReleaseQuery::new`.
 
-use tfplugin::{AttributePath, Diagnostic, Diagnostics, Value};
+use flatcar_cloud::flatcar::release::{ReleaseQuery, DEFAULT_BASE_URL};
+use tfplugin::framework::Attr;
+use tfplugin::{AttributePath, Diagnostic, Diagnostics};
 
 use crate::config::check_base_url;
-use crate::flatcar::manifest::is_exact_version;
-use crate::flatcar::release::{Arch, Channel};
+use crate::errors;
 
 /// Attribute-level checks; unknown values are skipped (they are checked at read).
-pub fn validate_config(config: &Value) -> Diagnostics {
+pub fn validate(
+    channel: &Attr<String>,
+    arch: &Attr<String>,
+    version: &Attr<String>,
+    base_url: &Attr<String>,
+) -> Diagnostics {
     let mut diags = Diagnostics::default();
-    let mut check = |name: &str, summary: &str, result: Result<(), String>| {
-        if let Err(reason) = result {
-            diags.push(Diagnostic::error(summary, reason).at(AttributePath::root(name)));
+    // One setting at a time, so that each invalid one is reported at its own path.
+    let alone = [
+        (channel.as_str(), None, None),
+        (None, arch.as_str(), None),
+        (None, None, version.as_str()),
+    ];
+    for (c, a, v) in alone {
+        if c.or(a).or(v).is_none() {
+            continue;
         }
-    };
-    if let Some(channel) = config.get("channel").as_str() {
-        check(
-            "channel",
-            "Invalid channel",
-            channel.parse::<Channel>().map(|_| ()),
+        if let Err(e) = ReleaseQuery::new(c, a, v, None, DEFAULT_BASE_URL) {
+            diags.extend(errors::release(&e));
+        }
+    }
+    if let Some(Err(reason)) = base_url.as_str().map(check_base_url) {
+        diags.push(
+            Diagnostic::error("Invalid base_url", reason).at(AttributePath::root("base_url")),
         );
-    }
-    if let Some(arch) = config.get("arch").as_str() {
-        check("arch", "Invalid arch", arch.parse::<Arch>().map(|_| ()));
-    }
-    if let Some(version) = config.get("version").as_str() {
-        let ok = version == "current" || is_exact_version(version);
-        check(
-            "version",
-            "Invalid version",
-            if ok {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{version:?} is neither \"current\" nor an exact version such as \"4593.2.5\"."
-                ))
-            },
-        );
-    }
-    if let Some(url) = config.get("base_url").as_str() {
-        check("base_url", "Invalid base_url", check_base_url(url));
     }
     diags
 }

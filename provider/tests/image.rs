@@ -75,10 +75,7 @@ impl Env {
         ));
     }
 
-    fn glance_images(
-        &self,
-        glance: &str,
-    ) -> Vec<terraform_provider_flatcar::openstack::glance::Image> {
+    fn glance_images(&self, glance: &str) -> Vec<flatcar_cloud::openstack::glance::Image> {
         self.cloud.images(glance, &self.name)
     }
 

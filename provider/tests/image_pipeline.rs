@@ -3,13 +3,13 @@
 
 mod support;
 
+use flatcar_cloud::flatcar::image_pipeline::{self, ImageSource, PipelineError};
+use flatcar_cloud::flatcar::release::Compression;
+use flatcar_cloud::http::{HttpClient, StopSignal};
 use futures::StreamExt;
 use sha2::{Digest, Sha512};
 use support::http_server::{Fault, StaticServer};
 use support::release_tree::{sha512sum, Release, ReleaseTree, SigningKey, IMAGE};
-use terraform_provider_flatcar::flatcar::release::Compression;
-use terraform_provider_flatcar::http::{HttpClient, StopSignal};
-use terraform_provider_flatcar::image_pipeline::{self, ImageSource, PipelineError};
 
 const VERSION: &str = "4593.2.5";
 

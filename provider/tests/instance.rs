@@ -5,6 +5,9 @@
 
 mod support;
 
+use flatcar_cloud::openstack::neutron::Neutron;
+use flatcar_cloud::openstack::nova::Nova;
+use flatcar_cloud::openstack::session::ApiRequest;
 use reqwest::Method;
 use support::cloud::{unique_name, LocalCloud};
 use support::fault_proxy::{Fault, FaultProxy};
@@ -12,9 +15,6 @@ use support::http_server::StaticServer;
 use support::release_tree::{Release, ReleaseTree, SigningKey};
 use support::reliability::record;
 use support::terraform::{Run, Workspace};
-use terraform_provider_flatcar::openstack::neutron::Neutron;
-use terraform_provider_flatcar::openstack::nova::Nova;
-use terraform_provider_flatcar::openstack::session::ApiRequest;
 
 /// What the fault proxy answers for a server stuck in BUILD: the shape of Nova's
 /// GET /v2.1/servers/{id} (the lifecycle test checks it against the real answer).

@@ -8,14 +8,14 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use flatcar_cloud::http::StopSignal;
+use flatcar_cloud::openstack::auth::CloudSettings;
+use flatcar_cloud::openstack::glance::Glance;
+use flatcar_cloud::openstack::session::ApiRequest;
+use flatcar_cloud::openstack::{auth, CloudError, CloudSession};
 use reqwest::Method;
 use support::cloud::LocalCloud;
 use support::fault_proxy::{Fault, FaultProxy};
-use terraform_provider_flatcar::config::CloudSettings;
-use terraform_provider_flatcar::http::StopSignal;
-use terraform_provider_flatcar::openstack::glance::Glance;
-use terraform_provider_flatcar::openstack::session::ApiRequest;
-use terraform_provider_flatcar::openstack::{auth, CloudError, CloudSession};
 
 fn session(env: Vec<(String, String)>, image_url: &str) -> CloudSession {
     session_with_stop(env, image_url, StopSignal::default())
@@ -163,7 +163,7 @@ async fn wrong_credentials_say_what_to_check() {
     let s = session(env, &cloud.value("FK_GLANCE_URL"));
     let err = Glance::new(&s).list().await.expect_err("bad secret");
     assert!(matches!(err, CloudError::Auth { status: 401, .. }), "{err}");
-    let diag = err.to_diagnostic("x");
+    let diag = terraform_provider_flatcar::errors::cloud(&err, "x");
     assert!(
         diag.detail.contains("Check the credentials"),
         "{}",

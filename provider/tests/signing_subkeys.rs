@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use terraform_provider_flatcar::flatcar::signature::{SignatureError, TrustedKey};
+use flatcar_cloud::flatcar::signature::{SignatureError, TrustedKey};
 
 struct Gpg(tempfile::TempDir);
 

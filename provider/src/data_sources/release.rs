@@ -4,11 +4,29 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use flatcar_cloud::flatcar::release::ReleaseQuery;
+use serde::{Deserialize, Serialize};
+use tfplugin::framework::{from_value, to_value, Attr};
 use tfplugin::{Attribute, Block, DataSource, Diagnostic, Diagnostics, Schema, Type, Value};
 
-use crate::flatcar::release::{ReleaseError, ReleaseQuery};
-use crate::provider::ProviderState;
-use crate::release_attributes::validate_config;
+use crate::errors;
+use crate::release_attributes;
+use crate::state::ProviderState;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseModel {
+    pub channel: Attr<String>,
+    pub arch: Attr<String>,
+    pub version: Attr<String>,
+    pub base_url: Attr<String>,
+    pub id: Attr<String>,
+    pub image_url: Attr<String>,
+    pub digests_url: Attr<String>,
+    pub signature_url: Attr<String>,
+    pub sha512: Attr<String>,
+    pub verified_fingerprint: Attr<String>,
+}
 
 pub struct ReleaseDataSource {
     pub state: Arc<ProviderState>,
@@ -37,19 +55,14 @@ pub fn schema() -> Schema {
     )
 }
 
-pub fn read_error(e: &ReleaseError) -> Diagnostics {
-    let summary = match e {
-        ReleaseError::Http(_) => "Cannot fetch the Flatcar release",
-        ReleaseError::Manifest { .. } => "Unexpected content on the Flatcar release server",
-        ReleaseError::Signature(_) => "Flatcar release signature verification failed",
-        ReleaseError::BadBaseUrl(_) => "Invalid release server URL",
-    };
-    let hint = match e {
-        ReleaseError::Signature(_) => " Do not use this release: check the mirror, or set `signing_key` if it is signed by your own key.",
-        ReleaseError::Http(_) => " Check the version, channel and base URL, and that the release server is reachable.",
-        _ => "",
-    };
-    Diagnostic::error(summary, format!("{e}.{hint}")).into()
+fn model(value: &Value) -> Result<ReleaseModel, Diagnostics> {
+    from_value(value.clone()).map_err(|e| {
+        Diagnostic::error(
+            "Provider bug: value does not match the model",
+            format!("flatcar_release: {e}"),
+        )
+        .into()
+    })
 }
 
 #[async_trait]
@@ -63,57 +76,55 @@ impl DataSource for ReleaseDataSource {
     }
 
     async fn validate(&self, config: &Value) -> Diagnostics {
-        validate_config(config)
+        match model(config) {
+            Ok(c) => release_attributes::validate(&c.channel, &c.arch, &c.version, &c.base_url),
+            Err(d) => d,
+        }
     }
 
     async fn read(&self, config: &Value) -> Result<Value, Diagnostics> {
-        let diags = validate_config(config);
-        if diags.has_errors() {
-            return Err(diags);
-        }
+        let config = model(config)?;
         let provider = self.state.config()?;
-        let text =
-            |name: &str, default: &str| config.get(name).as_str().unwrap_or(default).to_string();
-        let query = ReleaseQuery {
-            channel: text("channel", "stable")
-                .parse()
-                .map_err(|e: String| Diagnostic::error("Invalid channel", e))?,
-            arch: text("arch", "amd64")
-                .parse()
-                .map_err(|e: String| Diagnostic::error("Invalid arch", e))?,
-            version: text("version", "current"),
-            base_url: config
-                .get("base_url")
-                .as_str()
-                .unwrap_or(&provider.release_base_url)
-                .to_string(),
-        };
-        let trusted_key = provider.trusted_key().map_err(|e| read_error(&e.into()))?;
+        let query = ReleaseQuery::new(
+            config.channel.as_str(),
+            config.arch.as_str(),
+            config.version.as_str(),
+            config.base_url.as_str(),
+            &provider.release_base_url,
+        )
+        .map_err(|e| errors::release(&e))?;
+        let trusted_key = provider
+            .trusted_key()
+            .map_err(|e| errors::release(&e.into()))?;
         let release = query
             .resolve(&self.state.http, trusted_key)
             .await
-            .map_err(|e| read_error(&e))?;
+            .map_err(|e| errors::release(&e))?;
         tracing::info!(version = %release.version, signer = %release.signer_fingerprint, "verified Flatcar release");
-        Ok(Value::object([
-            ("channel", Value::string(query.channel.as_str())),
-            ("arch", Value::string(query.arch.as_str())),
-            (
-                "id",
-                Value::string(format!(
-                    "{}/{}/{}",
-                    query.channel, query.arch, release.version
-                )),
-            ),
-            ("version", Value::string(release.version)),
-            ("base_url", config.get("base_url").clone()),
-            ("image_url", Value::string(release.image_url)),
-            ("digests_url", Value::string(release.digests_url)),
-            ("signature_url", Value::string(release.signature_url)),
-            ("sha512", Value::string(release.sha512)),
-            (
-                "verified_fingerprint",
-                Value::string(release.signer_fingerprint),
-            ),
-        ]))
+        let state = ReleaseModel {
+            channel: query.channel.as_str().into(),
+            arch: query.arch.as_str().into(),
+            id: format!("{}/{}/{}", query.channel, query.arch, release.version).into(),
+            version: release.version.into(),
+            base_url: config.base_url,
+            image_url: release.image_url.into(),
+            digests_url: release.digests_url.into(),
+            signature_url: release.signature_url.into(),
+            sha512: release.sha512.into(),
+            verified_fingerprint: release.signer_fingerprint.into(),
+        };
+        to_value(&state).map_err(|e| {
+            Diagnostic::error("Provider bug: cannot encode the state", e.to_string()).into()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_model_has_exactly_the_schema_attributes() {
+        tfplugin::framework::check_model::<ReleaseModel>(&schema()).unwrap();
     }
 }

@@ -1,427 +1,162 @@
-//! `flatcar_image`: the Flatcar OpenStack image, verified (OpenPGP + SHA-512) and streamed
-//! into Glance in one pass, in bounded memory, with nothing left behind on failure.
-//!
-//! Create: resolve and verify the release (before any cloud call), create the Glance image,
-//! stream download -> SHA-512 -> (decompress) -> Glance. Where the cloud offers
-//! `glance-direct`, the data is staged and imported only after the digest matched, so an
-//! unverified image never becomes active; otherwise it is uploaded with `PUT /file` (the
-//! body is cut short on a mismatch). Glance's `os_hash_value` must equal our SHA-512. Any
-//! failure, timeout or stop deletes the image.
+//! `flatcar_image`: schema, model and CRUD glue. The verified streaming upload itself is
+//! `flatcar_cloud::flatcar::publish`; plan behaviour (defaults, replacement, unknown
+//! computed values) is declared on the schema.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tfplugin::{
-    ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostic, Diagnostics,
-    PlanRequest, PlanResponse, Resource, Schema, Type, Value,
+use flatcar_cloud::flatcar::publish::{self, ImageOrigin, PublishRequest};
+use flatcar_cloud::flatcar::release::{
+    Compression, ReleaseQuery, DEFAULT_ARCH, DEFAULT_CHANNEL, DEFAULT_VERSION,
 };
+use flatcar_cloud::openstack::glance::{Glance, Image, ImageChange};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use tfplugin::framework::{timeouts, Attr, Timeouts, TypedResource};
+use tfplugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type, Value};
 
-use crate::data_sources::release::read_error;
-use crate::flatcar::release::{Compression, ReleaseQuery};
-use crate::image_pipeline::{self, ImageSource, PipelineError};
-use crate::openstack::glance::{Glance, Image, ImageChange, NewImage};
-use crate::provider::ProviderState;
+use crate::errors;
 use crate::release_attributes;
-use crate::resources::polling::{poll, Backoff};
-use crate::resources::{cloud_diag, timeouts};
+use crate::state::ProviderState;
+
+const VISIBILITIES: &[&str] = &["private", "shared", "community", "public"];
+const CREATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+const DELETE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageModel {
+    pub name: Attr<String>,
+    pub channel: Attr<String>,
+    pub arch: Attr<String>,
+    pub version: Attr<String>,
+    pub compression: Attr<String>,
+    pub base_url: Attr<String>,
+    pub visibility: Attr<String>,
+    pub properties: Attr<BTreeMap<String, String>>,
+    pub tags: Attr<Vec<String>>,
+    pub id: Attr<String>,
+    pub status: Attr<String>,
+    pub size: Attr<i64>,
+    pub checksum: Attr<String>,
+    pub os_hash_algo: Attr<String>,
+    pub os_hash_value: Attr<String>,
+    pub resolved_version: Attr<String>,
+    pub verified_fingerprint: Attr<String>,
+    pub source_url: Attr<String>,
+    pub timeouts: Attr<Timeouts>,
+}
+
+pub fn schema() -> Schema {
+    let s = Type::String;
+    let computed = |name: &str, ty: Type, description: &str| {
+        Attribute::computed(name, ty, description).use_state_for_unknown()
+    };
+    let block = Block {
+        description: "The Flatcar Container Linux OpenStack image in Glance. The release's signed DIGESTS are verified with the trusted OpenPGP key before any cloud call; the image is streamed from the release server into Glance in one pass (never on disk), its SHA-512 checked against the signed digest and against Glance's `os_hash_value`. Where the cloud offers `glance-direct` import, the image becomes active only after the digest matched. On any failure the half-made image is deleted.".into(),
+        attributes: vec![
+            Attribute::required("name", s.clone(), "Image name in Glance. Changes in place."),
+            Attribute::optional("channel", s.clone(), "Release channel: `stable`, `beta`, `alpha` or `lts`. Default `stable`. Changing it replaces the image.").default(DEFAULT_CHANNEL).requires_replace(),
+            Attribute::optional("arch", s.clone(), "`amd64` or `arm64`. Default `amd64`. Changing it replaces the image.").default(DEFAULT_ARCH).requires_replace(),
+            Attribute::optional("version", s.clone(), "`current` (default: the current release at creation time) or an exact version, e.g. from `flatcar_release.version`. Changing it replaces the image.").default(DEFAULT_VERSION).requires_replace(),
+            Attribute::optional("compression", s.clone(), "Which release file to download: `none` (default; the `.img` is a qcow2 with internal compression, so outer compression saves little), `gz` or `bz2`. Either way Glance receives the uncompressed qcow2. Changing it replaces the image.").default("none").requires_replace(),
+            Attribute::optional("base_url", s.clone(), "Overrides the provider's `release_base_url` for this image (same `{channel}` rule)."),
+            Attribute::optional("visibility", s.clone(), "`private` (default), `shared`, `community` or `public`. Changes in place.").default("private"),
+            Attribute::optional("properties", Type::map(Type::String), "Extra image properties, e.g. Jetstream2's `hw_disk_bus = \"scsi\"`, `hw_scsi_model = \"virtio-scsi\"`, `os_require_quiesce = \"yes\"`. `hw_qemu_guest_agent = \"yes\"`, `os_distro = \"flatcar\"` and `os_version` are always set unless overridden here. Changes in place."),
+            Attribute::optional("tags", Type::set(s.clone()), "Image tags. Changes in place.").default(Value::List(Vec::new())),
+            computed("id", s.clone(), "Glance image ID."),
+            computed("status", s.clone(), "Glance status (`active` once created)."),
+            computed("size", Type::Number, "Size in bytes as stored by Glance."),
+            computed("checksum", s.clone(), "Glance's MD5 checksum of the data."),
+            computed("os_hash_algo", s.clone(), "Glance's hash algorithm (`sha512`)."),
+            computed("os_hash_value", s.clone(), "Glance's SHA-512 of the stored data: equal to the signed digest of the `.img`."),
+            computed("resolved_version", s.clone(), "The exact Flatcar version uploaded."),
+            computed("verified_fingerprint", s.clone(), "Fingerprint of the key or subkey whose signature was verified."),
+            computed("source_url", s, "The release file that was downloaded."),
+        ],
+        blocks: vec![timeouts::block(&[("create", "60m"), ("delete", "10m")])],
+        ..Block::default()
+    };
+    Schema::new(0, block)
+}
 
 pub struct ImageResource {
     pub state: Arc<ProviderState>,
 }
 
-/// Properties every image gets unless `properties` overrides them (`os_version` too).
-const DEFAULT_PROPERTIES: &[(&str, &str)] =
-    &[("hw_qemu_guest_agent", "yes"), ("os_distro", "flatcar")];
-/// Image properties where the provider records what it created, for import.
-const META: &str = "flatcar_";
-const REPLACING: &[&str] = &["channel", "arch", "version", "compression"];
-const COMPUTED: &[&str] = &[
-    "id",
-    "status",
-    "size",
-    "checksum",
-    "os_hash_algo",
-    "os_hash_value",
-    "resolved_version",
-    "verified_fingerprint",
-    "source_url",
-];
-const VISIBILITIES: &[&str] = &["private", "shared", "community", "public"];
-const CREATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
-
-pub fn schema() -> Schema {
-    let s = Type::String;
-    let mut block = Block {
-        description: "The Flatcar Container Linux OpenStack image in Glance. The release's signed DIGESTS are verified with the trusted OpenPGP key before any cloud call; the image is streamed from the release server into Glance in one pass (never on disk), its SHA-512 checked against the signed digest and against Glance's `os_hash_value`. Where the cloud offers `glance-direct` import, the image becomes active only after the digest matched. On any failure the half-made image is deleted.".into(),
-        attributes: vec![
-            Attribute::required("name", s.clone(), "Image name in Glance. Changes in place."),
-            Attribute::optional_computed("channel", s.clone(), "Release channel: `stable`, `beta`, `alpha` or `lts`. Default `stable`. Changing it replaces the image."),
-            Attribute::optional_computed("arch", s.clone(), "`amd64` or `arm64`. Default `amd64`. Changing it replaces the image."),
-            Attribute::optional_computed("version", s.clone(), "`current` (default: the current release at creation time) or an exact version, e.g. from `flatcar_release.version`. Changing it replaces the image."),
-            Attribute::optional_computed("compression", s.clone(), "Which release file to download: `none` (default; the `.img` is a qcow2 with internal compression, so outer compression saves little), `gz` or `bz2`. Either way Glance receives the uncompressed qcow2. Changing it replaces the image."),
-            Attribute::optional("base_url", s.clone(), "Overrides the provider's `release_base_url` for this image (same `{channel}` rule)."),
-            Attribute::optional_computed("visibility", s.clone(), "`private` (default), `shared`, `community` or `public`. Changes in place."),
-            Attribute::optional("properties", Type::map(Type::String), "Extra image properties, e.g. Jetstream2's `hw_disk_bus = \"scsi\"`, `hw_scsi_model = \"virtio-scsi\"`, `os_require_quiesce = \"yes\"`. `hw_qemu_guest_agent = \"yes\"`, `os_distro = \"flatcar\"` and `os_version` are always set unless overridden here. Changes in place."),
-            Attribute::optional_computed("tags", Type::set(s.clone()), "Image tags. Changes in place."),
-            Attribute::computed("id", s.clone(), "Glance image ID."),
-            Attribute::computed("status", s.clone(), "Glance status (`active` once created)."),
-            Attribute::computed("size", Type::Number, "Size in bytes as stored by Glance."),
-            Attribute::computed("checksum", s.clone(), "Glance's MD5 checksum of the data."),
-            Attribute::computed("os_hash_algo", s.clone(), "Glance's hash algorithm (`sha512`)."),
-            Attribute::computed("os_hash_value", s.clone(), "Glance's SHA-512 of the stored data: equal to the signed digest of the `.img`."),
-            Attribute::computed("resolved_version", s.clone(), "The exact Flatcar version uploaded."),
-            Attribute::computed("verified_fingerprint", s.clone(), "Fingerprint of the key or subkey whose signature was verified."),
-            Attribute::computed("source_url", s, "The release file that was downloaded."),
-        ],
-        ..Block::default()
-    };
-    block
-        .blocks
-        .push(timeouts::block(&[("create", "60m"), ("delete", "10m")]));
-    Schema::new(0, block)
-}
-
-fn text(v: &Value, name: &str, default: &str) -> String {
-    v.get(name).as_str().unwrap_or(default).to_string()
-}
-
-fn string_list(v: &Value) -> Vec<String> {
-    match v {
-        Value::List(items) => items
-            .iter()
-            .filter_map(|i| i.as_str().map(str::to_string))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn validate_config(config: &Value) -> Diagnostics {
-    let mut diags = release_attributes::validate_config(config);
-    if let Some(c) = config.get("compression").as_str() {
-        if let Err(reason) = c.parse::<Compression>() {
-            diags.push(
-                Diagnostic::error("Invalid compression", reason)
-                    .at(AttributePath::root("compression")),
-            );
-        }
-    }
-    if let Some(v) = config.get("visibility").as_str() {
-        if !VISIBILITIES.contains(&v) {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid visibility",
-                    format!("{v:?} is not one of {}.", VISIBILITIES.join(", ")),
-                )
-                .at(AttributePath::root("visibility")),
-            );
-        }
-    }
-    if config.get("name").as_str() == Some("") {
-        diags.push(
-            Diagnostic::error("Invalid name", "The image name must not be empty.")
-                .at(AttributePath::root("name")),
-        );
-    }
-    if let Value::Map(props) = config.get("properties") {
-        for key in props.keys() {
-            if key.starts_with(META)
-                || key.starts_with("os_glance")
-                || [
-                    "id",
-                    "name",
-                    "status",
-                    "visibility",
-                    "tags",
-                    "os_hash_value",
-                ]
-                .contains(&key.as_str())
-            {
-                diags.push(
-                    Diagnostic::error(
-                        "Reserved image property",
-                        format!("{key:?} is managed by Glance or by this provider; set it through its own attribute or choose another name."),
-                    )
-                    .at(AttributePath::root("properties").key(key)),
-                );
-            }
-        }
-    }
-    timeouts::validate(config, &mut diags);
-    diags
-}
-
-/// What the provider records on the image so that import can rebuild the state.
-fn meta_properties(
-    state: &Value,
-    resolved_version: &str,
-    fingerprint: &str,
-) -> BTreeMap<String, String> {
-    let mut meta = BTreeMap::new();
-    for key in ["channel", "arch", "version", "compression"] {
-        meta.insert(format!("{META}{key}"), text(state, key, ""));
-    }
-    meta.insert(
-        format!("{META}verified_fingerprint"),
-        fingerprint.to_string(),
-    );
-    meta.insert("os_version".into(), resolved_version.to_string());
-    meta
-}
-
-/// The state for `image`, keeping what only the configuration knows from `base`.
-fn state_for(image: &Image, base: &Value) -> Value {
-    let mut state = base.clone();
-    let set = |state: &mut Value, k: &str, v: Option<String>| {
-        state.set(k, v.map(Value::String).unwrap_or(Value::Null))
-    };
-    set(&mut state, "id", Some(image.id.clone()));
-    set(&mut state, "name", Some(image.name.clone()));
-    set(&mut state, "status", Some(image.status.clone()));
-    set(&mut state, "visibility", Some(image.visibility.clone()));
-    set(&mut state, "checksum", image.checksum.clone());
-    set(&mut state, "os_hash_algo", image.os_hash_algo.clone());
-    set(&mut state, "os_hash_value", image.os_hash_value.clone());
-    state.set(
-        "size",
-        image
-            .size
-            .map(|s| Value::Number(s.into()))
-            .unwrap_or(Value::Null),
-    );
+/// `model` with what Glance says of `image`; only the properties the model manages are kept.
+fn with_image(mut model: ImageModel, image: &Image) -> ImageModel {
+    model.id = image.id.clone().into();
+    model.name = image.name.clone().into();
+    model.status = image.status.clone().into();
+    model.visibility = image.visibility.clone().into();
+    model.checksum = image.checksum.clone().into();
+    model.os_hash_algo = image.os_hash_algo.clone().into();
+    model.os_hash_value = image.os_hash_value.clone().into();
+    model.size = image.size.into();
     let mut tags = image.tags.clone();
     tags.sort();
-    state.set(
-        "tags",
-        Value::List(tags.into_iter().map(Value::String).collect()),
-    );
-    // Only the properties the configuration manages are compared.
-    if let Value::Map(managed) = base.get("properties") {
-        let current: BTreeMap<String, Value> = managed
+    model.tags = Attr::Known(tags);
+    if let Some(managed) = model.properties.known() {
+        let current = managed
             .keys()
-            .filter_map(|k| {
-                image
-                    .properties
-                    .get(k)
-                    .map(|v| (k.clone(), Value::string(v)))
-            })
+            .filter_map(|k| image.properties.get(k).map(|v| (k.clone(), v.clone())))
             .collect();
-        state.set("properties", Value::Map(current));
+        model.properties = Attr::Known(current);
     }
-    state
+    model
 }
 
-impl ImageResource {
-    async fn create(&self, planned: &Value) -> ApplyResponse {
-        ApplyResponse::from_result(self.create_inner(planned).await, Value::Null)
+/// The JSON-patch changes that take `current` from `prior` to `planned`.
+fn changes(prior: &ImageModel, planned: &ImageModel, current: &Image) -> Vec<ImageChange> {
+    let mut out = Vec::new();
+    let text = |a: &Attr<String>| Json::String(a.str_or("").to_string());
+    if prior.name != planned.name {
+        out.push(ImageChange::Set("name".into(), text(&planned.name)));
     }
-
-    async fn create_inner(&self, planned: &Value) -> Result<Value, Diagnostics> {
-        let provider = self.state.config()?;
-        let http = &self.state.http;
-        let compression: Compression = text(planned, "compression", "none")
-            .parse()
-            .map_err(|e: String| Diagnostic::error("Invalid compression", e))?;
-        let query = ReleaseQuery {
-            channel: text(planned, "channel", "stable")
-                .parse()
-                .map_err(|e: String| Diagnostic::error("Invalid channel", e))?,
-            arch: text(planned, "arch", "amd64")
-                .parse()
-                .map_err(|e: String| Diagnostic::error("Invalid arch", e))?,
-            version: text(planned, "version", "current"),
-            base_url: planned
-                .get("base_url")
-                .as_str()
-                .unwrap_or(&provider.release_base_url)
-                .to_string(),
-        };
-        // 1. Verify the release before anything touches the cloud.
-        let trusted_key = provider.trusted_key().map_err(|e| read_error(&e.into()))?;
-        let release = query
-            .resolve(http, trusted_key)
-            .await
-            .map_err(|e| read_error(&e))?;
-        let file = compression.file_name();
-        let download_sha512 = match compression {
-            Compression::None => release.sha512.clone(),
-            _ => {
-                query
-                    .signed_digest(http, trusted_key, &release.version, &file)
-                    .await
-                    .map_err(|e| read_error(&e))?
-                    .0
-            }
-        };
-        let source = ImageSource {
-            url: format!(
-                "{}{file}",
-                query
-                    .directory_url(&release.version)
-                    .map_err(|e| read_error(&e))?
-            ),
-            compression,
-            download_sha512,
-            image_sha512: release.sha512.clone(),
-        };
-        tracing::info!(version = %release.version, url = %source.url, "verified release; uploading image");
-
-        // 2. Create the image.
-        let cloud = self.state.cloud().await?;
-        let glance = Glance::new(&cloud);
-        let direct = glance
-            .import_methods()
-            .await
-            .map_err(|e| cloud_diag(&e, "Cannot read the cloud's image import methods"))?
-            .iter()
-            .any(|m| m == "glance-direct");
-        let mut properties: BTreeMap<String, String> = DEFAULT_PROPERTIES
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        properties.extend(meta_properties(
-            planned,
-            &release.version,
-            &release.signer_fingerprint,
+    if prior.visibility != planned.visibility {
+        out.push(ImageChange::Set(
+            "visibility".into(),
+            text(&planned.visibility),
         ));
-        if let Some(user) = planned.get("properties").as_string_map() {
-            properties.extend(user);
-        }
-        let new = NewImage {
-            name: text(planned, "name", ""),
-            visibility: text(planned, "visibility", "private"),
-            tags: string_list(planned.get("tags")),
-            properties,
-        };
-        let image = glance
-            .create(&new)
-            .await
-            .map_err(|e| cloud_diag(&e, "Cannot create the Glance image"))?;
-        tracing::info!(id = %image.id, direct, "created image; streaming data");
-
-        // 3-4. Stream, verify, import; on any failure, timeout or stop: delete.
-        let limit = timeouts::get(planned, "create", CREATE_TIMEOUT);
-        let outcome = tokio::select! {
-            r = tokio::time::timeout(limit, self.transfer(&glance, &image.id, &source, direct)) => match r {
-                Ok(result) => result,
-                Err(_) => Err(Diagnostic::error("Image upload timed out", format!("The upload did not finish within {limit:?} (timeouts.create). The image was deleted.")).into()),
-            },
-            _ = self.state.stop.stopped() => Err(Diagnostic::error("Image upload cancelled", "Terraform asked the provider to stop. The half-made image was deleted.").into()),
-        };
-        match outcome {
-            Ok(stored) => {
-                let mut state = state_for(&stored, planned);
-                state.set("resolved_version", Value::string(&release.version));
-                state.set(
-                    "verified_fingerprint",
-                    Value::string(&release.signer_fingerprint),
-                );
-                state.set("source_url", Value::string(&source.url));
-                Ok(state)
-            }
-            Err(mut diags) => {
-                if let Err(e) = glance.delete(&image.id).await {
-                    diags.push(Diagnostic::error(
-                        "The failed image could not be deleted",
-                        format!(
-                            "{e}. Delete image {} by hand (openstack image delete {}).",
-                            image.id, image.id
-                        ),
-                    ));
-                }
-                Err(diags)
-            }
+    }
+    if prior.tags != planned.tags {
+        out.push(ImageChange::Set(
+            "tags".into(),
+            serde_json::json!(planned.tags.items()),
+        ));
+    }
+    let before = prior.properties.known().cloned().unwrap_or_default();
+    let after = planned.properties.known().cloned().unwrap_or_default();
+    for (k, v) in &after {
+        if before.get(k) != Some(v) || current.properties.get(k) != Some(v) {
+            let value = Json::String(v.clone());
+            out.push(if current.properties.contains_key(k) {
+                ImageChange::Set(k.clone(), value)
+            } else {
+                ImageChange::Add(k.clone(), value)
+            });
         }
     }
-
-    async fn transfer(
-        &self,
-        glance: &Glance<'_>,
-        id: &str,
-        source: &ImageSource,
-        direct: bool,
-    ) -> Result<Image, Diagnostics> {
-        let (stream, outcome) = image_pipeline::open(&self.state.http, source)
-            .await
-            .map_err(|e| {
-                Diagnostics::from(Diagnostic::error(
-                    "Cannot download the Flatcar image",
-                    e.to_string(),
-                ))
-            })?;
-        let body = reqwest::Body::wrap_stream(stream);
-        let sent = if direct {
-            glance.stage(id, body).await
-        } else {
-            glance.upload(id, body).await
-        };
-        let summary = match (outcome.result(), sent) {
-            (Ok(summary), Ok(())) => summary,
-            (Err(e @ PipelineError::DigestMismatch { .. }), _) => {
-                return Err(Diagnostic::error(
-                    "Flatcar image verification failed",
-                    format!("{e}. The image was not imported and has been deleted."),
-                )
-                .into())
-            }
-            (Err(PipelineError::Incomplete), Err(e)) | (Ok(_), Err(e)) => {
-                return Err(cloud_diag(&e, "Uploading the image to Glance failed"))
-            }
-            (Err(e), _) => {
-                return Err(Diagnostic::error(
-                    "Transferring the Flatcar image failed",
-                    e.to_string(),
-                )
-                .into())
-            }
-        };
-        if direct {
-            glance
-                .import_staged(id)
-                .await
-                .map_err(|e| cloud_diag(&e, "Glance refused to import the staged image"))?;
-        }
-        let image = wait_until_active(glance, id).await?;
-        match (&image.os_hash_algo, &image.os_hash_value) {
-            (Some(algo), Some(value)) if algo == "sha512" && *value != summary.image_sha512 => Err(Diagnostic::error(
-                "Glance stored different bytes",
-                format!("Glance's SHA-512 is {value}, the verified image's is {}. The image has been deleted.", summary.image_sha512),
-            )
-            .into()),
-            _ => Ok(image),
+    for k in before.keys().filter(|k| !after.contains_key(*k)) {
+        match publish::DEFAULT_PROPERTIES.iter().find(|(dk, _)| dk == k) {
+            Some((_, default)) => out.push(ImageChange::Set(
+                k.clone(),
+                Json::String(default.to_string()),
+            )),
+            None if current.properties.contains_key(k) => out.push(ImageChange::Remove(k.clone())),
+            None => {}
         }
     }
-}
-
-/// Polls with capped backoff until the image is active; `killed` or a vanished image fail.
-async fn wait_until_active(glance: &Glance<'_>, id: &str) -> Result<Image, Diagnostics> {
-    let backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
-    poll(backoff, || async {
-        match glance
-            .get(id)
-            .await
-            .map_err(|e| cloud_diag(&e, "Cannot read the image"))?
-        {
-            Some(image) if image.status == "active" => Ok(Some(image)),
-            Some(image) if image.status == "killed" => Err(Diagnostic::error(
-                "Glance could not store the image",
-                format!("Image {id} ended in status `killed`; see the Glance logs."),
-            )
-            .into()),
-            Some(_) => Ok(None),
-            None => Err(Diagnostic::error(
-                "The image disappeared",
-                format!("Image {id} was deleted while it was being imported."),
-            )
-            .into()),
-        }
-    })
-    .await
+    out
 }
 
 #[async_trait]
-impl Resource for ImageResource {
+impl TypedResource for ImageResource {
+    type Model = ImageModel;
+
     fn type_name(&self) -> &'static str {
         "flatcar_image"
     }
@@ -430,206 +165,188 @@ impl Resource for ImageResource {
         schema()
     }
 
-    async fn validate(&self, config: &Value) -> Diagnostics {
-        validate_config(config)
-    }
-
-    async fn plan(&self, request: PlanRequest<'_>) -> PlanResponse {
-        let mut planned = request.proposed_new_state;
-        for (key, default) in [
-            ("channel", "stable"),
-            ("arch", "amd64"),
-            ("version", "current"),
-            ("compression", "none"),
-            ("visibility", "private"),
-        ] {
-            if planned.get(key).is_null() {
-                planned.set(key, Value::string(default));
-            }
-        }
-        if planned.get("tags").is_null() {
-            planned.set("tags", Value::List(Vec::new()));
-        }
-        let mut response = PlanResponse::default();
-        let create = request.prior_state.is_null();
-        let replace: Vec<&str> = if create {
-            Vec::new()
-        } else {
-            REPLACING
-                .iter()
-                .copied()
-                .filter(|k| request.prior_state.get(k) != planned.get(k))
-                .collect()
+    async fn validate(&self, config: ImageModel) -> Diagnostics {
+        let mut diags = release_attributes::validate(
+            &config.channel,
+            &config.arch,
+            &config.version,
+            &config.base_url,
+        );
+        let mut fail = |path: AttributePath, summary: &str, detail: String| {
+            diags.push(Diagnostic::error(summary, detail).at(path))
         };
-        if create || !replace.is_empty() {
-            for key in COMPUTED {
-                planned.set(key, Value::Unknown);
+        if let Some(Err(reason)) = config.compression.as_str().map(str::parse::<Compression>) {
+            fail(
+                AttributePath::root("compression"),
+                "Invalid compression",
+                reason,
+            );
+        }
+        if let Some(v) = config
+            .visibility
+            .as_str()
+            .filter(|v| !VISIBILITIES.contains(v))
+        {
+            fail(
+                AttributePath::root("visibility"),
+                "Invalid visibility",
+                format!("{v:?} is not one of {}.", VISIBILITIES.join(", ")),
+            );
+        }
+        if config.name.as_str() == Some("") {
+            fail(
+                AttributePath::root("name"),
+                "Invalid name",
+                "The image name must not be empty.".into(),
+            );
+        }
+        for key in config.properties.known().into_iter().flat_map(|p| p.keys()) {
+            if publish::is_reserved_property(key) {
+                fail(AttributePath::root("properties").key(key), "Reserved image property", format!("{key:?} is managed by Glance or by this provider; set it through its own attribute or choose another name."));
             }
         }
-        response.requires_replace = replace.into_iter().map(AttributePath::root).collect();
-        response.planned_state = planned;
-        response
+        diags
     }
 
-    async fn apply(&self, request: ApplyRequest<'_>) -> ApplyResponse {
-        if request.planned_state.is_null() {
-            return self.delete(request.prior_state).await;
-        }
-        if request.prior_state.is_null() {
-            return self.create(request.planned_state).await;
-        }
-        self.update(request.prior_state, request.planned_state)
+    async fn create(&self, planned: ImageModel) -> Result<ImageModel, Diagnostics> {
+        let provider = self.state.config()?;
+        let query = ReleaseQuery::new(
+            planned.channel.as_str(),
+            planned.arch.as_str(),
+            planned.version.as_str(),
+            planned.base_url.as_str(),
+            &provider.release_base_url,
+        )
+        .map_err(|e| errors::release(&e))?;
+        let compression: Compression =
+            planned
+                .compression
+                .str_or("none")
+                .parse()
+                .map_err(|e: String| {
+                    Diagnostic::error("Invalid compression", e)
+                        .at(AttributePath::root("compression"))
+                })?;
+        // The key is checked before the cloud session exists: nothing touches the cloud
+        // until the release is verified.
+        let key = provider
+            .trusted_key()
+            .map_err(|e| errors::release(&e.into()))?;
+        let cloud = self.state.cloud().await?;
+        let request = PublishRequest {
+            query,
+            compression,
+            key,
+            name: planned.name.str_or("").to_string(),
+            visibility: planned.visibility.str_or("private").to_string(),
+            tags: planned.tags.items().to_vec(),
+            properties: planned.properties.known().cloned().unwrap_or_default(),
+            limit: timeouts::limit(&planned.timeouts, "create", CREATE_TIMEOUT),
+        };
+        let published = publish::publish(&self.state.http, &cloud, &self.state.stop, &request)
             .await
+            .map_err(errors::publish)?;
+        let mut state = with_image(planned, &published.image);
+        state.resolved_version = published.release.version.into();
+        state.verified_fingerprint = published.release.signer_fingerprint.into();
+        state.source_url = published.source_url.into();
+        Ok(state)
     }
 
-    async fn read(&self, state: &Value) -> Result<Value, Diagnostics> {
-        let Some(id) = state.get("id").as_str() else {
-            return Ok(Value::Null);
+    async fn read(&self, state: ImageModel) -> Result<Option<ImageModel>, Diagnostics> {
+        let Some(id) = state.id.known().cloned() else {
+            return Ok(None);
         };
         let cloud = self.state.cloud().await?;
-        match Glance::new(&cloud).get(id).await {
-            Ok(Some(image)) => Ok(state_for(&image, state)),
+        match Glance::new(&cloud).get(&id).await {
+            Ok(Some(image)) => Ok(Some(with_image(state, &image))),
             Ok(None) => {
                 tracing::warn!(%id, "image is gone; removing it from state");
-                Ok(Value::Null)
+                Ok(None)
             }
-            Err(e) => Err(cloud_diag(&e, "Cannot read the image")),
+            Err(e) => Err(errors::cloud(&e, "Cannot read the image").into()),
         }
     }
 
-    async fn import(&self, id: &str) -> Result<Value, Diagnostics> {
+    async fn update(
+        &self,
+        prior: ImageModel,
+        planned: ImageModel,
+    ) -> Result<ImageModel, Diagnostics> {
+        let id = prior.id.str_or("").to_string();
+        let cloud = self.state.cloud().await?;
+        let glance = Glance::new(&cloud);
+        let current = glance
+            .get(&id)
+            .await
+            .map_err(|e| errors::cloud(&e, "Cannot read the image"))?
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "The image is gone",
+                    format!(
+                        "Image {id} no longer exists; run `terraform apply` again to recreate it."
+                    ),
+                )
+            })?;
+        let changes = changes(&prior, &planned, &current);
+        let image = if changes.is_empty() {
+            current
+        } else {
+            glance
+                .update(&id, &changes)
+                .await
+                .map_err(|e| errors::cloud(&e, "Cannot update the image"))?
+        };
+        Ok(with_image(planned, &image))
+    }
+
+    async fn delete(&self, prior: ImageModel) -> Result<(), Diagnostics> {
+        let Some(id) = prior.id.as_str() else {
+            return Ok(());
+        };
+        let cloud = self.state.cloud().await?;
+        let limit = timeouts::limit(&prior.timeouts, "delete", DELETE_TIMEOUT);
+        publish::delete_and_wait(&cloud, id, limit)
+            .await
+            .map_err(|e| errors::delete(&e, "image", " (timeouts.delete)").into())
+    }
+
+    async fn import(&self, id: &str) -> Result<ImageModel, Diagnostics> {
         let cloud = self.state.cloud().await?;
         let image = Glance::new(&cloud)
             .get(id)
             .await
-            .map_err(|e| cloud_diag(&e, "Cannot read the image"))?
+            .map_err(|e| errors::cloud(&e, "Cannot read the image"))?
             .ok_or_else(|| Diagnostic::error("No such image", format!("Glance has no image with ID {id:?}. Check the ID with `openstack image list`.")))?;
-        let meta = |key: &str| image.properties.get(&format!("{META}{key}")).cloned();
-        let resolved = image.properties.get("os_version").cloned();
-        let user: BTreeMap<String, Value> = image
-            .properties
-            .iter()
-            .filter(|(k, v)| {
-                !k.starts_with(META)
-                    && k.as_str() != "os_version"
-                    && !DEFAULT_PROPERTIES.iter().any(|(dk, dv)| dk == k && dv == v)
-            })
-            .map(|(k, v)| (k.clone(), Value::string(v)))
-            .collect();
-        let or = |v: Option<String>, d: &str| Value::string(v.unwrap_or_else(|| d.to_string()));
-        let base = Value::object([
-            ("channel", or(meta("channel"), "stable")),
-            ("arch", or(meta("arch"), "amd64")),
-            (
-                "version",
-                or(meta("version").or(resolved.clone()), "current"),
+        let origin = ImageOrigin::of(&image);
+        let or = |v: Option<String>, default: &str| {
+            Attr::Known(v.unwrap_or_else(|| default.to_string()))
+        };
+        let model = ImageModel {
+            channel: or(origin.channel, DEFAULT_CHANNEL),
+            arch: or(origin.arch, DEFAULT_ARCH),
+            version: or(
+                origin.version.or(origin.resolved_version.clone()),
+                DEFAULT_VERSION,
             ),
-            ("compression", or(meta("compression"), "none")),
-            ("base_url", Value::Null),
-            (
-                "properties",
-                if user.is_empty() {
-                    Value::Null
-                } else {
-                    Value::Map(user)
-                },
-            ),
-            (
-                "resolved_version",
-                resolved.map(Value::String).unwrap_or(Value::Null),
-            ),
-            (
-                "verified_fingerprint",
-                meta("verified_fingerprint")
-                    .map(Value::String)
-                    .unwrap_or(Value::Null),
-            ),
-            ("source_url", Value::Null),
-            ("timeouts", Value::Null),
-        ]);
-        Ok(state_for(&image, &base))
+            compression: or(origin.compression, "none"),
+            properties: Some(origin.user_properties)
+                .filter(|p| !p.is_empty())
+                .into(),
+            resolved_version: origin.resolved_version.into(),
+            verified_fingerprint: origin.verified_fingerprint.into(),
+            ..ImageModel::default()
+        };
+        Ok(with_image(model, &image))
     }
 }
 
-impl ImageResource {
-    async fn update(&self, prior: &Value, planned: &Value) -> ApplyResponse {
-        let result = async {
-            let id = prior.get("id").as_str().unwrap_or_default().to_string();
-            let cloud = self.state.cloud().await?;
-            let glance = Glance::new(&cloud);
-            let current = glance
-                .get(&id)
-                .await
-                .map_err(|e| cloud_diag(&e, "Cannot read the image"))?
-                .ok_or_else(|| Diagnostic::error("The image is gone", format!("Image {id} no longer exists; run `terraform apply` again to recreate it.")))?;
-            let mut changes = Vec::new();
-            for key in ["name", "visibility"] {
-                if prior.get(key) != planned.get(key) {
-                    changes.push(ImageChange::Set(key.into(), serde_json::Value::String(text(planned, key, ""))));
-                }
-            }
-            if prior.get("tags") != planned.get("tags") {
-                changes.push(ImageChange::Set("tags".into(), serde_json::json!(string_list(planned.get("tags")))));
-            }
-            let before = prior.get("properties").as_string_map().unwrap_or_default();
-            let after = planned.get("properties").as_string_map().unwrap_or_default();
-            for (k, v) in &after {
-                if before.get(k) != Some(v) || current.properties.get(k) != Some(v) {
-                    let value = serde_json::Value::String(v.clone());
-                    changes.push(if current.properties.contains_key(k) { ImageChange::Set(k.clone(), value) } else { ImageChange::Add(k.clone(), value) });
-                }
-            }
-            for k in before.keys().filter(|k| !after.contains_key(*k)) {
-                match DEFAULT_PROPERTIES.iter().find(|(dk, _)| dk == k) {
-                    Some((_, default)) => changes.push(ImageChange::Set(k.clone(), serde_json::Value::String(default.to_string()))),
-                    None if current.properties.contains_key(k) => changes.push(ImageChange::Remove(k.clone())),
-                    None => {}
-                }
-            }
-            let image = if changes.is_empty() {
-                current
-            } else {
-                glance.update(&id, &changes).await.map_err(|e| cloud_diag(&e, "Cannot update the image"))?
-            };
-            Ok::<_, Diagnostics>(state_for(&image, planned))
-        }
-        .await;
-        ApplyResponse::from_result(result, prior.clone())
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    async fn delete(&self, prior: &Value) -> ApplyResponse {
-        let result = async {
-            let Some(id) = prior.get("id").as_str() else {
-                return Ok(());
-            };
-            let cloud = self.state.cloud().await?;
-            let glance = Glance::new(&cloud);
-            glance
-                .delete(id)
-                .await
-                .map_err(|e| cloud_diag(&e, "Cannot delete the image"))?;
-            // Wait until Glance no longer lists it.
-            let limit = timeouts::get(prior, "delete", Duration::from_secs(600));
-            let backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(5));
-            let gone = tokio::time::timeout(
-                limit,
-                poll(backoff, || async {
-                    let image = glance
-                        .get(id)
-                        .await
-                        .map_err(|e| cloud_diag(&e, "Cannot read the image being deleted"))?;
-                    Ok::<_, Diagnostics>(image.is_none().then_some(()))
-                }),
-            )
-            .await;
-            gone.map_err(|_| {
-                Diagnostics::from(Diagnostic::error(
-                    "Image deletion timed out",
-                    format!("Image {id} still exists after {limit:?}."),
-                ))
-            })?
-        }
-        .await;
-        ApplyResponse::from_result(result.map(|()| Value::Null), prior.clone())
+    #[test]
+    fn the_model_has_exactly_the_schema_attributes() {
+        tfplugin::framework::check_model::<ImageModel>(&schema()).unwrap();
     }
 }

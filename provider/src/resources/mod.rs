@@ -1,17 +1,6 @@
-//! Managed resources of the provider, one file each, and what they share (`timeouts`,
-//! `ignition`, `polling`, `cloud_diag`).
+//! Managed resources of the provider, one file each (schema, model, CRUD glue), and the
+//! Ignition check `flatcar_instance` runs at plan time.
 
 pub mod ignition;
 pub mod image;
 pub mod instance;
-pub mod polling;
-pub mod timeouts;
-
-use tfplugin::Diagnostics;
-
-use crate::openstack::CloudError;
-
-/// A cloud error as the diagnostics of a failed operation, under `summary`.
-pub(crate) fn cloud_diag(e: &CloudError, summary: &str) -> Diagnostics {
-    e.to_diagnostic(summary).into()
-}

@@ -89,10 +89,10 @@ impl LocalCloud {
         &self,
         glance_url: &str,
         prefix: &str,
-    ) -> Vec<terraform_provider_flatcar::openstack::glance::Image> {
-        use terraform_provider_flatcar::config::CloudSettings;
-        use terraform_provider_flatcar::http::StopSignal;
-        use terraform_provider_flatcar::openstack::{auth, glance::Glance, CloudSession};
+    ) -> Vec<flatcar_cloud::openstack::glance::Image> {
+        use flatcar_cloud::http::StopSignal;
+        use flatcar_cloud::openstack::auth::CloudSettings;
+        use flatcar_cloud::openstack::{auth, glance::Glance, CloudSession};
         let env: BTreeMap<String, String> = self.password_env().into_iter().collect();
         let settings = CloudSettings {
             endpoint_overrides: [("image".to_string(), glance_url.to_string())]
@@ -126,10 +126,10 @@ pub fn unique_name(what: &str) -> String {
 
 impl LocalCloud {
     /// A session as the demo user (password), or as admin (who sees user_data).
-    pub fn session(&self, admin: bool) -> terraform_provider_flatcar::openstack::CloudSession {
-        use terraform_provider_flatcar::config::CloudSettings;
-        use terraform_provider_flatcar::http::StopSignal;
-        use terraform_provider_flatcar::openstack::{auth, CloudSession};
+    pub fn session(&self, admin: bool) -> flatcar_cloud::openstack::CloudSession {
+        use flatcar_cloud::http::StopSignal;
+        use flatcar_cloud::openstack::auth::CloudSettings;
+        use flatcar_cloud::openstack::{auth, CloudSession};
         let mut env: BTreeMap<String, String> = self.password_env().into_iter().collect();
         if admin {
             env.insert("OS_USERNAME".into(), self.value("FK_ADMIN_USERNAME"));
@@ -154,13 +154,10 @@ impl LocalCloud {
     }
 
     /// The demo project's servers whose name starts with `prefix`.
-    pub fn servers(
-        &self,
-        prefix: &str,
-    ) -> Vec<terraform_provider_flatcar::openstack::nova::Server> {
+    pub fn servers(&self, prefix: &str) -> Vec<flatcar_cloud::openstack::nova::Server> {
         let session = self.session(false);
         let all = self
-            .block_on(terraform_provider_flatcar::openstack::nova::Nova::new(&session).list())
+            .block_on(flatcar_cloud::openstack::nova::Nova::new(&session).list())
             .expect("servers");
         all.into_iter()
             .filter(|s| s.name.starts_with(prefix))
@@ -168,13 +165,10 @@ impl LocalCloud {
     }
 
     /// The demo project's floating IPs.
-    pub fn floating_ips(&self) -> Vec<terraform_provider_flatcar::openstack::neutron::FloatingIp> {
+    pub fn floating_ips(&self) -> Vec<flatcar_cloud::openstack::neutron::FloatingIp> {
         let session = self.session(false);
-        self.block_on(
-            terraform_provider_flatcar::openstack::neutron::Neutron::new(&session)
-                .all_floating_ips(),
-        )
-        .expect("floating IPs")
+        self.block_on(flatcar_cloud::openstack::neutron::Neutron::new(&session).all_floating_ips())
+            .expect("floating IPs")
     }
 
     /// Creates a key pair for the demo user with the venv's `openstack` CLI; returns its name.

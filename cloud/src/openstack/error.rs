@@ -1,6 +1,4 @@
-//! Errors of the OpenStack client, and the one place that turns them into diagnostics.
-
-use tfplugin::Diagnostic;
+//! Errors of the OpenStack client and the messages in OpenStack's error bodies.
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum CloudError {
@@ -49,17 +47,18 @@ impl CloudError {
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
     }
+}
 
-    /// The diagnostic Terraform shows, with what to do where we know it.
-    pub fn to_diagnostic(&self, summary: &str) -> Diagnostic {
-        let hint = match self {
-            CloudError::Auth { status: 401, .. } => " Check the credentials (openrc, clouds.yaml entry or provider block); application credentials must not be combined with a project scope.",
-            CloudError::Api { status: 403, .. } => " The project lacks permission or quota for this operation.",
-            CloudError::Api { status: 413, .. } => " The cloud refused the request size or a quota is exceeded.",
-            _ => "",
-        };
-        Diagnostic::error(summary, format!("{self}.{hint}"))
-    }
+/// Why a delete-and-wait did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteError {
+    #[error(transparent)]
+    Cloud(CloudError),
+    #[error("{id} still exists after {limit:?}")]
+    TimedOut {
+        id: String,
+        limit: std::time::Duration,
+    },
 }
 
 /// The human message from an OpenStack error body: Keystone's `{"error": {"message"}}`,

@@ -10,8 +10,26 @@ use std::path::PathBuf;
 use saphyr::{LoadableYamlNode, Yaml};
 use serde_json::json;
 
-use crate::config::CloudSettings;
 use crate::openstack::CloudError;
+
+/// OpenStack settings as the user gave them (the provider block); `OS_*` variables and clouds.yaml fill the rest
+/// when the cloud is first used.
+#[derive(Debug, Clone, Default)]
+pub struct CloudSettings {
+    pub cloud: Option<String>,
+    pub auth_url: Option<String>,
+    pub region: Option<String>,
+    pub application_credential_id: Option<String>,
+    pub application_credential_secret: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub project_name: Option<String>,
+    pub user_domain_name: Option<String>,
+    pub project_domain_name: Option<String>,
+    pub cacert_file: Option<String>,
+    pub insecure: bool,
+    pub endpoint_overrides: BTreeMap<String, String>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credentials {

@@ -87,9 +87,53 @@ pub enum ReleaseError {
     Signature(#[from] SignatureError),
     #[error("base URL {0:?} is not an http(s) URL")]
     BadBaseUrl(String),
+    /// A setting of the query is invalid; `setting` names it (`channel`, `arch`, ...).
+    #[error("{reason}")]
+    Invalid {
+        setting: &'static str,
+        reason: String,
+    },
 }
 
+/// Defaults of a release query.
+pub const DEFAULT_CHANNEL: &str = "stable";
+pub const DEFAULT_ARCH: &str = "amd64";
+pub const DEFAULT_VERSION: &str = "current";
+
 impl ReleaseQuery {
+    /// The one place a query is built from user settings: unset ones take their defaults,
+    /// `base_url` falls back to `default_base_url`. Errors name the setting.
+    pub fn new(
+        channel: Option<&str>,
+        arch: Option<&str>,
+        version: Option<&str>,
+        base_url: Option<&str>,
+        default_base_url: &str,
+    ) -> Result<ReleaseQuery, ReleaseError> {
+        let invalid = |setting| move |reason| ReleaseError::Invalid { setting, reason };
+        let version = version.unwrap_or(DEFAULT_VERSION);
+        if version != DEFAULT_VERSION && !manifest::is_exact_version(version) {
+            return Err(ReleaseError::Invalid {
+                setting: "version",
+                reason: format!(
+                    "{version:?} is neither \"current\" nor an exact version such as \"4593.2.5\"."
+                ),
+            });
+        }
+        Ok(ReleaseQuery {
+            channel: channel
+                .unwrap_or(DEFAULT_CHANNEL)
+                .parse()
+                .map_err(invalid("channel"))?,
+            arch: arch
+                .unwrap_or(DEFAULT_ARCH)
+                .parse()
+                .map_err(invalid("arch"))?,
+            version: version.to_string(),
+            base_url: base_url.unwrap_or(default_base_url).to_string(),
+        })
+    }
+
     /// `<base>/<arch>-usr/<version>/` with `{channel}` filled in.
     pub fn directory_url(&self, version: &str) -> Result<String, ReleaseError> {
         let base = self.base_url.replace("{channel}", self.channel.as_str());

@@ -1,4 +1,4 @@
-//! The one HTTP client of the provider, with its one retry policy.
+//! The one HTTP client of the cloud layer, with its one retry policy.
 //!
 //! Retries: connection failures and 5xx on idempotent requests, 429/503 honouring
 //! `Retry-After`; capped exponential backoff with jitter; a stop request from Terraform
@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use tokio::sync::watch;
+
+use crate::backoff::Backoff;
 
 pub const USER_AGENT: &str = concat!("terraform-provider-flatcar/", env!("CARGO_PKG_VERSION"));
 
@@ -59,22 +61,10 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// Delay before attempt `attempt + 1`: exponential, capped, with up to 25% jitter.
+    /// Delay before attempt `attempt + 1`: doubling, capped, with up to 25% jitter.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.base_delay.saturating_mul(1u32 << attempt.min(16));
-        let capped = exp.min(self.max_delay);
-        capped + capped.mul_f64(jitter_fraction() * 0.25)
+        Backoff::doubling(self.base_delay, self.max_delay).delay(attempt)
     }
-}
-
-/// A number in [0, 1) that differs between calls, for spreading retries and polls apart
-/// (not for anything secret).
-pub fn jitter_fraction() -> f64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    f64::from(nanos % 1000) / 1000.0
 }
 
 /// Cancels waits and retries when Terraform stops the provider.

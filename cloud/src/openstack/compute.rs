@@ -1,0 +1,538 @@
+//! The choreography of a server's life on Nova and Neutron: resolve the flavor (listed once
+//! per process) and the networks, launch, wait for ACTIVE with capped backoff, allocate and
+//! associate a floating IP, and destroy-and-wait (floating IPs released first). A server that
+//! fails to build, times out or is cancelled is deleted before the error is returned.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use tokio::sync::OnceCell;
+
+use crate::backoff::{poll, Backoff};
+use crate::http::StopSignal;
+use crate::openstack::neutron::Neutron;
+use crate::openstack::nova::{Flavor, NetworkAttachment, NewServer, Nova, Server};
+use crate::openstack::{CloudError, CloudSession, DeleteError};
+
+/// Which flavor: by ID or by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlavorChoice {
+    Id(String),
+    Name(String),
+}
+
+/// One network of a new server: a network by ID or unique name, or an existing port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetworkChoice {
+    Uuid {
+        uuid: String,
+        fixed_ip_v4: Option<String>,
+    },
+    Name {
+        name: String,
+        fixed_ip_v4: Option<String>,
+    },
+    Port(String),
+}
+
+/// Everything a launch needs.
+#[derive(Debug, Clone)]
+pub struct LaunchRequest {
+    pub name: String,
+    pub image_id: String,
+    pub flavor: FlavorChoice,
+    pub key_name: Option<String>,
+    pub user_data: Option<String>,
+    pub networks: Vec<NetworkChoice>,
+    pub security_groups: Vec<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub availability_zone: Option<String>,
+    pub config_drive: bool,
+    pub root_volume_size: Option<i64>,
+    /// External network to allocate a floating IP from.
+    pub floating_ip_pool: Option<String>,
+    /// ACTIVE (and the floating IP) within this, else the server is deleted.
+    pub create_limit: Duration,
+    /// How long the clean-up of a failed launch may wait for the delete.
+    pub delete_limit: Duration,
+}
+
+/// A network as attached: what the request named, filled in from Neutron.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AttachedNetwork {
+    pub uuid: Option<String>,
+    pub name: Option<String>,
+}
+
+/// A server that is ACTIVE.
+#[derive(Debug, Clone)]
+pub struct Launched {
+    pub server: Server,
+    pub flavor: Flavor,
+    /// One per requested network, in order.
+    pub networks: Vec<AttachedNetwork>,
+    pub floating_ip: Option<String>,
+}
+
+/// A server as found, with what import needs besides Nova's answer.
+#[derive(Debug, Clone)]
+pub struct ServerDescription {
+    pub server: Server,
+    pub flavor_name: Option<String>,
+    /// (network name, network ID if unique, fixed IPv4) per network of the server.
+    pub networks: Vec<(String, Option<String>, Option<String>)>,
+    pub floating_ip: Option<String>,
+    /// Name of the external network the floating IP came from.
+    pub floating_ip_pool: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ComputeError {
+    /// A Nova or Neutron call failed; `context` says which.
+    #[error("{context}: {source}")]
+    Cloud {
+        context: &'static str,
+        source: CloudError,
+    },
+    #[error("the cloud has no flavor named {wanted:?}; available: {}", available.join(", "))]
+    UnknownFlavor {
+        wanted: String,
+        available: Vec<String>,
+    },
+    #[error("no network named {name:?} is visible to the project")]
+    UnknownNetwork { index: usize, name: String },
+    #[error("several networks are named {name:?}")]
+    AmbiguousNetwork { index: usize, name: String },
+    #[error("no external network named {0:?}")]
+    UnknownPool(String),
+    #[error("server {0} has no port to associate a floating IP with")]
+    NoPort(String),
+    #[error("Nova put server {id} in ERROR: {fault}")]
+    BuildFailed { id: String, fault: String },
+    #[error("server {0} was deleted while it was being built")]
+    Disappeared(String),
+    #[error("server {id} was not ACTIVE within {limit:?}")]
+    TimedOut { id: String, limit: Duration },
+    #[error("cancelled because a stop was requested")]
+    Cancelled,
+    #[error("server {0} no longer exists")]
+    Gone(String),
+    #[error(transparent)]
+    Delete(#[from] DeleteError),
+}
+
+/// A failed launch: why, and what went wrong deleting the half-made server, if anything.
+#[derive(Debug)]
+pub struct LaunchFailure {
+    pub error: ComputeError,
+    pub cleanup: Option<ComputeError>,
+}
+
+impl From<ComputeError> for LaunchFailure {
+    fn from(error: ComputeError) -> LaunchFailure {
+        LaunchFailure {
+            error,
+            cleanup: None,
+        }
+    }
+}
+
+fn cloud(context: &'static str) -> impl FnOnce(CloudError) -> ComputeError {
+    move |source| ComputeError::Cloud { context, source }
+}
+
+/// The cloud's flavors, listed once per process: an apply of 30 servers asks Nova once
+/// instead of 30 times (a flavor missing from it is looked up again).
+#[derive(Debug, Default)]
+pub struct FlavorCache(OnceCell<Vec<Flavor>>);
+
+/// Server operations against one session.
+pub struct Compute<'a> {
+    session: &'a CloudSession,
+    flavors: &'a FlavorCache,
+    stop: &'a StopSignal,
+}
+
+impl<'a> Compute<'a> {
+    pub fn new(session: &'a CloudSession, flavors: &'a FlavorCache, stop: &'a StopSignal) -> Self {
+        Compute {
+            session,
+            flavors,
+            stop,
+        }
+    }
+
+    fn nova(&self) -> Nova<'a> {
+        Nova::new(self.session)
+    }
+
+    fn neutron(&self) -> Neutron<'a> {
+        Neutron::new(self.session)
+    }
+
+    /// The flavor to boot; a name is looked up, an ID is taken as given.
+    pub async fn flavor(&self, choice: &FlavorChoice) -> Result<Flavor, ComputeError> {
+        let list = || async {
+            self.nova()
+                .flavors()
+                .await
+                .map_err(cloud("Cannot list flavors"))
+        };
+        let cached = self.flavors.0.get_or_try_init(list).await?;
+        let matches = |f: &Flavor| match choice {
+            FlavorChoice::Id(id) => &f.id == id,
+            FlavorChoice::Name(name) => &f.name == name,
+        };
+        let fresh;
+        let flavors = if cached.iter().any(matches) {
+            cached
+        } else {
+            fresh = list().await?;
+            &fresh
+        };
+        match (choice, flavors.iter().find(|f| matches(f))) {
+            (_, Some(found)) => Ok(found.clone()),
+            (FlavorChoice::Id(id), None) => Ok(Flavor {
+                id: id.clone(),
+                name: String::new(),
+            }),
+            (FlavorChoice::Name(wanted), None) => Err(ComputeError::UnknownFlavor {
+                wanted: wanted.clone(),
+                available: flavors.iter().map(|f| f.name.clone()).collect(),
+            }),
+        }
+    }
+
+    async fn network_named(&self, index: usize, name: &str) -> Result<String, ComputeError> {
+        let found = self
+            .neutron()
+            .networks_named(name)
+            .await
+            .map_err(cloud("Cannot look up the network"))?;
+        match found.as_slice() {
+            [one] => Ok(one.id.clone()),
+            [] => Err(ComputeError::UnknownNetwork {
+                index,
+                name: name.to_string(),
+            }),
+            _ => Err(ComputeError::AmbiguousNetwork {
+                index,
+                name: name.to_string(),
+            }),
+        }
+    }
+
+    async fn attachments(
+        &self,
+        networks: &[NetworkChoice],
+    ) -> Result<Vec<NetworkAttachment>, ComputeError> {
+        let mut out = Vec::with_capacity(networks.len());
+        for (index, choice) in networks.iter().enumerate() {
+            out.push(match choice {
+                NetworkChoice::Port(port) => NetworkAttachment::Port(port.clone()),
+                NetworkChoice::Uuid { uuid, fixed_ip_v4 } => NetworkAttachment::Network {
+                    uuid: uuid.clone(),
+                    fixed_ip_v4: fixed_ip_v4.clone(),
+                },
+                NetworkChoice::Name { name, fixed_ip_v4 } => NetworkAttachment::Network {
+                    uuid: self.network_named(index, name).await?,
+                    fixed_ip_v4: fixed_ip_v4.clone(),
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    /// Boots a server and waits for it; on any failure the server is deleted.
+    pub async fn launch(&self, request: &LaunchRequest) -> Result<Launched, LaunchFailure> {
+        let flavor = self.flavor(&request.flavor).await?;
+        let attachments = self.attachments(&request.networks).await?;
+        let pool_network = match &request.floating_ip_pool {
+            Some(pool) => Some(
+                self.neutron()
+                    .networks_named(pool)
+                    .await
+                    .map_err(cloud("Cannot look up the floating IP pool"))?
+                    .first()
+                    .map(|n| n.id.clone())
+                    .ok_or_else(|| ComputeError::UnknownPool(pool.clone()))?,
+            ),
+            None => None,
+        };
+        let new = NewServer {
+            name: request.name.clone(),
+            image_id: request.image_id.clone(),
+            flavor_id: flavor.id.clone(),
+            key_name: request.key_name.clone(),
+            user_data: request.user_data.clone(),
+            networks: attachments.clone(),
+            security_groups: request.security_groups.clone(),
+            metadata: request.metadata.clone(),
+            availability_zone: request.availability_zone.clone(),
+            config_drive: request.config_drive,
+            root_volume_size: request.root_volume_size,
+        };
+        let id = self
+            .nova()
+            .create(&new)
+            .await
+            .map_err(cloud("Nova refused to create the server"))?;
+        tracing::info!(%id, name = %new.name, "server created; waiting for ACTIVE");
+        let limit = request.create_limit;
+        let outcome = tokio::select! {
+            r = tokio::time::timeout(limit, self.finish_launch(&id, pool_network.as_deref())) => {
+                r.unwrap_or_else(|_| Err(ComputeError::TimedOut { id: id.clone(), limit }))
+            }
+            _ = self.stop.stopped() => Err(ComputeError::Cancelled),
+        };
+        match outcome {
+            Ok((server, floating_ip)) => Ok(Launched {
+                networks: self
+                    .describe_attachments(&request.networks, &attachments)
+                    .await,
+                server,
+                flavor,
+                floating_ip,
+            }),
+            Err(error) => Err(LaunchFailure {
+                error,
+                cleanup: self
+                    .destroy(&id, pool_network.is_some(), None, request.delete_limit)
+                    .await
+                    .err(),
+            }),
+        }
+    }
+
+    /// The uuid and name of each requested network, as attached.
+    async fn describe_attachments(
+        &self,
+        requested: &[NetworkChoice],
+        attached: &[NetworkAttachment],
+    ) -> Vec<AttachedNetwork> {
+        let mut out = Vec::with_capacity(requested.len());
+        for (choice, attachment) in requested.iter().zip(attached) {
+            out.push(match (choice, attachment) {
+                (NetworkChoice::Name { name, .. }, NetworkAttachment::Network { uuid, .. }) => {
+                    AttachedNetwork {
+                        uuid: Some(uuid.clone()),
+                        name: Some(name.clone()),
+                    }
+                }
+                (_, NetworkAttachment::Network { uuid, .. }) => AttachedNetwork {
+                    uuid: Some(uuid.clone()),
+                    name: self.neutron().network(uuid).await.ok().map(|n| n.name),
+                },
+                (_, NetworkAttachment::Port(_)) => AttachedNetwork::default(),
+            });
+        }
+        out
+    }
+
+    /// Waits for ACTIVE (capped backoff), then allocates and associates the floating IP.
+    async fn finish_launch(
+        &self,
+        id: &str,
+        pool: Option<&str>,
+    ) -> Result<(Server, Option<String>), ComputeError> {
+        let nova = self.nova();
+        // Short first polls (a small server on a quiet cloud is ACTIVE in seconds), then at
+        // most every 5 s: a boot is seen at most 5 s late, at 0.2 GET/s per server.
+        let backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(5));
+        let server = poll(backoff, || async {
+            match nova
+                .get(id)
+                .await
+                .map_err(cloud("Cannot read the server"))?
+            {
+                Some(server) if server.status == "ACTIVE" => Ok(Some(server)),
+                Some(server) if server.status == "ERROR" => Err(ComputeError::BuildFailed {
+                    id: id.to_string(),
+                    fault: server
+                        .fault
+                        .map(|f| f.message)
+                        .filter(|m| !m.is_empty())
+                        .unwrap_or_else(|| "Nova gave no fault message".into()),
+                }),
+                Some(_) => Ok(None),
+                None => Err(ComputeError::Disappeared(id.to_string())),
+            }
+        })
+        .await?;
+        let Some(pool) = pool else {
+            return Ok((server, None));
+        };
+        let neutron = self.neutron();
+        let port = neutron
+            .ports_of_device(id)
+            .await
+            .map_err(cloud("Cannot find the server's port"))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ComputeError::NoPort(id.to_string()))?;
+        let fip = neutron
+            .allocate_floating_ip(
+                pool,
+                &port.id,
+                &format!("flatcar_instance {} ({id})", server.name),
+            )
+            .await
+            .map_err(cloud("Cannot allocate a floating IP"))?;
+        tracing::info!(%id, ip = %fip.floating_ip_address, "floating IP associated");
+        let server = nova
+            .get(id)
+            .await
+            .map_err(cloud("Cannot read the server"))?
+            .unwrap_or(server);
+        Ok((server, Some(fip.floating_ip_address)))
+    }
+
+    /// The server, or `None` when Nova no longer has it.
+    pub async fn get(&self, id: &str) -> Result<Option<Server>, ComputeError> {
+        self.nova()
+            .get(id)
+            .await
+            .map_err(cloud("Cannot read the server"))
+    }
+
+    /// Renames and/or replaces the metadata of a server, then reads it.
+    pub async fn update(
+        &self,
+        id: &str,
+        rename: Option<&str>,
+        metadata: Option<&BTreeMap<String, String>>,
+    ) -> Result<Server, ComputeError> {
+        let nova = self.nova();
+        if let Some(name) = rename {
+            nova.rename(id, name)
+                .await
+                .map_err(cloud("Cannot rename the server"))?;
+        }
+        if let Some(metadata) = metadata {
+            nova.set_metadata(id, metadata)
+                .await
+                .map_err(cloud("Cannot update the server metadata"))?;
+        }
+        self.get(id)
+            .await?
+            .ok_or_else(|| ComputeError::Gone(id.to_string()))
+    }
+
+    /// Releases the floating IPs the server was given (when `owns_floating_ip`), deletes the
+    /// server and waits until Nova answers 404, within `limit`.
+    pub async fn destroy(
+        &self,
+        id: &str,
+        owns_floating_ip: bool,
+        floating_ip: Option<&str>,
+        limit: Duration,
+    ) -> Result<(), ComputeError> {
+        let neutron = self.neutron();
+        // Floating IPs on the server's ports (Nova may not list a fresh one yet), and the
+        // one recorded in state (it may already be detached).
+        let mut fips = Vec::new();
+        if owns_floating_ip {
+            let ports = neutron
+                .ports_of_device(id)
+                .await
+                .map_err(cloud("Cannot list the server's ports"))?;
+            for port in ports {
+                fips.extend(
+                    neutron
+                        .floating_ips_on_port(&port.id)
+                        .await
+                        .map_err(cloud("Cannot look up floating IPs"))?,
+                );
+            }
+            if let Some(address) = floating_ip {
+                fips.extend(
+                    neutron
+                        .floating_ips_at(address)
+                        .await
+                        .map_err(cloud("Cannot look up the floating IP"))?,
+                );
+            }
+        }
+        let mut released = BTreeSet::new();
+        for fip in fips {
+            if released.insert(fip.id.clone()) {
+                neutron
+                    .release_floating_ip(&fip.id)
+                    .await
+                    .map_err(cloud("Cannot release the floating IP"))?;
+            }
+        }
+        let nova = self.nova();
+        nova.delete(id)
+            .await
+            .map_err(cloud("Cannot delete the server"))?;
+        let backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(5));
+        let gone = poll(backoff, || async {
+            let server = nova
+                .get(id)
+                .await
+                .map_err(cloud("Cannot read the server being deleted"))?;
+            Ok::<_, ComputeError>(server.is_none().then_some(()))
+        });
+        tokio::time::timeout(limit, gone).await.map_err(|_| {
+            ComputeError::Delete(DeleteError::TimedOut {
+                id: id.to_string(),
+                limit,
+            })
+        })?
+    }
+
+    /// The server and what import needs: flavor name, networks, floating IP and its pool.
+    pub async fn describe(&self, id: &str) -> Result<Option<ServerDescription>, ComputeError> {
+        let Some(server) = self.get(id).await? else {
+            return Ok(None);
+        };
+        let flavors = self
+            .nova()
+            .flavors()
+            .await
+            .map_err(cloud("Cannot list flavors"))?;
+        let flavor_name = server
+            .flavor_id()
+            .and_then(|fid| flavors.iter().find(|f| f.id == fid).map(|f| f.name.clone()));
+        let neutron = self.neutron();
+        let mut networks = Vec::new();
+        for (name, addrs) in &server.addresses {
+            let uuid = neutron
+                .networks_named(name)
+                .await
+                .ok()
+                .and_then(|n| n.first().map(|n| n.id.clone()));
+            let fixed = addrs
+                .iter()
+                .find(|a| a.version == 4 && a.kind.as_deref() != Some("floating"))
+                .map(|a| a.addr.clone());
+            networks.push((name.clone(), uuid, fixed));
+        }
+        // A floating IP on the server's ports (Nova may not list it): its pool is the
+        // external network it came from.
+        let (mut floating_ip_pool, mut floating_ip) = (None, None);
+        let ports = neutron
+            .ports_of_device(id)
+            .await
+            .map_err(cloud("Cannot list the server's ports"))?;
+        for port in ports {
+            let found = neutron.floating_ips_on_port(&port.id).await.ok();
+            if let Some(fip) = found.and_then(|f| f.into_iter().next()) {
+                floating_ip_pool = neutron
+                    .network(&fip.floating_network_id)
+                    .await
+                    .ok()
+                    .map(|n| n.name);
+                floating_ip = Some(fip.floating_ip_address);
+            }
+        }
+        Ok(Some(ServerDescription {
+            server,
+            flavor_name,
+            networks,
+            floating_ip,
+            floating_ip_pool,
+        }))
+    }
+}

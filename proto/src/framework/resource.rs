@@ -1,0 +1,215 @@
+//! [`TypedResource`]: a resource written as schema + model + create/read/update/delete/
+//! import. A blanket impl turns it into the dynamic [`Resource`] the gRPC server serves:
+//! values are decoded into the model, the plan is derived from the schema's declared
+//! behaviours, the apply is dispatched on nulls, write-only values reach create/update but
+//! never the state, and a result that still holds unknown values is reported.
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::codec::{from_value, to_value};
+use super::{plan, timeouts};
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::provider::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, Resource};
+use crate::schema::{Block, Schema};
+use crate::value::Value;
+
+#[async_trait]
+pub trait TypedResource: Send + Sync + 'static {
+    /// The resource's attributes and blocks, one field each (`Attr<_>` fields; nested
+    /// blocks as `Attr<Vec<_>>` or `Attr<_>`). Use `#[serde(deny_unknown_fields)]`.
+    type Model: Serialize + DeserializeOwned + Send + Sync + 'static;
+
+    fn type_name(&self) -> &'static str;
+    /// The schema, with behaviours declared (requires replace, defaults, ...).
+    fn schema(&self) -> Schema;
+    /// Checks beyond the schema and the `timeouts` block; any value may be unknown.
+    async fn validate(&self, _config: Self::Model) -> Diagnostics {
+        Diagnostics::default()
+    }
+    /// Creates the object. On error nothing may be left behind (the state stays empty).
+    async fn create(&self, planned: Self::Model) -> Result<Self::Model, Diagnostics>;
+    /// The object as it is now; `None` when it is gone.
+    async fn read(&self, state: Self::Model) -> Result<Option<Self::Model>, Diagnostics>;
+    /// Changes the object in place. On error the prior state is kept.
+    async fn update(
+        &self,
+        prior: Self::Model,
+        planned: Self::Model,
+    ) -> Result<Self::Model, Diagnostics>;
+    /// Deletes the object and waits until it is gone. On error the prior state is kept.
+    async fn delete(&self, prior: Self::Model) -> Result<(), Diagnostics>;
+    /// The state of an existing object from its ID.
+    async fn import(&self, id: &str) -> Result<Self::Model, Diagnostics>;
+}
+
+/// A value as the resource's model; a mismatch is a bug of the provider, reported as such.
+fn decode<M: DeserializeOwned>(
+    type_name: &str,
+    what: &str,
+    value: &Value,
+) -> Result<M, Diagnostics> {
+    from_value(value.clone()).map_err(|e| {
+        Diagnostic::error(
+            "Provider bug: value does not match the resource model",
+            format!("{type_name} {what}: {e}. Please report this."),
+        )
+        .into()
+    })
+}
+
+fn encode<M: Serialize>(type_name: &str, what: &str, model: &M) -> Result<Value, Diagnostics> {
+    to_value(model).map_err(|e| {
+        Diagnostic::error(
+            "Provider bug: model cannot be written as a value",
+            format!("{type_name} {what}: {e}. Please report this."),
+        )
+        .into()
+    })
+}
+
+/// Copies the configuration's write-only values into `planned`, where create and update
+/// can read them.
+fn with_write_only(block: &Block, planned: &Value, config: &Value) -> Value {
+    let mut out = planned.clone();
+    for attr in block.attributes.iter().filter(|a| a.behaviour.write_only) {
+        out.set(&attr.name, config.get(&attr.name).clone());
+    }
+    out
+}
+
+/// Removes write-only values and checks that nothing is left unknown after apply.
+fn finish_state(type_name: &str, block: &Block, mut state: Value) -> Result<Value, Diagnostics> {
+    for attr in block.attributes.iter().filter(|a| a.behaviour.write_only) {
+        state.set(&attr.name, Value::Null);
+    }
+    if let Value::Map(attrs) = &state {
+        if let Some((name, _)) = attrs.iter().find(|(_, v)| !v.is_wholly_known()) {
+            return Err(Diagnostic::error(
+                "Provider bug: unknown value after apply",
+                format!("{type_name}.{name} is still unknown after apply. Please report this."),
+            )
+            .into());
+        }
+    }
+    Ok(state)
+}
+
+#[async_trait]
+impl<R: TypedResource> Resource for R {
+    fn type_name(&self) -> &'static str {
+        TypedResource::type_name(self)
+    }
+
+    fn schema(&self) -> Schema {
+        TypedResource::schema(self)
+    }
+
+    async fn validate(&self, config: &Value) -> Diagnostics {
+        let name = TypedResource::type_name(self);
+        let mut diags = timeouts::validate(config);
+        match decode(name, "configuration", config) {
+            Ok(model) => diags.extend(TypedResource::validate(self, model).await),
+            Err(d) => diags.extend(d),
+        }
+        diags
+    }
+
+    async fn plan(&self, request: PlanRequest<'_>) -> PlanResponse {
+        let schema = TypedResource::schema(self);
+        let derived = plan::derive(
+            &schema.block,
+            request.prior_state,
+            request.proposed_new_state,
+            request.config,
+        );
+        PlanResponse {
+            planned_state: derived.planned,
+            requires_replace: derived.requires_replace,
+            ..PlanResponse::default()
+        }
+    }
+
+    async fn apply(&self, request: ApplyRequest<'_>) -> ApplyResponse {
+        let name = TypedResource::type_name(self);
+        let (prior, planned) = (request.prior_state, request.planned_state);
+        if planned.is_null() {
+            let result = async {
+                let model = decode(name, "prior state", prior)?;
+                TypedResource::delete(self, model).await
+            }
+            .await;
+            return ApplyResponse::from_result(result.map(|()| Value::Null), prior.clone());
+        }
+        let block = TypedResource::schema(self).block;
+        let planned = with_write_only(&block, planned, request.config);
+        let (result, state_on_error) = if prior.is_null() {
+            let result = async {
+                let model = decode(name, "planned state", &planned)?;
+                let created = TypedResource::create(self, model).await?;
+                encode(name, "new state", &created)
+            }
+            .await;
+            (result, Value::Null)
+        } else {
+            let result = async {
+                let before = decode(name, "prior state", prior)?;
+                let after = decode(name, "planned state", &planned)?;
+                let updated = TypedResource::update(self, before, after).await?;
+                encode(name, "new state", &updated)
+            }
+            .await;
+            (result, prior.clone())
+        };
+        let result = result.and_then(|state| finish_state(name, &block, state));
+        ApplyResponse::from_result(result, state_on_error)
+    }
+
+    async fn read(&self, state: &Value) -> Result<Value, Diagnostics> {
+        let name = TypedResource::type_name(self);
+        let model = decode(name, "state", state)?;
+        match TypedResource::read(self, model).await? {
+            Some(current) => encode(name, "refreshed state", &current),
+            None => Ok(Value::Null),
+        }
+    }
+
+    async fn import(&self, id: &str) -> Result<Value, Diagnostics> {
+        let name = TypedResource::type_name(self);
+        let model = TypedResource::import(self, id).await?;
+        encode(name, "imported state", &model)
+    }
+}
+
+/// For a resource's unit tests: the model has exactly the schema's attributes and blocks
+/// (a field missing, misnamed or extra fails with its name).
+pub fn check_model<M: Serialize + DeserializeOwned>(schema: &Schema) -> Result<(), String> {
+    let empty = empty_object(&schema.block);
+    let model: M = from_value(empty.clone()).map_err(|e| format!("decoding: {e}"))?;
+    let back = to_value(&model).map_err(|e| format!("encoding: {e}"))?;
+    let keys = |v: &Value| match v {
+        Value::Map(m) => m.keys().cloned().collect::<Vec<_>>(),
+        _ => Vec::new(),
+    };
+    if keys(&back) != keys(&empty) {
+        return Err(format!(
+            "model attributes {:?} differ from schema attributes {:?}",
+            keys(&back),
+            keys(&empty)
+        ));
+    }
+    Ok(())
+}
+
+fn empty_object(block: &Block) -> Value {
+    let mut attrs: Vec<(String, Value)> = block
+        .attributes
+        .iter()
+        .map(|a| (a.name.clone(), Value::Null))
+        .collect();
+    for nested in &block.blocks {
+        attrs.push((nested.type_name.clone(), Value::Null));
+    }
+    Value::object(attrs)
+}

@@ -1,0 +1,177 @@
+//! The one place where errors of the cloud layer become Terraform diagnostics: a summary,
+//! a detail that says what to do, and the attribute path where one is to blame.
+
+use flatcar_cloud::flatcar::publish::{PublishError, PublishFailure};
+use flatcar_cloud::flatcar::release::ReleaseError;
+use flatcar_cloud::openstack::compute::{ComputeError, LaunchFailure};
+use flatcar_cloud::openstack::{CloudError, DeleteError};
+use tfplugin::{AttributePath, Diagnostic, Diagnostics};
+
+/// An OpenStack error under `summary`, with what to do where we know it.
+pub fn cloud(e: &CloudError, summary: &str) -> Diagnostic {
+    let hint = match e {
+        CloudError::Auth { status: 401, .. } => " Check the credentials (openrc, clouds.yaml entry or provider block); application credentials must not be combined with a project scope.",
+        CloudError::Api { status: 403, .. } => " The project lacks permission or quota for this operation.",
+        CloudError::Api { status: 413, .. } => " The cloud refused the request size or a quota is exceeded.",
+        _ => "",
+    };
+    Diagnostic::error(summary, format!("{e}.{hint}"))
+}
+
+/// Resolving or verifying a Flatcar release failed.
+pub fn release(e: &ReleaseError) -> Diagnostics {
+    let summary = match e {
+        ReleaseError::Http(_) => "Cannot fetch the Flatcar release",
+        ReleaseError::Manifest { .. } => "Unexpected content on the Flatcar release server",
+        ReleaseError::Signature(_) => "Flatcar release signature verification failed",
+        ReleaseError::BadBaseUrl(_) => "Invalid release server URL",
+        ReleaseError::Invalid { setting, .. } => {
+            return Diagnostic::error(format!("Invalid {setting}"), e.to_string())
+                .at(AttributePath::root(setting))
+                .into()
+        }
+    };
+    let hint = match e {
+        ReleaseError::Signature(_) => " Do not use this release: check the mirror, or set `signing_key` if it is signed by your own key.",
+        ReleaseError::Http(_) => " Check the version, channel and base URL, and that the release server is reachable.",
+        _ => "",
+    };
+    Diagnostic::error(summary, format!("{e}.{hint}")).into()
+}
+
+/// A failed `flatcar_image` create; the image was deleted unless `leftover` says otherwise.
+pub fn publish(failure: PublishFailure) -> Diagnostics {
+    let deleted = "The image was deleted.";
+    let mut diags: Diagnostics = match &failure.error {
+        PublishError::Release(e) => release(e),
+        PublishError::Cloud { context, source } => cloud(source, context).into(),
+        PublishError::Upload(source) => {
+            cloud(source, "Uploading the image to Glance failed").into()
+        }
+        PublishError::Download(e) => {
+            Diagnostic::error("Cannot download the Flatcar image", e.to_string()).into()
+        }
+        PublishError::Verification(e) => Diagnostic::error(
+            "Flatcar image verification failed",
+            format!("{e}. The image was not imported and has been deleted."),
+        )
+        .into(),
+        PublishError::Transfer(e) => {
+            Diagnostic::error("Transferring the Flatcar image failed", e.to_string()).into()
+        }
+        PublishError::Killed { .. } => Diagnostic::error(
+            "Glance could not store the image",
+            format!("{}; see the Glance logs. {deleted}", failure.error),
+        )
+        .into(),
+        PublishError::Disappeared { .. } => {
+            Diagnostic::error("The image disappeared", format!("{}.", failure.error)).into()
+        }
+        PublishError::StoredDifferently { .. } => Diagnostic::error(
+            "Glance stored different bytes",
+            format!("{}. The image has been deleted.", failure.error),
+        )
+        .into(),
+        PublishError::TimedOut(limit) => Diagnostic::error(
+            "Image upload timed out",
+            format!("The upload did not finish within {limit:?} (timeouts.create). {deleted}"),
+        )
+        .into(),
+        PublishError::Cancelled => Diagnostic::error(
+            "Image upload cancelled",
+            "Terraform asked the provider to stop. The half-made image was deleted.",
+        )
+        .into(),
+    };
+    if let Some((id, e)) = failure.leftover {
+        diags.push(Diagnostic::error(
+            "The failed image could not be deleted",
+            format!("{e}. Delete image {id} by hand (openstack image delete {id})."),
+        ));
+    }
+    diags
+}
+
+/// A failed delete-and-wait of `what` ("image", "server"), `hint` telling how to finish it.
+pub fn delete(e: &DeleteError, what: &str, timeout_hint: &str) -> Diagnostic {
+    match e {
+        DeleteError::Cloud(source) => cloud(source, &format!("Cannot delete the {what}")),
+        DeleteError::TimedOut { .. } => {
+            let mut title = what.to_string();
+            title[..1].make_ascii_uppercase();
+            Diagnostic::error(
+                format!("{title} deletion timed out"),
+                format!("{title} {e}{timeout_hint}."),
+            )
+        }
+    }
+}
+
+/// A failed server operation, at the attribute to blame where there is one.
+pub fn compute(e: &ComputeError) -> Diagnostic {
+    let network = |index: &usize| {
+        AttributePath::root("network")
+            .index(*index as i64)
+            .attribute("name")
+    };
+    match e {
+        ComputeError::Cloud { context, source } => cloud(source, context),
+        ComputeError::UnknownFlavor { wanted, available } => Diagnostic::error(
+            "Unknown flavor",
+            format!("The cloud has no flavor named {wanted:?}. Available: {}.", available.join(", ")),
+        )
+        .at(AttributePath::root("flavor_name")),
+        ComputeError::UnknownNetwork { index, name } => Diagnostic::error(
+            "Unknown network",
+            format!("No network named {name:?} is visible to the project."),
+        )
+        .at(network(index)),
+        ComputeError::AmbiguousNetwork { index, name } => Diagnostic::error(
+            "Ambiguous network",
+            format!("Several networks are named {name:?}; use `uuid`."),
+        )
+        .at(network(index)),
+        ComputeError::UnknownPool(name) => Diagnostic::error(
+            "Unknown floating IP pool",
+            format!("No external network named {name:?}."),
+        )
+        .at(AttributePath::root("floating_ip_pool")),
+        ComputeError::NoPort(id) => Diagnostic::error(
+            "No port for the floating IP",
+            format!("Server {id} has no port to associate a floating IP with."),
+        ),
+        ComputeError::BuildFailed { .. } => Diagnostic::error("The server failed to build", format!("{e}. The server has been deleted.")),
+        ComputeError::Disappeared(id) => Diagnostic::error(
+            "The server disappeared",
+            format!("Server {id} was deleted while it was being built."),
+        ),
+        ComputeError::TimedOut { id, limit } => Diagnostic::error(
+            "Server creation timed out",
+            format!("Server {id} was not ACTIVE within {limit:?} (timeouts.create). It has been deleted."),
+        ),
+        ComputeError::Cancelled => Diagnostic::error(
+            "Server creation cancelled",
+            "Terraform asked the provider to stop. The server has been deleted.",
+        ),
+        ComputeError::Gone(id) => Diagnostic::error(
+            "The server is gone",
+            format!("Server {id} no longer exists; run `terraform apply` again to recreate it."),
+        ),
+        ComputeError::Delete(d) => {
+            let id = match d {
+                DeleteError::TimedOut { id, .. } => id.as_str(),
+                DeleteError::Cloud(_) => "",
+            };
+            delete(d, "server", &format!(" (timeouts.delete); delete it by hand (openstack server delete {id})"))
+        }
+    }
+}
+
+/// A failed `flatcar_instance` create, with the clean-up's own failure if any.
+pub fn launch(failure: LaunchFailure) -> Diagnostics {
+    let mut diags = Diagnostics::from(compute(&failure.error));
+    if let Some(cleanup) = &failure.cleanup {
+        diags.push(compute(cleanup));
+    }
+    diags
+}

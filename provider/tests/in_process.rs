@@ -1,0 +1,399 @@
+//! In-process tests of the resources' plan, validation, apply-error and import paths,
+//! through `tfplugin::harness` (the gRPC service's own code, values msgpack-encoded as on the
+//! wire): no terraform, no local cloud, seconds to run. The acceptance tests beside this
+//! one prove the same behaviour through the real terraform CLI and the real services.
+
+mod support;
+
+use std::sync::Arc;
+
+use terraform_provider_flatcar::provider::FlatcarProvider;
+use tfplugin::harness::Harness;
+use tfplugin::{AttributePath, Value};
+
+fn harness() -> Harness {
+    Harness::new(Arc::new(FlatcarProvider::new().expect("provider")))
+}
+
+fn s(v: &str) -> Value {
+    Value::string(v)
+}
+
+/// A configuration of `flatcar_image`: every attribute, unset ones null.
+fn image_config(pairs: &[(&str, Value)]) -> Value {
+    let mut config = Value::object(
+        [
+            "name",
+            "channel",
+            "arch",
+            "version",
+            "compression",
+            "base_url",
+            "visibility",
+            "properties",
+            "tags",
+            "id",
+            "status",
+            "size",
+            "checksum",
+            "os_hash_algo",
+            "os_hash_value",
+            "resolved_version",
+            "verified_fingerprint",
+            "source_url",
+            "timeouts",
+        ]
+        .map(|k| (k, Value::Null)),
+    );
+    for (k, v) in pairs {
+        config.set(k, v.clone());
+    }
+    config
+}
+
+fn network(name: &str) -> Value {
+    Value::object([
+        ("uuid", Value::Null),
+        ("name", s(name)),
+        ("port", Value::Null),
+        ("fixed_ip_v4", Value::Null),
+    ])
+}
+
+/// A configuration of `flatcar_instance`: every attribute, unset ones null.
+fn instance_config(pairs: &[(&str, Value)]) -> Value {
+    let mut config = Value::object(
+        [
+            "name",
+            "image_id",
+            "flavor_name",
+            "flavor_id",
+            "key_pair",
+            "user_data",
+            "security_groups",
+            "metadata",
+            "availability_zone",
+            "config_drive",
+            "root_volume_size",
+            "floating_ip_pool",
+            "id",
+            "status",
+            "access_ip_v4",
+            "access_ip_v6",
+            "floating_ip",
+            "addresses",
+            "timeouts",
+        ]
+        .map(|k| (k, Value::Null)),
+    );
+    config.set("network", Value::List(vec![network("private")]));
+    for (k, v) in pairs {
+        config.set(k, v.clone());
+    }
+    config
+}
+
+/// A state as an apply would have left it: the plan with every unknown filled in, with a
+/// value of the attribute's type.
+fn fill_unknowns(planned: &Value, with: &str) -> Value {
+    let filled = |key: &str, v: &Value| match (key, v) {
+        ("size", Value::Unknown) => Value::Number(tfplugin::Number::Int(1024)),
+        ("addresses", Value::Unknown) => {
+            Value::object([("private", Value::List(vec![s("10.0.0.5")]))])
+        }
+        _ => fill_unknowns(v, &format!("{key}-{with}")),
+    };
+    match planned {
+        Value::Unknown => s(with),
+        Value::Map(items) => Value::Map(
+            items
+                .iter()
+                .map(|(k, v)| (k.clone(), filled(k, v)))
+                .collect(),
+        ),
+        Value::List(items) => Value::List(items.iter().map(|v| fill_unknowns(v, with)).collect()),
+        other => other.clone(),
+    }
+}
+
+mod image_plan {
+    use super::*;
+
+    #[tokio::test]
+    async fn create_plans_defaults_and_leaves_computed_attributes_unknown() {
+        let h = harness();
+        let config = image_config(&[("name", s("flatcar"))]);
+        let plan = h
+            .plan("flatcar_image", &Value::Null, &config)
+            .await
+            .expect("plan");
+        let p = &plan.planned_state;
+        assert!(plan.requires_replace.is_empty());
+        for (attr, default) in [
+            ("channel", "stable"),
+            ("arch", "amd64"),
+            ("version", "current"),
+            ("compression", "none"),
+            ("visibility", "private"),
+        ] {
+            assert_eq!(p.get(attr), &s(default), "{attr}");
+        }
+        assert_eq!(p.get("tags"), &Value::List(vec![]));
+        for attr in [
+            "id",
+            "status",
+            "size",
+            "checksum",
+            "os_hash_value",
+            "resolved_version",
+            "verified_fingerprint",
+            "source_url",
+        ] {
+            assert_eq!(p.get(attr), &Value::Unknown, "{attr}");
+        }
+        assert_eq!(p.get("base_url"), &Value::Null);
+    }
+
+    #[tokio::test]
+    async fn a_new_name_changes_in_place_and_keeps_every_computed_value() {
+        let h = harness();
+        let config = image_config(&[("name", s("flatcar"))]);
+        let created = h
+            .plan("flatcar_image", &Value::Null, &config)
+            .await
+            .expect("plan");
+        let state = fill_unknowns(&created.planned_state, "known");
+        let unchanged = h
+            .plan("flatcar_image", &state, &config)
+            .await
+            .expect("plan");
+        assert_eq!(
+            unchanged.planned_state, state,
+            "an unchanged configuration plans no change"
+        );
+
+        let renamed = image_config(&[("name", s("flatcar-2"))]);
+        let plan = h
+            .plan("flatcar_image", &state, &renamed)
+            .await
+            .expect("plan");
+        assert!(
+            plan.requires_replace.is_empty(),
+            "{:?}",
+            plan.requires_replace
+        );
+        let mut expected = state.clone();
+        expected.set("name", s("flatcar-2"));
+        assert_eq!(plan.planned_state, expected);
+    }
+
+    #[tokio::test]
+    async fn a_new_version_replaces_the_image_and_unknowns_its_computed_values() {
+        let h = harness();
+        let config = image_config(&[("name", s("flatcar"))]);
+        let created = h
+            .plan("flatcar_image", &Value::Null, &config)
+            .await
+            .expect("plan");
+        let state = fill_unknowns(&created.planned_state, "known");
+        let pinned = image_config(&[("name", s("flatcar")), ("version", s("4593.2.5"))]);
+        let plan = h
+            .plan("flatcar_image", &state, &pinned)
+            .await
+            .expect("plan");
+        assert_eq!(plan.requires_replace, vec![AttributePath::root("version")]);
+        assert_eq!(plan.planned_state.get("id"), &Value::Unknown);
+        assert_eq!(plan.planned_state.get("version"), &s("4593.2.5"));
+    }
+
+    #[tokio::test]
+    async fn invalid_settings_are_errors_at_their_attribute() {
+        let h = harness();
+        let config = image_config(&[
+            ("name", s("")),
+            ("channel", s("edge")),
+            ("compression", s("zip")),
+            ("visibility", s("everyone")),
+            ("properties", Value::object([("flatcar_channel", s("x"))])),
+            (
+                "timeouts",
+                Value::object([("create", s("soon")), ("delete", Value::Null)]),
+            ),
+        ]);
+        let diags = h.validate("flatcar_image", &config).await;
+        let paths: Vec<String> = diags
+            .0
+            .iter()
+            .filter_map(|d| d.path.as_ref().map(|p| p.to_string()))
+            .collect();
+        for expected in [
+            "name",
+            "channel",
+            "compression",
+            "visibility",
+            "properties[\"flatcar_channel\"]",
+            "timeouts.create",
+        ] {
+            assert!(
+                paths.contains(&expected.to_string()),
+                "{expected} missing from {paths:?}"
+            );
+        }
+        let channel = diags
+            .0
+            .iter()
+            .find(|d| d.summary == "Invalid channel")
+            .expect("channel diagnostic");
+        assert!(
+            channel.detail.contains("stable, beta, alpha, lts"),
+            "{}",
+            channel.detail
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_values_pass_validation() {
+        let h = harness();
+        let config = image_config(&[("name", Value::Unknown), ("version", Value::Unknown)]);
+        let diags = h.validate("flatcar_image", &config).await;
+        assert!(diags.is_empty(), "{diags:?}");
+    }
+}
+
+mod instance_plan {
+    use super::*;
+
+    fn config() -> Value {
+        instance_config(&[
+            ("name", s("node-1")),
+            ("image_id", s("img-1")),
+            ("flavor_name", s("m3.small")),
+            ("user_data", s(r#"{"ignition":{"version":"3.3.0"}}"#)),
+            ("metadata", Value::object([("role", s("worker"))])),
+        ])
+    }
+
+    #[tokio::test]
+    async fn create_leaves_computed_and_unset_network_values_unknown() {
+        let h = harness();
+        let plan = h
+            .plan("flatcar_instance", &Value::Null, &config())
+            .await
+            .expect("plan");
+        let p = &plan.planned_state;
+        for attr in [
+            "id",
+            "status",
+            "access_ip_v4",
+            "access_ip_v6",
+            "floating_ip",
+            "addresses",
+            "flavor_id",
+            "availability_zone",
+        ] {
+            assert_eq!(p.get(attr), &Value::Unknown, "{attr}");
+        }
+        assert_eq!(p.get("flavor_name"), &s("m3.small"));
+        let Value::List(blocks) = p.get("network") else {
+            panic!("network blocks")
+        };
+        assert_eq!(blocks[0].get("name"), &s("private"));
+        assert_eq!(blocks[0].get("uuid"), &Value::Unknown);
+        assert_eq!(blocks[0].get("fixed_ip_v4"), &Value::Unknown);
+        assert_eq!(blocks[0].get("port"), &Value::Null);
+    }
+
+    #[tokio::test]
+    async fn metadata_changes_in_place_and_a_new_image_or_network_replaces() {
+        let h = harness();
+        let created = h
+            .plan("flatcar_instance", &Value::Null, &config())
+            .await
+            .expect("plan");
+        let state = fill_unknowns(&created.planned_state, "known");
+        let same = h
+            .plan("flatcar_instance", &state, &config())
+            .await
+            .expect("plan");
+        assert_eq!(same.planned_state, state);
+
+        let mut retagged = config();
+        retagged.set("metadata", Value::object([("role", s("control-plane"))]));
+        let plan = h
+            .plan("flatcar_instance", &state, &retagged)
+            .await
+            .expect("plan");
+        assert!(plan.requires_replace.is_empty());
+        assert_eq!(plan.planned_state.get("id"), state.get("id"));
+        assert_eq!(plan.planned_state.get("addresses"), state.get("addresses"));
+
+        let mut new_image = config();
+        new_image.set("image_id", s("img-2"));
+        let plan = h
+            .plan("flatcar_instance", &state, &new_image)
+            .await
+            .expect("plan");
+        assert_eq!(plan.requires_replace, vec![AttributePath::root("image_id")]);
+        assert_eq!(plan.planned_state.get("id"), &Value::Unknown);
+
+        let mut other_net = config();
+        other_net.set("network", Value::List(vec![network("public")]));
+        let plan = h
+            .plan("flatcar_instance", &state, &other_net)
+            .await
+            .expect("plan");
+        assert_eq!(plan.requires_replace, vec![AttributePath::root("network")]);
+        let Value::List(blocks) = plan.planned_state.get("network") else {
+            panic!("network")
+        };
+        assert_eq!(blocks[0].get("uuid"), &Value::Unknown);
+    }
+
+    #[tokio::test]
+    async fn validation_names_the_attribute_and_says_what_to_do() {
+        let h = harness();
+        let mut c = config();
+        c.set("flavor_name", Value::Null);
+        c.set("user_data", s("#cloud-config\nusers: []"));
+        c.set("root_volume_size", Value::Number(2.5_f64.into_number()));
+        let mut both = network("private");
+        both.set("uuid", s("net-1"));
+        c.set("network", Value::List(vec![both]));
+        let diags = h.validate("flatcar_instance", &c).await;
+        let at = |path: &str| {
+            diags
+                .0
+                .iter()
+                .find(|d| d.path.as_ref().map(|p| p.to_string()).as_deref() == Some(path))
+        };
+        assert_eq!(
+            at("flavor_name").map(|d| d.summary.as_str()),
+            Some("Missing flavor")
+        );
+        let user_data = at("user_data").expect("user_data diagnostic");
+        assert!(user_data.detail.contains("butane"), "{}", user_data.detail);
+        assert_eq!(
+            at("network[0]").map(|d| d.summary.as_str()),
+            Some("Invalid network block")
+        );
+        assert_eq!(
+            at("root_volume_size").map(|d| d.summary.as_str()),
+            Some("Invalid root_volume_size")
+        );
+
+        let mut conflicting = config();
+        conflicting.set("flavor_id", s("42"));
+        let diags = h.validate("flatcar_instance", &conflicting).await;
+        assert_eq!(diags.0.len(), 1, "{diags:?}");
+        assert_eq!(diags.0[0].summary, "Conflicting flavor");
+    }
+
+    trait IntoNumber {
+        fn into_number(self) -> tfplugin::Number;
+    }
+    impl IntoNumber for f64 {
+        fn into_number(self) -> tfplugin::Number {
+            tfplugin::Number::Float(self)
+        }
+    }
+}
