@@ -44,7 +44,7 @@ fn project_scripts_pass_shellcheck() {
     let sc = shellcheck();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut scripts = vec![root.join(".ci/run")];
-    for dir in ["scripts", "scripts/setup.d"] {
+    for dir in ["scripts", "scripts/setup.d", "scripts/local-cloud"] {
         let mut found: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
             .unwrap()
             .map(|e| e.unwrap().path())
