@@ -2,7 +2,7 @@
 //! examples: a stale page fails here. Regenerate with
 //! `cargo run -p terraform-provider-flatcar -- docs --out docs --examples examples`.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -4,7 +4,7 @@
 //! expected groups and `ansible_user: core`; then `up --destroy` leaves no image, server or
 //! floating IP.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

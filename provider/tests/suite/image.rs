@@ -3,7 +3,7 @@
 //! application-credential authentication, both upload paths, every compression, tampering,
 //! and faults injected between the provider and Glance or the release server.
 
-mod support;
+use crate::support;
 
 use support::cloud::{unique_name, LocalCloud};
 use support::fault_proxy::FaultProxy;

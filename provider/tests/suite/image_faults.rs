@@ -3,7 +3,7 @@
 //! Glance never keeps an orphaned image. With `FLATCAR_KUBE_RELIABILITY_OUT` set, each test
 //! appends `fault<TAB>injected<TAB>outcome` for the reliability table in BENCHMARKS.md.
 
-mod support;
+use crate::support;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};

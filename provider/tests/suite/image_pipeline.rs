@@ -1,7 +1,7 @@
 //! The streaming pipeline against the local release server: every compression yields the
 //! exact `.img` bytes, a tampered image never completes, and a dropped download resumes.
 
-mod support;
+use crate::support;
 
 use flatcar_cloud::flatcar::image_pipeline::{self, ImageSource, PipelineError};
 use flatcar_cloud::flatcar::release::Compression;

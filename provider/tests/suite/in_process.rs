@@ -3,7 +3,7 @@
 //! wire): no terraform, no local cloud, seconds to run. The acceptance tests beside this
 //! one prove the same behaviour through the real terraform CLI and the real services.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 
@@ -395,5 +395,281 @@ mod instance_plan {
         fn into_number(self) -> tfplugin::Number {
             tfplugin::Number::Float(self)
         }
+    }
+}
+
+/// A provider configured against the fixture cloud (and `extra` provider settings).
+async fn configured(
+    cloud: &support::fixture_cloud::FixtureCloud,
+    extra: &[(&str, Value)],
+) -> Harness {
+    let h = harness();
+    let mut block = cloud.provider_block();
+    for (k, v) in extra {
+        block.set(k, v.clone());
+    }
+    h.configure(block).await.expect("configure");
+    h
+}
+
+fn summaries(diags: &tfplugin::Diagnostics) -> String {
+    diags
+        .0
+        .iter()
+        .map(|d| format!("{}: {}", d.summary, d.detail))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+mod image_apply {
+    use super::*;
+    use support::fixture_cloud::{recorded_id, FixtureCloud};
+    use support::http_server::StaticServer;
+    use support::release_tree::{Release, ReleaseTree, SigningKey};
+
+    #[tokio::test]
+    async fn a_release_signed_by_another_key_fails_before_any_cloud_call() {
+        let tree = ReleaseTree::build(
+            SigningKey::generate("In-process Signing"),
+            &[Release {
+                channel: "stable",
+                version: "4593.2.5",
+                current: true,
+            }],
+        );
+        let server = StaticServer::start(tree.root.path());
+        let cloud = FixtureCloud::start();
+        let stranger = SigningKey::generate("Someone Else");
+        let h = configured(
+            &cloud,
+            &[
+                (
+                    "release_base_url",
+                    s(&format!("{}/{{channel}}", server.base_url)),
+                ),
+                ("signing_key", s(&stranger.armored_public)),
+            ],
+        )
+        .await;
+        let config = image_config(&[("name", s("flatcar"))]);
+        let plan = h
+            .plan("flatcar_image", &Value::Null, &config)
+            .await
+            .expect("plan");
+        let (state, diags) = h
+            .apply("flatcar_image", &Value::Null, &plan.planned_state, &config)
+            .await
+            .expect("apply rpc");
+        assert!(
+            state.is_null(),
+            "a failed create records nothing: {state:?}"
+        );
+        assert!(
+            summaries(&diags).contains("Flatcar release signature verification failed"),
+            "{}",
+            summaries(&diags)
+        );
+        assert!(
+            cloud.requests().is_empty(),
+            "the cloud was called: {:?}",
+            cloud.requests()
+        );
+    }
+
+    #[tokio::test]
+    async fn import_rebuilds_the_state_and_the_matching_configuration_plans_no_change() {
+        let cloud = FixtureCloud::start();
+        let h = configured(&cloud, &[]).await;
+        let id = recorded_id("glance-image");
+        let state = h.import("flatcar_image", &id).await.expect("import");
+        assert_eq!(state.get("id"), &s(&id));
+        assert_eq!(state.get("name"), &s("fixture-flatcar"));
+        assert_eq!(state.get("status"), &s("active"));
+        assert_eq!(state.get("channel"), &s("stable"));
+        assert_eq!(state.get("version"), &s("current"));
+        assert_eq!(state.get("resolved_version"), &s("4593.2.5"));
+        assert_eq!(
+            state.get("properties"),
+            &Value::object([("hw_disk_bus", s("scsi"))])
+        );
+        assert_eq!(state.get("tags"), &Value::List(vec![s("k8s")]));
+        assert!(
+            matches!(state.get("size"), Value::Number(_)),
+            "{:?}",
+            state.get("size")
+        );
+
+        let config = image_config(&[
+            ("name", s("fixture-flatcar")),
+            ("properties", Value::object([("hw_disk_bus", s("scsi"))])),
+            ("tags", Value::List(vec![s("k8s")])),
+        ]);
+        let plan = h
+            .plan("flatcar_image", &state, &config)
+            .await
+            .expect("plan");
+        assert!(
+            plan.requires_replace.is_empty(),
+            "{:?}",
+            plan.requires_replace
+        );
+        assert_eq!(plan.planned_state, state, "import then plan must be empty");
+        let refreshed = h.read("flatcar_image", &state).await.expect("read");
+        assert_eq!(refreshed, state);
+    }
+
+    #[tokio::test]
+    async fn importing_a_missing_image_says_how_to_find_it() {
+        let cloud = FixtureCloud::start();
+        let h = configured(&cloud, &[]).await;
+        let err = h
+            .import("flatcar_image", "00000000-0000-0000-0000-000000000000")
+            .await
+            .expect_err("missing");
+        assert!(
+            summaries(&err).contains("No such image"),
+            "{}",
+            summaries(&err)
+        );
+        assert!(
+            summaries(&err).contains("openstack image list"),
+            "{}",
+            summaries(&err)
+        );
+        let gone = h
+            .read(
+                "flatcar_image",
+                &image_config(&[("id", s("00000000-0000-0000-0000-000000000000"))]),
+            )
+            .await
+            .expect("read");
+        assert!(gone.is_null(), "a vanished image leaves the state");
+    }
+}
+
+mod instance_apply {
+    use super::*;
+    use support::fixture_cloud::{recorded_id, FixtureCloud};
+
+    fn config(flavor: &str) -> Value {
+        instance_config(&[
+            ("name", s("fixture-too-large")),
+            ("image_id", s("img-1")),
+            ("flavor_name", s(flavor)),
+        ])
+    }
+
+    #[tokio::test]
+    async fn a_server_nova_puts_in_error_is_reported_with_its_fault_and_deleted() {
+        let cloud = FixtureCloud::start();
+        let h = configured(&cloud, &[]).await;
+        let plan = h
+            .plan("flatcar_instance", &Value::Null, &config("m1.huge"))
+            .await
+            .expect("plan");
+        let (state, diags) = h
+            .apply(
+                "flatcar_instance",
+                &Value::Null,
+                &plan.planned_state,
+                &config("m1.huge"),
+            )
+            .await
+            .expect("apply rpc");
+        let id = recorded_id("nova-server-error");
+        let text = summaries(&diags);
+        assert!(state.is_null(), "{state:?}");
+        assert!(text.contains("The server failed to build"), "{text}");
+        assert!(
+            text.contains(&format!("Nova put server {id} in ERROR:")),
+            "{text}"
+        );
+        assert!(!text.contains("Nova gave no fault message"), "{text}");
+        assert!(
+            cloud
+                .requests()
+                .contains(&format!("DELETE /v2.1/servers/{id}")),
+            "{:?}",
+            cloud.requests()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_flavor_is_an_error_at_flavor_name_and_creates_nothing() {
+        let cloud = FixtureCloud::start();
+        let h = configured(&cloud, &[]).await;
+        let plan = h
+            .plan("flatcar_instance", &Value::Null, &config("m9.nope"))
+            .await
+            .expect("plan");
+        let (state, diags) = h
+            .apply(
+                "flatcar_instance",
+                &Value::Null,
+                &plan.planned_state,
+                &config("m9.nope"),
+            )
+            .await
+            .expect("apply rpc");
+        assert!(state.is_null());
+        assert_eq!(diags.0.len(), 1, "{}", summaries(&diags));
+        assert_eq!(diags.0[0].summary, "Unknown flavor");
+        assert_eq!(diags.0[0].path, Some(AttributePath::root("flavor_name")));
+        assert!(
+            diags.0[0].detail.contains("m1.tiny"),
+            "lists the flavors: {}",
+            diags.0[0].detail
+        );
+        assert!(
+            !cloud
+                .requests()
+                .iter()
+                .any(|r| r.starts_with("POST /v2.1/servers")),
+            "{:?}",
+            cloud.requests()
+        );
+    }
+
+    #[tokio::test]
+    async fn import_builds_the_state_from_nova_and_neutron() {
+        let cloud = FixtureCloud::start();
+        let h = configured(&cloud, &[]).await;
+        let id = recorded_id("nova-server-active");
+        let state = h.import("flatcar_instance", &id).await.expect("import");
+        assert_eq!(state.get("id"), &s(&id));
+        assert_eq!(state.get("name"), &s("fixture-node"));
+        assert_eq!(state.get("status"), &s("ACTIVE"));
+        assert_eq!(state.get("flavor_name"), &s("m1.tiny"));
+        assert_eq!(
+            state.get("metadata"),
+            &Value::object([("role", s("worker"))])
+        );
+        let Value::List(networks) = state.get("network") else {
+            panic!("network blocks")
+        };
+        assert_eq!(networks.len(), 1);
+        assert_eq!(networks[0].get("name"), &s("private"));
+        assert!(
+            networks[0].get("uuid").as_str().is_some(),
+            "{:?}",
+            networks[0]
+        );
+        assert!(
+            networks[0].get("fixed_ip_v4").as_str().is_some(),
+            "{:?}",
+            networks[0]
+        );
+        assert_eq!(state.get("access_ip_v4"), networks[0].get("fixed_ip_v4"));
+        assert!(state.is_wholly_known());
+
+        let err = h
+            .import("flatcar_instance", "00000000-0000-0000-0000-000000000000")
+            .await
+            .expect_err("missing");
+        assert!(
+            summaries(&err).contains("No such server"),
+            "{}",
+            summaries(&err)
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! (`scripts/local-cloud.sh start --compute`), plus faults Nova cannot produce on demand
 //! (429, 403 overLimit, a build stuck in BUILD) injected by the proxy.
 
-mod support;
+use crate::support;
 
 use flatcar_cloud::openstack::neutron::Neutron;
 use flatcar_cloud::openstack::nova::Nova;

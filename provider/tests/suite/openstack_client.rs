@@ -3,7 +3,7 @@
 //! connection on an idempotent call and a 429 with Retry-After are retried, a 4xx is not, and
 //! a clean-up after StopProvider still re-authenticates.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! protocol pick, the handshake line, AutoMTLS that refuses clients without the announced
 //! certificate, and `--debug` reattach mode used by the real terraform CLI.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;

@@ -1,7 +1,7 @@
 //! Acceptance tests of `flatcar_release` through the real terraform CLI against a local
 //! release server over a tree signed by a key the test generates.
 
-mod support;
+use crate::support;
 
 use support::http_server::StaticServer;
 use support::release_tree::{Release, ReleaseTree, SigningKey, IMAGE};

@@ -163,7 +163,7 @@ fn subkeys_are_judged_at_signing_time() {
 #[test]
 fn the_real_flatcar_key_has_rotated_signing_subkeys() {
     let key = TrustedKey::from_armored(include_str!(
-        "../../../shared/testdata/flatcar/Flatcar_Image_Signing_Key.asc"
+        "../../../../shared/testdata/flatcar/Flatcar_Image_Signing_Key.asc"
     ))
     .expect("the shared Flatcar key parses");
     assert_eq!(

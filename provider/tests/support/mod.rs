@@ -8,6 +8,7 @@
 pub mod benchmarks;
 pub mod cloud;
 pub mod fault_proxy;
+pub mod fixture_cloud;
 pub mod http_server;
 pub mod process;
 pub mod release_tree;
