@@ -10,8 +10,9 @@ use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
 /// Installs the stderr logger; call once at start-up.
-/// `crate_target` is the provider crate's tracing target (its crate name with underscores).
-pub fn init(module: &'static str, crate_target: &str) {
+/// `crate_targets`: the tracing targets of the provider's own crates (crate names with
+/// underscores), logged at the level of `TF_LOG_PROVIDER` / `TF_LOG`.
+pub fn init(module: &'static str, crate_targets: &[&str]) {
     let level = std::env::var("TF_LOG_PROVIDER")
         .or_else(|_| std::env::var("TF_LOG"))
         .ok()
@@ -24,8 +25,11 @@ pub fn init(module: &'static str, crate_target: &str) {
         })
         .unwrap_or("info");
     // Our own crates at the chosen level; the HTTP/2 and gRPC stack only when it warns.
-    let filter =
-        tracing_subscriber::EnvFilter::new(format!("warn,tfplugin={level},{crate_target}={level}"));
+    let ours: String = crate_targets
+        .iter()
+        .map(|target| format!(",{target}={level}"))
+        .collect();
+    let filter = tracing_subscriber::EnvFilter::new(format!("warn,tfplugin={level}{ours}"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -58,7 +58,7 @@ fn main() -> std::process::ExitCode {
     }
     tfplugin::logging::init(
         "provider.terraform-provider-flatcar",
-        "terraform_provider_flatcar",
+        &["terraform_provider_flatcar", "flatcar_cloud"],
     );
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,

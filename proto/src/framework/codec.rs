@@ -213,38 +213,27 @@ impl SeqBuilder {
     }
 }
 
-impl ser::SerializeSeq for SeqBuilder {
-    type Ok = Value;
-    type Error = ModelError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), ModelError> {
-        self.push(v)
-    }
-    fn end(self) -> SerResult {
-        Ok(Value::List(self.0))
-    }
+/// Lists, tuples and tuple structs all become a list.
+macro_rules! serialize_as_list {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl ser::$trait for SeqBuilder {
+            type Ok = Value;
+            type Error = ModelError;
+            fn $method<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), ModelError> {
+                self.push(v)
+            }
+            fn end(self) -> SerResult {
+                Ok(Value::List(self.0))
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for SeqBuilder {
-    type Ok = Value;
-    type Error = ModelError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), ModelError> {
-        self.push(v)
-    }
-    fn end(self) -> SerResult {
-        Ok(Value::List(self.0))
-    }
-}
-
-impl ser::SerializeTupleStruct for SeqBuilder {
-    type Ok = Value;
-    type Error = ModelError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), ModelError> {
-        self.push(v)
-    }
-    fn end(self) -> SerResult {
-        Ok(Value::List(self.0))
-    }
-}
+serialize_as_list!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 impl ser::SerializeMap for MapBuilder {
     type Ok = Value;

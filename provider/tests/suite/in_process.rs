@@ -412,6 +412,14 @@ async fn configured(
     h
 }
 
+/// Asserts attribute values of a state, naming the attribute that differs.
+#[track_caller]
+fn assert_attributes(state: &Value, expected: &[(&str, Value)]) {
+    for (name, value) in expected {
+        assert_eq!(state.get(name), value, "{name}");
+    }
+}
+
 fn summaries(diags: &tfplugin::Diagnostics) -> String {
     diags
         .0
@@ -482,17 +490,19 @@ mod image_apply {
         let h = configured(&cloud, &[]).await;
         let id = recorded_id("glance-image");
         let state = h.import("flatcar_image", &id).await.expect("import");
-        assert_eq!(state.get("id"), &s(&id));
-        assert_eq!(state.get("name"), &s("fixture-flatcar"));
-        assert_eq!(state.get("status"), &s("active"));
-        assert_eq!(state.get("channel"), &s("stable"));
-        assert_eq!(state.get("version"), &s("current"));
-        assert_eq!(state.get("resolved_version"), &s("4593.2.5"));
-        assert_eq!(
-            state.get("properties"),
-            &Value::object([("hw_disk_bus", s("scsi"))])
+        assert_attributes(
+            &state,
+            &[
+                ("id", s(&id)),
+                ("name", s("fixture-flatcar")),
+                ("status", s("active")),
+                ("channel", s("stable")),
+                ("version", s("current")),
+                ("resolved_version", s("4593.2.5")),
+                ("properties", Value::object([("hw_disk_bus", s("scsi"))])),
+                ("tags", Value::List(vec![s("k8s")])),
+            ],
         );
-        assert_eq!(state.get("tags"), &Value::List(vec![s("k8s")]));
         assert!(
             matches!(state.get("size"), Value::Number(_)),
             "{:?}",
@@ -636,13 +646,15 @@ mod instance_apply {
         let h = configured(&cloud, &[]).await;
         let id = recorded_id("nova-server-active");
         let state = h.import("flatcar_instance", &id).await.expect("import");
-        assert_eq!(state.get("id"), &s(&id));
-        assert_eq!(state.get("name"), &s("fixture-node"));
-        assert_eq!(state.get("status"), &s("ACTIVE"));
-        assert_eq!(state.get("flavor_name"), &s("m1.tiny"));
-        assert_eq!(
-            state.get("metadata"),
-            &Value::object([("role", s("worker"))])
+        assert_attributes(
+            &state,
+            &[
+                ("id", s(&id)),
+                ("name", s("fixture-node")),
+                ("status", s("ACTIVE")),
+                ("flavor_name", s("m1.tiny")),
+                ("metadata", Value::object([("role", s("worker"))])),
+            ],
         );
         let Value::List(networks) = state.get("network") else {
             panic!("network blocks")

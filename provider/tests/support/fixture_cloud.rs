@@ -5,10 +5,12 @@
 //! deleted server or image answers 404 afterwards, and logs every request.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+
+use super::http_server::{read_request, HttpRequest};
 
 /// A recorded answer: status and JSON body, service URLs as `{{endpoint}}`.
 pub fn recorded(name: &str) -> (u16, serde_json::Value) {
@@ -161,34 +163,9 @@ fn serve(conn: TcpStream, endpoint: &str, shared: &Mutex<Shared>) {
     });
     let mut writer = conn;
     loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        let Some(HttpRequest { method, path, .. }) = read_request(&mut reader) else {
             return;
-        }
-        let mut parts = line.split_whitespace();
-        let (method, path) = (
-            parts.next().unwrap_or("").to_string(),
-            parts.next().unwrap_or("").to_string(),
-        );
-        let mut length = 0usize;
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap_or(0) == 0 {
-                return;
-            }
-            if header.trim().is_empty() {
-                break;
-            }
-            if let Some((k, v)) = header.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let mut body = vec![0u8; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
+        };
         if let Ok(mut s) = shared.lock() {
             s.requests.push(format!("{method} {path}"));
         }

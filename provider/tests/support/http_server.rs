@@ -98,39 +98,14 @@ fn handle(conn: TcpStream, root: &Path, log: &Mutex<Vec<String>>, faults: &Mutex
     // until the client's delayed ACK (40 ms per response on loopback), as no real server does.
     let _ = conn.set_nodelay(true);
     loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+        let Some(request) = read_request(&mut reader) else {
             return;
-        }
-        let mut parts = request_line.split_whitespace();
-        let (method, path) = (
-            parts.next().unwrap_or(""),
-            parts.next().unwrap_or("/").to_string(),
-        );
-        let mut content_length = 0usize;
-        let mut range_start: Option<usize> = None;
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap_or(0) == 0 {
-                return;
-            }
-            if header.trim().is_empty() {
-                break;
-            }
-            if let Some((k, v)) = header.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    content_length = v.trim().parse().unwrap_or(0);
-                }
-                if k.eq_ignore_ascii_case("range") {
-                    range_start = v
-                        .trim()
-                        .strip_prefix("bytes=")
-                        .and_then(|r| r.trim_end_matches('-').parse().ok());
-                }
-            }
-        }
-        let mut body = vec![0; content_length];
-        let _ = reader.read_exact(&mut body);
+        };
+        let (method, path) = (request.method.as_str(), request.path.clone());
+        let range_start: Option<usize> = request.header("range").and_then(|v| {
+            v.strip_prefix("bytes=")
+                .and_then(|r| r.trim_end_matches('-').parse().ok())
+        });
         if let Ok(mut l) = log.lock() {
             match range_start {
                 Some(start) => l.push(format!("{method} {path} range={start}")),
@@ -198,4 +173,60 @@ fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
     }
     let p = root.join(clean);
     p.is_file().then_some(p)
+}
+
+/// One HTTP/1.1 request as read off a connection.
+pub struct HttpRequest {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpRequest {
+    /// A header's value (names compared without case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads the next request (line, headers, `Content-Length` body); `None` at the end of the
+/// connection.
+pub fn read_request(reader: &mut impl BufRead) -> Option<HttpRequest> {
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+        return None;
+    }
+    let mut parts = request_line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let path = parts.next().unwrap_or("/").to_string();
+    let mut headers = Vec::new();
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header).unwrap_or(0) == 0 {
+            return None;
+        }
+        if header.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = header.split_once(':') {
+            headers.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    let mut request = HttpRequest {
+        method,
+        path,
+        headers,
+        body: Vec::new(),
+    };
+    let length = request
+        .header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    request.body = vec![0; length];
+    reader.read_exact(&mut request.body).ok()?;
+    Some(request)
 }

@@ -1,8 +1,9 @@
-//! `flatcar_image`: schema, model and CRUD glue. The verified streaming upload itself is
-//! `flatcar_cloud::flatcar::publish`; plan behaviour (defaults, replacement, unknown
-//! computed values) is declared on the schema.
+//! `flatcar_image`: create, read, update, delete and import. The verified streaming upload
+//! itself is `flatcar_cloud::flatcar::publish`; the schema and model are in `model`, where
+//! plan behaviour (defaults, replacement, unknown computed values) is declared.
 
-use std::collections::BTreeMap;
+mod model;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,146 +12,23 @@ use flatcar_cloud::flatcar::publish::{self, ImageOrigin, PublishRequest};
 use flatcar_cloud::flatcar::release::{
     Compression, ReleaseQuery, DEFAULT_ARCH, DEFAULT_CHANNEL, DEFAULT_VERSION,
 };
-use flatcar_cloud::openstack::glance::{Glance, Image, ImageChange};
-use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
-use tfplugin::framework::{timeouts, Attr, Timeouts, TypedResource};
-use tfplugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type, Value};
+use flatcar_cloud::openstack::glance::Glance;
+use tfplugin::framework::{timeouts, Attr, TypedResource};
+use tfplugin::{AttributePath, Diagnostic, Diagnostics, Schema};
 
 use crate::errors;
 use crate::release_attributes;
 use crate::state::ProviderState;
 
+use model::{changes, with_image};
+pub use model::{schema, ImageModel};
+
 const VISIBILITIES: &[&str] = &["private", "shared", "community", "public"];
 const CREATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ImageModel {
-    pub name: Attr<String>,
-    pub channel: Attr<String>,
-    pub arch: Attr<String>,
-    pub version: Attr<String>,
-    pub compression: Attr<String>,
-    pub base_url: Attr<String>,
-    pub visibility: Attr<String>,
-    pub properties: Attr<BTreeMap<String, String>>,
-    pub tags: Attr<Vec<String>>,
-    pub id: Attr<String>,
-    pub status: Attr<String>,
-    pub size: Attr<i64>,
-    pub checksum: Attr<String>,
-    pub os_hash_algo: Attr<String>,
-    pub os_hash_value: Attr<String>,
-    pub resolved_version: Attr<String>,
-    pub verified_fingerprint: Attr<String>,
-    pub source_url: Attr<String>,
-    pub timeouts: Attr<Timeouts>,
-}
-
-pub fn schema() -> Schema {
-    let s = Type::String;
-    let computed = |name: &str, ty: Type, description: &str| {
-        Attribute::computed(name, ty, description).use_state_for_unknown()
-    };
-    let block = Block {
-        description: "The Flatcar Container Linux OpenStack image in Glance. The release's signed DIGESTS are verified with the trusted OpenPGP key before any cloud call; the image is streamed from the release server into Glance in one pass (never on disk), its SHA-512 checked against the signed digest and against Glance's `os_hash_value`. Where the cloud offers `glance-direct` import, the image becomes active only after the digest matched. On any failure the half-made image is deleted.".into(),
-        attributes: vec![
-            Attribute::required("name", s.clone(), "Image name in Glance. Changes in place."),
-            Attribute::optional("channel", s.clone(), "Release channel: `stable`, `beta`, `alpha` or `lts`. Default `stable`. Changing it replaces the image.").default(DEFAULT_CHANNEL).requires_replace(),
-            Attribute::optional("arch", s.clone(), "`amd64` or `arm64`. Default `amd64`. Changing it replaces the image.").default(DEFAULT_ARCH).requires_replace(),
-            Attribute::optional("version", s.clone(), "`current` (default: the current release at creation time) or an exact version, e.g. from `flatcar_release.version`. Changing it replaces the image.").default(DEFAULT_VERSION).requires_replace(),
-            Attribute::optional("compression", s.clone(), "Which release file to download: `none` (default; the `.img` is a qcow2 with internal compression, so outer compression saves little), `gz` or `bz2`. Either way Glance receives the uncompressed qcow2. Changing it replaces the image.").default("none").requires_replace(),
-            Attribute::optional("base_url", s.clone(), "Overrides the provider's `release_base_url` for this image (same `{channel}` rule)."),
-            Attribute::optional("visibility", s.clone(), "`private` (default), `shared`, `community` or `public`. Changes in place.").default("private"),
-            Attribute::optional("properties", Type::map(Type::String), "Extra image properties, e.g. Jetstream2's `hw_disk_bus = \"scsi\"`, `hw_scsi_model = \"virtio-scsi\"`, `os_require_quiesce = \"yes\"`. `hw_qemu_guest_agent = \"yes\"`, `os_distro = \"flatcar\"` and `os_version` are always set unless overridden here. Changes in place."),
-            Attribute::optional("tags", Type::set(s.clone()), "Image tags. Changes in place.").default(Value::List(Vec::new())),
-            computed("id", s.clone(), "Glance image ID."),
-            computed("status", s.clone(), "Glance status (`active` once created)."),
-            computed("size", Type::Number, "Size in bytes as stored by Glance."),
-            computed("checksum", s.clone(), "Glance's MD5 checksum of the data."),
-            computed("os_hash_algo", s.clone(), "Glance's hash algorithm (`sha512`)."),
-            computed("os_hash_value", s.clone(), "Glance's SHA-512 of the stored data: equal to the signed digest of the `.img`."),
-            computed("resolved_version", s.clone(), "The exact Flatcar version uploaded."),
-            computed("verified_fingerprint", s.clone(), "Fingerprint of the key or subkey whose signature was verified."),
-            computed("source_url", s, "The release file that was downloaded."),
-        ],
-        blocks: vec![timeouts::block(&[("create", "60m"), ("delete", "10m")])],
-        ..Block::default()
-    };
-    Schema::new(0, block)
-}
-
 pub struct ImageResource {
     pub state: Arc<ProviderState>,
-}
-
-/// `model` with what Glance says of `image`; only the properties the model manages are kept.
-fn with_image(mut model: ImageModel, image: &Image) -> ImageModel {
-    model.id = image.id.clone().into();
-    model.name = image.name.clone().into();
-    model.status = image.status.clone().into();
-    model.visibility = image.visibility.clone().into();
-    model.checksum = image.checksum.clone().into();
-    model.os_hash_algo = image.os_hash_algo.clone().into();
-    model.os_hash_value = image.os_hash_value.clone().into();
-    model.size = image.size.into();
-    let mut tags = image.tags.clone();
-    tags.sort();
-    model.tags = Attr::Known(tags);
-    if let Some(managed) = model.properties.known() {
-        let current = managed
-            .keys()
-            .filter_map(|k| image.properties.get(k).map(|v| (k.clone(), v.clone())))
-            .collect();
-        model.properties = Attr::Known(current);
-    }
-    model
-}
-
-/// The JSON-patch changes that take `current` from `prior` to `planned`.
-fn changes(prior: &ImageModel, planned: &ImageModel, current: &Image) -> Vec<ImageChange> {
-    let mut out = Vec::new();
-    let text = |a: &Attr<String>| Json::String(a.str_or("").to_string());
-    if prior.name != planned.name {
-        out.push(ImageChange::Set("name".into(), text(&planned.name)));
-    }
-    if prior.visibility != planned.visibility {
-        out.push(ImageChange::Set(
-            "visibility".into(),
-            text(&planned.visibility),
-        ));
-    }
-    if prior.tags != planned.tags {
-        out.push(ImageChange::Set(
-            "tags".into(),
-            serde_json::json!(planned.tags.items()),
-        ));
-    }
-    let before = prior.properties.known().cloned().unwrap_or_default();
-    let after = planned.properties.known().cloned().unwrap_or_default();
-    for (k, v) in &after {
-        if before.get(k) != Some(v) || current.properties.get(k) != Some(v) {
-            let value = Json::String(v.clone());
-            out.push(if current.properties.contains_key(k) {
-                ImageChange::Set(k.clone(), value)
-            } else {
-                ImageChange::Add(k.clone(), value)
-            });
-        }
-    }
-    for k in before.keys().filter(|k| !after.contains_key(*k)) {
-        match publish::DEFAULT_PROPERTIES.iter().find(|(dk, _)| dk == k) {
-            Some((_, default)) => out.push(ImageChange::Set(
-                k.clone(),
-                Json::String(default.to_string()),
-            )),
-            None if current.properties.contains_key(k) => out.push(ImageChange::Remove(k.clone())),
-            None => {}
-        }
-    }
-    out
 }
 
 #[async_trait]
