@@ -12,7 +12,7 @@ work=${FLATCAR_KUBE_DEMO_DIR:-$FLATCAR_KUBE_CACHE/demo}
 mkdir -p "$work"
 echo "==> building the provider, the generator and the release mirror" >&2
 cargo build -q --workspace --bins
-cargo build -q -p terraform-provider-flatcar --examples
+cargo build -q -p flatcar-testkit --example release_mirror
 
 echo "==> starting the local cloud (about a minute)" >&2
 bash scripts/local-cloud.sh start --compute >/dev/null

@@ -175,3 +175,36 @@ pub fn launch(failure: LaunchFailure) -> Diagnostics {
     }
     diags
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rejected_login_says_what_to_check() {
+        let e = CloudError::Auth {
+            auth_url: "https://keystone.example/v3".into(),
+            status: 401,
+            message: "The request you have made requires authentication.".into(),
+        };
+        let d = cloud(&e, "OpenStack is not configured");
+        assert!(d.detail.contains("Check the credentials"), "{}", d.detail);
+        assert!(d.detail.contains("requires authentication"), "{}", d.detail);
+    }
+
+    #[test]
+    fn compute_errors_point_at_the_attribute_to_fix() {
+        let d = compute(&ComputeError::UnknownNetwork {
+            index: 1,
+            name: "privat".into(),
+        });
+        assert_eq!(
+            d.path,
+            Some(AttributePath::root("network").index(1).attribute("name"))
+        );
+        assert_eq!(
+            compute(&ComputeError::UnknownPool("pub".into())).path,
+            Some(AttributePath::root("floating_ip_pool"))
+        );
+    }
+}

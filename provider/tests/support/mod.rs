@@ -1,16 +1,13 @@
-//! Test harness shared by the provider's acceptance tests: the provider installed in a
-//! filesystem mirror and run by the real terraform CLI (`terraform`), a Flatcar release tree
-//! signed with a key the test generates (`release_tree`), and a local HTTP server over it
-//! (`http_server`). Everything listens on 127.0.0.1 only.
+//! Test harness of the provider's tests: the provider installed in a filesystem mirror and
+//! run by the real terraform CLI (`terraform`), a stand-in cloud that replays recorded
+//! answers (`fixture_cloud`), benchmark and reliability reporting; and, from
+//! `flatcar-testkit`, the local cloud, the fault proxy, the release server and tree.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
+
+pub use flatcar_testkit::{cloud, fault_proxy, http_server, process, release_tree};
 
 pub mod benchmarks;
-pub mod cloud;
-pub mod fault_proxy;
 pub mod fixture_cloud;
-pub mod http_server;
-pub mod process;
-pub mod release_tree;
 pub mod reliability;
 pub mod terraform;

@@ -2,14 +2,8 @@
 //! acceptance tests use), serves it on 127.0.0.1, writes the mirror URL and the public key
 //! into the directory given as the first argument, and serves until killed.
 
-#[path = "../tests/support/http_server.rs"]
-#[allow(dead_code)]
-mod http_server;
-#[path = "../tests/support/release_tree.rs"]
-#[allow(dead_code)]
-mod release_tree;
-
-use release_tree::{Release, ReleaseTree, SigningKey};
+use flatcar_testkit::http_server;
+use flatcar_testkit::release_tree::{Release, ReleaseTree, SigningKey};
 
 fn main() {
     let Some(out) = std::env::args().nth(1).map(std::path::PathBuf::from) else {

@@ -1,7 +1,7 @@
 //! Done-when 6: every generated deploy.sh passes shellcheck (Debian's package, installed by
 //! scripts/setup.d/30-shellcheck.sh), and its ansible-core range check really gates the run.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

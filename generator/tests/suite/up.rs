@@ -3,7 +3,7 @@
 //! Terraform is a recording stand-in script here (the real apply against the local Nova is the
 //! flow test's job); it checks the arguments and that the environment reaches it.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

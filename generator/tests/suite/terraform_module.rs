@@ -3,7 +3,7 @@
 //! our provider installed from a filesystem mirror (no network). Also: `terraform fmt` finds
 //! nothing to change in any of them.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! and `terraform show -json` fixture (Kubespray contrib-shaped, with empty items in
 //! `kubespray_groups` and floating-IP associations) into the expected hosts.yaml.
 
-mod common;
+use crate::common;
 
 use std::io::Write as _;
 use std::process::Stdio;

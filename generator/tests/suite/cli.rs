@@ -1,7 +1,7 @@
 //! The command line teaches and behaves: help with examples, `init`, `schema`, exit codes; and
 //! Done-when 7: the README's generator section walks a Jetstream2 user through the whole flow.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

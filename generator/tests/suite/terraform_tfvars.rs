@@ -2,7 +2,7 @@
 //! directory holding only our transcription of Kubespray's contrib/terraform/openstack variable
 //! declarations: no undeclared variable, no type error, no error at all.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

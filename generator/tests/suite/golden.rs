@@ -1,7 +1,7 @@
 //! Done-when 1: `generate` output for the Jetstream2 starter and the testdata profiles equals
 //! the committed golden files, is byte-identical on a second run, and `--check` agrees.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -3,7 +3,7 @@
 //! do`), exit code 2, no panic and nothing written. `$HOME` in an expected message stands for
 //! the test HOME. `UPDATE_GOLDEN=1` rewrites the expected files.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -2,7 +2,7 @@
 //! of a valid profile go through the parser and the semantic checks without a panic, and every
 //! rejection is a `file:line:col` diagnostic. Bounded: a fixed number of cases per property.
 
-mod common;
+use crate::common;
 
 use flatcar_kube::profile;
 use proptest::prelude::*;

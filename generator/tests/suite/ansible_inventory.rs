@@ -3,7 +3,7 @@
 //! from `inventory` fed with our module's output for the profile's machines): the groups hold
 //! the expected hosts and every host has `ansible_user: core` and `bin_dir: /opt/bin`.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

@@ -1,0 +1,17 @@
+//! The generator's integration tests, one module per subject, linked into one test binary:
+//! profiles and their errors (`broken_profiles`, `fuzz`), the files `generate` writes
+//! (`golden`, `terraform_tfvars`, `terraform_module`, `shellcheck`), the inventory
+//! (`ansible_inventory`, `inventory_fixtures`), the command line (`cli`) and `up`.
+
+mod common;
+
+mod ansible_inventory;
+mod broken_profiles;
+mod cli;
+mod fuzz;
+mod golden;
+mod inventory_fixtures;
+mod shellcheck;
+mod terraform_module;
+mod terraform_tfvars;
+mod up;

@@ -1,0 +1,16 @@
+//! What the tests of `flatcar-cloud` and of the provider share, none of it Terraform's:
+//! - `cloud`: the local OpenStack started by `scripts/local-cloud.sh` (credentials from its
+//!   `env.json`) and an admin view of it for assertions;
+//! - `fault_proxy`: a proxy in front of a real service that injects what it cannot produce
+//!   on demand (429, 403, dropped connections, a stuck build);
+//! - `http_server`: a static HTTP server for the release tree (ranges, redirects, resets);
+//! - `release_tree`: a Flatcar release tree signed with a key the test generates;
+//! - `process`: ending processes the tests started.
+//!
+//! Everything listens on 127.0.0.1 only.
+
+pub mod cloud;
+pub mod fault_proxy;
+pub mod http_server;
+pub mod process;
+pub mod release_tree;
