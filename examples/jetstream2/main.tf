@@ -45,6 +45,18 @@ variable "worker_count" {
   default     = 2
 }
 
+variable "allowed_cidrs" {
+  description = "Who may reach SSH (22) and the Kubernetes API (6443). Everyone by default: narrow it to your address, e.g. -var 'allowed_cidrs=[\"203.0.113.7/32\"]' (curl -s https://ifconfig.me shows it)."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+}
+
+variable "open_http" {
+  description = "Also open HTTP and HTTPS (80, 443) to everyone, for an ingress controller."
+  type        = bool
+  default     = false
+}
+
 module "cluster" {
   source = "../modules/cluster"
 
@@ -77,6 +89,10 @@ module "cluster" {
   network_name     = "auto_allocated_network"
   floating_ip_pool = "public"
   ssh_public_keys  = [file(pathexpand(var.ssh_public_key_file))]
+
+  # The cluster's own security group: members to members, SSH and the API from allowed_cidrs.
+  allowed_cidrs = var.allowed_cidrs
+  open_http     = var.open_http
 }
 
 output "kubespray_inventory" {

@@ -131,6 +131,38 @@ variable "security_groups" {
   default     = null
 }
 
+variable "allowed_cidrs" {
+  description = <<-EOT
+    CIDRs (IPv4 or IPv6) the cluster's security group admits to SSH (22) and the Kubernetes API
+    (6443) of every machine, e.g. ["203.0.113.7/32"] for one address; ["0.0.0.0/0"] admits
+    everyone. No default on purpose: Ansible and kubectl run from outside the cluster, so say
+    from where. [] admits only the cluster's own members (and what extra_security_groups allow).
+  EOT
+  type        = list(string)
+
+  validation {
+    condition     = alltrue([for c in var.allowed_cidrs : can(cidrhost(c, 0))])
+    error_message = "Each entry of allowed_cidrs must be a CIDR such as 203.0.113.7/32, 10.0.0.0/8 or 2001:db8::/32."
+  }
+}
+
+variable "open_http" {
+  description = "Also admit HTTP (80) and HTTPS (443) from everyone (0.0.0.0/0 and ::/0), for an ingress controller."
+  type        = bool
+  default     = false
+}
+
+variable "extra_security_groups" {
+  description = "Names of further existing security groups attached to every machine besides the cluster's own group, e.g. [\"monitoring\"]."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for g in var.extra_security_groups : length(trimspace(g)) > 0])
+    error_message = "extra_security_groups must not contain empty names."
+  }
+}
+
 variable "key_pair" {
   description = "Existing Nova key pair installed for user core; null when ssh_public_keys is enough."
   type        = string

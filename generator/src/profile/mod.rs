@@ -3,6 +3,7 @@
 //! its JSON Schema), reading a profile from YAML with positions ([`yaml`]), and the semantic
 //! checks that YAML types cannot express ([`validate`]). It knows nothing of output files.
 
+pub mod cidr;
 pub mod machines;
 pub mod validate;
 pub mod yaml;
@@ -30,6 +31,8 @@ pub struct Profile {
     pub name: String,
     pub cloud: Cloud,
     pub network: Network,
+    #[serde(default)]
+    pub access: Access,
     #[serde(default)]
     pub flatcar: Flatcar,
     pub ssh: Ssh,
@@ -94,14 +97,29 @@ pub struct Network {
     /// DNS servers for the created subnet.
     #[serde(default)]
     pub dns_nameservers: Vec<String>,
-    /// Security groups of every machine of the generated `terraform/` (default: the project's
-    /// `default` group); they must allow SSH from where Ansible runs.
+    /// Further existing security groups for every machine of the generated `terraform/`,
+    /// besides the cluster's own group (see `access`), e.g. `[monitoring]`.
     #[serde(default)]
     pub security_groups: Vec<String>,
 }
 
 fn default_subnet_cidr() -> String {
     "10.0.0.0/24".to_string()
+}
+
+/// Who reaches the machines from outside the cluster. The cluster's security group admits all
+/// traffic between its members and, from outside, only what is listed here.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Access {
+    /// CIDRs (IPv4 or IPv6) allowed to reach SSH (22) and the Kubernetes API (6443), e.g.
+    /// `[203.0.113.7/32]` for one address (`curl -s https://ifconfig.me` shows yours) or
+    /// `[0.0.0.0/0]` for everyone. Ansible and kubectl must be inside one of them.
+    #[serde(default)]
+    pub allowed_cidrs: Vec<String>,
+    /// Also admit HTTP (80) and HTTPS (443) from everyone, for an ingress controller.
+    #[serde(default)]
+    pub open_http: bool,
 }
 
 /// Which Flatcar Container Linux image the machines boot.

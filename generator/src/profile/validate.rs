@@ -170,6 +170,7 @@ pub fn check(profile: &Profile, root: &Node, file: &str, home: Option<&Path>) ->
     }
 
     check_network(&mut c, profile);
+    check_access(&mut c, profile);
     check_flatcar(&mut c, profile, home);
     check_ssh(&mut c, profile, home);
     check_pools(&mut c, profile);
@@ -238,6 +239,32 @@ fn check_network(c: &mut Checker<'_>, p: &Profile) {
                 "write the UUID of the external network, or remove the key",
             );
         }
+    }
+}
+
+fn check_access(c: &mut Checker<'_>, p: &Profile) {
+    let cidrs = &p.access.allowed_cidrs;
+    for (i, text) in cidrs.iter().enumerate() {
+        if let Err(e) = super::cidr::parse(text) {
+            let index = i.to_string();
+            c.at(
+                &["access", "allowed_cidrs", &index],
+                e.to_string(),
+                e.hint(),
+            );
+        }
+    }
+    if cidrs.is_empty() && p.network.security_groups.is_empty() {
+        let path: &[&str] = if c.root.get(&["access"]).is_some() {
+            &["access", "allowed_cidrs"]
+        } else {
+            &[]
+        };
+        c.at(
+            path,
+            "nothing outside the cluster may reach SSH (22) or the Kubernetes API (6443): the cluster's security group admits only its members",
+            "add `access: {allowed_cidrs: [YOUR.ADDRESS/32]}` (`curl -s https://ifconfig.me` shows it; `0.0.0.0/0` admits everyone), or list a group that admits SSH in `network.security_groups`",
+        );
     }
 }
 

@@ -244,11 +244,9 @@ fn terraform_values(loaded: &LoadedProfile) -> (Value, Value) {
         .collect();
     let module = json!({
         "pools": module_pools,
-        "security_groups": if p.network.security_groups.is_empty() {
-            Value::Null
-        } else {
-            json!(p.network.security_groups)
-        },
+        "allowed_cidrs": p.access.allowed_cidrs,
+        "open_http": p.access.open_http,
+        "extra_security_groups": p.network.security_groups,
         "availability_zone": p.cloud.availability_zone,
     });
     (provider, module)

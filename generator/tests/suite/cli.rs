@@ -48,6 +48,10 @@ fn init_prints_starters_that_generate_and_never_overwrites() {
         "channel: stable",
         "count: 1",
         "count: 2",
+        // A working way in, and how to narrow it.
+        "allowed_cidrs: [0.0.0.0/0]",
+        "curl -s https://ifconfig.me",
+        "open_http: false",
     ] {
         assert!(
             jetstream2.contains(needle),
@@ -76,6 +80,7 @@ fn schema_describes_every_profile_key() {
         "name",
         "cloud",
         "network",
+        "access",
         "flatcar",
         "ssh",
         "pools",
@@ -98,6 +103,13 @@ fn schema_describes_every_profile_key() {
         Value::Bool(false),
         "unknown keys are errors"
     );
+    let access = &schema["$defs"]["Access"];
+    assert_eq!(access["additionalProperties"], Value::Bool(false));
+    assert_eq!(
+        access["properties"]["allowed_cidrs"]["type"], "array",
+        "{access}"
+    );
+    assert_eq!(access["properties"]["open_http"]["type"], "boolean");
     let text = schema.to_string();
     assert!(
         text.contains("m3.medium") && text.contains("auto_allocated_network"),

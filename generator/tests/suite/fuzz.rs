@@ -15,6 +15,9 @@ network:
   name: auto_allocated_network
   reuse: true
   external_network: public
+access:
+  allowed_cidrs: [203.0.113.0/24, 2001:db8::/32]
+  open_http: true
 ssh:
   public_key_file: ~/.ssh/id_ed25519.pub
 pools:
@@ -106,6 +109,11 @@ fn yaml_token() -> impl Strategy<Value = String> {
             "extra_vars",
             "flatcar",
             "channel",
+            "access",
+            "allowed_cidrs",
+            "open_http",
+            "10.0.0.1/8",
+            "::/0",
             "true",
             "null",
             "1",

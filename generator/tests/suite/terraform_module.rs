@@ -153,9 +153,8 @@ fn generated_terraform_validates() {
     }
 }
 
-/// The module's own checks reject what the generator never writes: a pool without a flavor.
-#[test]
-fn module_validation_rejects_a_pool_without_flavor() {
+/// `terraform validate` of a root that calls the module with `inputs`; returns validate's output.
+fn validate_module_call(inputs: &str) -> String {
     let mirror = mirror();
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(
@@ -166,15 +165,9 @@ fn module_validation_rejects_a_pool_without_flavor() {
     std::fs::create_dir(&root).unwrap();
     std::fs::write(
         root.join("main.tf"),
-        r#"module "cluster" {
-  source       = "../modules/cluster"
-  cluster_name = "demo"
-  network_name = "net"
-  pools = {
-    worker = { count = 1, groups = ["kube_node"] }
-  }
-}
-"#,
+        format!(
+            "module \"cluster\" {{\n  source       = \"../modules/cluster\"\n  cluster_name = \"demo\"\n  network_name = \"net\"\n{inputs}}}\n"
+        ),
     )
     .unwrap();
     let (ok, text) = terraform(
@@ -185,10 +178,32 @@ fn module_validation_rejects_a_pool_without_flavor() {
     assert!(ok, "init: {text}");
     let (ok, text) = terraform(&mirror, &root, &["validate", "-no-color"]);
     assert!(!ok, "validate must fail:\n{text}");
+    text
+}
+
+/// The module's own checks reject what the generator never writes: a pool without a flavor,
+/// a missing or malformed `allowed_cidrs`.
+#[test]
+fn module_validation_rejects_a_pool_without_flavor_and_bad_cidrs() {
+    let text = validate_module_call(
+        "  allowed_cidrs = []\n  pools = { worker = { count = 1, groups = [\"kube_node\"] } }\n",
+    );
     assert!(
         text.contains("exactly one of flavor_name and flavor_id"),
         "{text}"
     );
+    let pools =
+        "  pools = { worker = { count = 1, groups = [\"kube_node\"], flavor_name = \"m1\" } }\n";
+    let text = validate_module_call(&format!(
+        "  allowed_cidrs = [\"0.0.0.0/0\", \"my-laptop\"]\n{pools}"
+    ));
+    assert!(
+        text.contains("Each entry of allowed_cidrs must be a CIDR"),
+        "{text}"
+    );
+    // No default: the caller says who gets in.
+    let text = validate_module_call(pools);
+    assert!(text.contains("\"allowed_cidrs\" is required"), "{text}");
 }
 
 /// `up` with the real terraform and provider: the generated root module plans (Ignition

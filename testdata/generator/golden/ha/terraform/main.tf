@@ -35,9 +35,14 @@ module "cluster" {
   image_properties  = {}
   network_name      = "ha-prod-net"
   floating_ip_pool  = "ext-net"
-  security_groups   = null
   availability_zone = "az-1"
   ssh_public_keys   = [file(pathexpand("~/.ssh/id_ed25519.pub"))]
+
+  # The cluster's security group: all traffic between its machines; SSH (22) and the
+  # Kubernetes API (6443) from these CIDRs (the profile's access.allowed_cidrs).
+  allowed_cidrs         = ["198.51.100.7/32"]
+  open_http             = false
+  extra_security_groups = []
 
   pools = {
     "control-plane" = {

@@ -34,9 +34,14 @@ module "cluster" {
   image_properties  = { "hw_disk_bus" = "scsi", "hw_scsi_model" = "virtio-scsi", "os_require_quiesce" = "yes" }
   network_name      = "auto_allocated_network"
   floating_ip_pool  = "public"
-  security_groups   = null
   availability_zone = "nova"
   ssh_public_keys   = [file(pathexpand("~/.ssh/id_ed25519.pub"))]
+
+  # The cluster's security group: all traffic between its machines; SSH (22) and the
+  # Kubernetes API (6443) from these CIDRs (the profile's access.allowed_cidrs).
+  allowed_cidrs         = ["0.0.0.0/0"]
+  open_http             = false
+  extra_security_groups = []
 
   pools = {
     "control-plane" = {

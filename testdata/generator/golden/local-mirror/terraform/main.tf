@@ -34,9 +34,14 @@ module "cluster" {
   image_properties  = { "os_distro" = "flatcar" }
   network_name      = "private"
   floating_ip_pool  = "public"
-  security_groups   = ["default", "k8s"]
   availability_zone = "nova"
   ssh_public_keys   = [file(pathexpand("~/.ssh/id_ed25519.pub"))]
+
+  # The cluster's security group: all traffic between its machines; SSH (22) and the
+  # Kubernetes API (6443) from these CIDRs (the profile's access.allowed_cidrs).
+  allowed_cidrs         = []
+  open_http             = false
+  extra_security_groups = ["default", "k8s"]
 
   pools = {
     "control-plane" = {
