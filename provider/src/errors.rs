@@ -4,6 +4,7 @@
 use flatcar_cloud::flatcar::publish::{PublishError, PublishFailure};
 use flatcar_cloud::flatcar::release::ReleaseError;
 use flatcar_cloud::openstack::compute::{ComputeError, LaunchFailure};
+use flatcar_cloud::openstack::security_group::SecurityGroupError;
 use flatcar_cloud::openstack::{CloudError, DeleteError};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics};
 
@@ -164,6 +165,22 @@ pub fn compute(e: &ComputeError) -> Diagnostic {
             };
             delete(d, "server", &format!(" (timeouts.delete); delete it by hand (openstack server delete {id})"))
         }
+    }
+}
+
+/// A failed security group operation.
+pub fn security_group(e: &SecurityGroupError) -> Diagnostic {
+    match e {
+        SecurityGroupError::Cloud { context, source } => cloud(source, context),
+        SecurityGroupError::Gone(id) => Diagnostic::error(
+            "The security group is gone",
+            format!("Security group {id} no longer exists; run `terraform apply` again to recreate it."),
+        ),
+        SecurityGroupError::Delete(DeleteError::TimedOut { id, limit }) => Diagnostic::error(
+            "The security group is still in use",
+            format!("Neutron still refused to delete security group {id} after {limit:?} because ports use it. Remove it from the servers' `security_groups` (or destroy them) first; `openstack port list --security-group {id}` shows who uses it."),
+        ),
+        SecurityGroupError::Delete(d) => delete(d, "security group", ""),
     }
 }
 

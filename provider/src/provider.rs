@@ -10,6 +10,7 @@ use crate::config;
 use crate::data_sources::release::ReleaseDataSource;
 use crate::resources::image::ImageResource;
 use crate::resources::instance::InstanceResource;
+use crate::resources::security_group::SecurityGroupResource;
 use crate::state::ProviderState;
 
 /// Source address of this provider.
@@ -39,6 +40,9 @@ impl tfplugin::Provider for FlatcarProvider {
                 state: Arc::clone(&self.state),
             }),
             Arc::new(InstanceResource::new(Arc::clone(&self.state))),
+            Arc::new(SecurityGroupResource {
+                state: Arc::clone(&self.state),
+            }),
         ]
     }
 

@@ -418,6 +418,28 @@ impl<'a> Compute<'a> {
             .ok_or_else(|| ComputeError::Gone(id.to_string()))
     }
 
+    /// Adds the server to the groups in `add`, then removes it from those in `remove`, so it
+    /// is never left without a group; the server keeps running and keeps its ID.
+    pub async fn change_security_groups(
+        &self,
+        id: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<(), ComputeError> {
+        let nova = self.nova();
+        for group in add {
+            nova.add_security_group(id, group)
+                .await
+                .map_err(cloud("Cannot add the server to a security group"))?;
+        }
+        for group in remove {
+            nova.remove_security_group(id, group)
+                .await
+                .map_err(cloud("Cannot remove the server from a security group"))?;
+        }
+        Ok(())
+    }
+
     /// Releases the floating IPs the server was given (when `owns_floating_ip`), deletes the
     /// server and waits until Nova answers 404, within `limit`.
     pub async fn destroy(

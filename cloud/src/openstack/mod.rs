@@ -9,6 +9,7 @@ pub mod error;
 pub mod glance;
 pub mod neutron;
 pub mod nova;
+pub mod security_group;
 pub mod session;
 
 pub use error::{CloudError, DeleteError};

@@ -1,4 +1,5 @@
-//! Neutron (network v2.0): network look-ups, ports, floating IPs.
+//! Neutron (network v2.0): network look-ups, ports, floating IPs, security groups and their
+//! rules.
 
 use reqwest::Method;
 use serde::Deserialize;
@@ -31,6 +32,36 @@ pub struct FloatingIp {
     /// Free text; ours name the server the address was allocated for.
     #[serde(default)]
     pub description: Option<String>,
+}
+
+/// A security group as Neutron reports it, with its rules.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SecurityGroup {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub security_group_rules: Vec<SecurityGroupRule>,
+}
+
+/// One rule of a security group; `None` means "any" (protocol, ports, remote).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct SecurityGroupRule {
+    #[serde(default, skip_serializing)]
+    pub id: String,
+    pub direction: String,
+    pub ethertype: String,
+    #[serde(default)]
+    pub protocol: Option<String>,
+    #[serde(default)]
+    pub port_range_min: Option<u16>,
+    #[serde(default)]
+    pub port_range_max: Option<u16>,
+    #[serde(default)]
+    pub remote_ip_prefix: Option<String>,
+    #[serde(default)]
+    pub remote_group_id: Option<String>,
 }
 
 pub struct Neutron<'a> {
@@ -137,6 +168,98 @@ impl<'a> Neutron<'a> {
     /// Releases a floating IP (already gone is fine); runs even after a stop request.
     pub async fn release_floating_ip(&self, id: &str) -> Result<(), CloudError> {
         let path = format!("/v2.0/floatingips/{id}");
+        self.session
+            .delete(ApiRequest::new(Method::DELETE, SERVICE, &path))
+            .await
+    }
+
+    pub async fn create_security_group(
+        &self,
+        name: &str,
+        description: &str,
+    ) -> Result<SecurityGroup, CloudError> {
+        let body = json!({"security_group": {"name": name, "description": description}});
+        let request = ApiRequest::new(Method::POST, SERVICE, "/v2.0/security-groups").json(body);
+        self.one_security_group(request).await
+    }
+
+    /// The group, or `None` when Neutron no longer has it.
+    pub async fn security_group(&self, id: &str) -> Result<Option<SecurityGroup>, CloudError> {
+        let path = format!("/v2.0/security-groups/{}", query_value(id));
+        match self
+            .one_security_group(ApiRequest::new(Method::GET, SERVICE, &path))
+            .await
+        {
+            Ok(group) => Ok(Some(group)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn update_security_group(
+        &self,
+        id: &str,
+        name: &str,
+        description: &str,
+    ) -> Result<SecurityGroup, CloudError> {
+        let path = format!("/v2.0/security-groups/{}", query_value(id));
+        let body = json!({"security_group": {"name": name, "description": description}});
+        self.one_security_group(ApiRequest::new(Method::PUT, SERVICE, &path).json(body))
+            .await
+    }
+
+    async fn one_security_group(
+        &self,
+        request: ApiRequest<'_>,
+    ) -> Result<SecurityGroup, CloudError> {
+        #[derive(Deserialize)]
+        struct One {
+            security_group: SecurityGroup,
+        }
+        let response = self.session.send(request).await?;
+        Ok(self.session.json::<One>(response).await?.security_group)
+    }
+
+    /// Deletes the group (already gone is fine); Neutron answers 409 while ports use it.
+    pub async fn delete_security_group(&self, id: &str) -> Result<(), CloudError> {
+        let path = format!("/v2.0/security-groups/{}", query_value(id));
+        self.session
+            .delete(ApiRequest::new(Method::DELETE, SERVICE, &path))
+            .await
+    }
+
+    /// Adds a rule to group `group_id`.
+    pub async fn create_security_group_rule(
+        &self,
+        group_id: &str,
+        rule: &SecurityGroupRule,
+    ) -> Result<SecurityGroupRule, CloudError> {
+        #[derive(Deserialize)]
+        struct One {
+            security_group_rule: SecurityGroupRule,
+        }
+        let mut fields = serde_json::to_value(rule).map_err(|e| CloudError::Decode {
+            url: "/v2.0/security-group-rules".into(),
+            reason: e.to_string(),
+        })?;
+        if let Some(map) = fields.as_object_mut() {
+            map.retain(|_, v| !v.is_null());
+            map.insert("security_group_id".into(), json!(group_id));
+        }
+        let body = json!({ "security_group_rule": fields });
+        let request =
+            ApiRequest::new(Method::POST, SERVICE, "/v2.0/security-group-rules").json(body);
+        let response = self.session.send(request).await?;
+        Ok(self
+            .session
+            .json::<One>(response)
+            .await?
+            .security_group_rule)
+    }
+
+    /// Deletes a rule (already gone is fine).
+    pub async fn delete_security_group_rule(&self, id: &str) -> Result<(), CloudError> {
+        let path = format!("/v2.0/security-group-rules/{}", query_value(id));
         self.session
             .delete(ApiRequest::new(Method::DELETE, SERVICE, &path))
             .await

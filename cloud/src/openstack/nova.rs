@@ -263,6 +263,26 @@ impl<'a> Nova<'a> {
             .map(drop)
     }
 
+    /// Adds the server's ports to a security group (by name or ID), on the running server.
+    pub async fn add_security_group(&self, id: &str, group: &str) -> Result<(), CloudError> {
+        self.action(id, json!({"addSecurityGroup": {"name": group}}))
+            .await
+    }
+
+    /// Removes the server's ports from a security group (by name or ID).
+    pub async fn remove_security_group(&self, id: &str, group: &str) -> Result<(), CloudError> {
+        self.action(id, json!({"removeSecurityGroup": {"name": group}}))
+            .await
+    }
+
+    async fn action(&self, id: &str, body: Json) -> Result<(), CloudError> {
+        let path = format!("/v2.1/servers/{id}/action");
+        self.session
+            .send(Nova::request(Method::POST, &path).json(body))
+            .await
+            .map(drop)
+    }
+
     /// Deletes the server (already gone is fine); runs even after a stop request.
     pub async fn delete(&self, id: &str) -> Result<(), CloudError> {
         let path = format!("/v2.1/servers/{id}");

@@ -327,6 +327,18 @@ mod instance_plan {
         assert_eq!(plan.planned_state.get("id"), state.get("id"));
         assert_eq!(plan.planned_state.get("addresses"), state.get("addresses"));
 
+        let mut regrouped = config();
+        regrouped.set("security_groups", Value::List(vec![s("k8s-nodes")]));
+        let plan = h
+            .plan("flatcar_instance", &state, &regrouped)
+            .await
+            .expect("plan");
+        assert!(
+            plan.requires_replace.is_empty(),
+            "a new security group is applied in place: {:?}",
+            plan.requires_replace
+        );
+
         let mut new_image = config();
         new_image.set("image_id", s("img-2"));
         let plan = h
@@ -683,5 +695,156 @@ mod instance_apply {
             "{}",
             summaries(&err)
         );
+    }
+}
+
+mod security_group_plan {
+    use super::*;
+
+    fn rule(pairs: &[(&str, Value)]) -> Value {
+        let mut rule = Value::object(
+            [
+                "direction",
+                "ethertype",
+                "protocol",
+                "port_range_min",
+                "port_range_max",
+                "remote_ip_prefix",
+                "remote_group_id",
+                "self",
+            ]
+            .map(|k| (k, Value::Null)),
+        );
+        for (k, v) in pairs {
+            rule.set(k, v.clone());
+        }
+        rule
+    }
+
+    fn config(rules: Vec<Value>) -> Value {
+        Value::object([
+            ("name", s("k8s")),
+            ("description", Value::Null),
+            ("allow_all_egress", Value::Null),
+            ("id", Value::Null),
+            ("rule", Value::List(rules)),
+            ("timeouts", Value::Null),
+        ])
+    }
+
+    fn port(n: i64) -> Value {
+        Value::Number(tfplugin::Number::Int(n))
+    }
+
+    #[tokio::test]
+    async fn create_fills_the_defaults_of_the_group_and_of_each_rule() {
+        let h = harness();
+        let members = rule(&[("self", Value::Bool(true))]);
+        let plan = h
+            .plan(
+                "flatcar_security_group",
+                &Value::Null,
+                &config(vec![members]),
+            )
+            .await
+            .expect("plan");
+        let p = &plan.planned_state;
+        assert_eq!(p.get("description"), &s(""));
+        assert_eq!(p.get("allow_all_egress"), &Value::Bool(true));
+        assert_eq!(p.get("id"), &Value::Unknown);
+        let Value::List(rules) = p.get("rule") else {
+            panic!("rules")
+        };
+        assert_attributes(
+            &rules[0],
+            &[
+                ("direction", s("ingress")),
+                ("ethertype", s("IPv4")),
+                ("protocol", s("any")),
+                ("self", Value::Bool(true)),
+                ("remote_ip_prefix", Value::Null),
+            ],
+        );
+    }
+
+    #[tokio::test]
+    async fn a_rule_change_is_in_place() {
+        let h = harness();
+        let ssh = |cidr: &str| {
+            rule(&[
+                ("protocol", s("tcp")),
+                ("port_range_min", port(22)),
+                ("port_range_max", port(22)),
+                ("remote_ip_prefix", s(cidr)),
+            ])
+        };
+        let created = h
+            .plan(
+                "flatcar_security_group",
+                &Value::Null,
+                &config(vec![ssh("10.0.0.0/8")]),
+            )
+            .await
+            .expect("plan");
+        let state = fill_unknowns(&created.planned_state, "known");
+        let plan = h
+            .plan(
+                "flatcar_security_group",
+                &state,
+                &config(vec![ssh("192.168.0.0/16")]),
+            )
+            .await
+            .expect("plan");
+        assert!(
+            plan.requires_replace.is_empty(),
+            "{:?}",
+            plan.requires_replace
+        );
+        assert_eq!(plan.planned_state.get("id"), state.get("id"));
+    }
+
+    #[tokio::test]
+    async fn invalid_rules_are_errors_that_say_how_to_fix_them() {
+        let h = harness();
+        let cases = [
+            (
+                rule(&[("remote_ip_prefix", s("10.1.2.3/16"))]),
+                "10.1.0.0/16",
+            ),
+            (
+                rule(&[("remote_ip_prefix", s("::/0"))]),
+                "ethertype = \"IPv6\"",
+            ),
+            (rule(&[("protocol", s("TCP"))]), "lower case"),
+            (
+                rule(&[
+                    ("protocol", s("icmp")),
+                    ("port_range_min", port(8)),
+                    ("port_range_max", port(8)),
+                ]),
+                "tcp and udp only",
+            ),
+            (
+                rule(&[("protocol", s("tcp")), ("port_range_min", port(22))]),
+                "set both",
+            ),
+            (
+                rule(&[("self", Value::Bool(true)), ("remote_group_id", s("g"))]),
+                "at most one",
+            ),
+            (rule(&[("direction", s("egress"))]), "allow_all_egress"),
+        ];
+        for (bad, hint) in cases {
+            let diags = h
+                .validate("flatcar_security_group", &config(vec![bad.clone()]))
+                .await;
+            assert_eq!(diags.0.len(), 1, "{bad:?}: {diags:?}");
+            assert_eq!(diags.0[0].path, Some(AttributePath::root("rule")));
+            assert!(
+                diags.0[0].detail.contains(hint),
+                "{hint:?} not in {}",
+                diags.0[0].detail
+            );
+        }
     }
 }

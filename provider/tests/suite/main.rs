@@ -1,6 +1,7 @@
 //! The provider's integration tests, one module per subject, linked into one test binary
 //! (one link of the provider and its dependencies instead of one per file):
 //! - through the real terraform CLI: `release`, `image`, `image_faults`, `instance`,
+//!   `security_group`,
 //!   `protocol`, `docs`, and `flow` (`flatcar-kube up` end to end);
 //! - in-process (no terraform, no local cloud): `in_process`.
 
@@ -15,3 +16,4 @@ mod in_process;
 mod instance;
 mod protocol;
 mod release;
+mod security_group;

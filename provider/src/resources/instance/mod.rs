@@ -17,7 +17,7 @@ use crate::errors;
 use crate::resources::ignition;
 use crate::state::ProviderState;
 
-use model::{launch_request, with_server, DELETE_TIMEOUT};
+use model::{effective_groups, launch_request, with_server, DELETE_TIMEOUT};
 pub use model::{schema, InstanceModel, NetworkModel};
 
 pub struct InstanceResource {
@@ -165,8 +165,26 @@ impl TypedResource for InstanceResource {
         let empty = BTreeMap::new();
         let metadata = (prior.metadata != planned.metadata)
             .then(|| planned.metadata.known().unwrap_or(&empty));
-        let server = self
-            .compute(&cloud)
+        let (before, after) = (
+            effective_groups(&prior.security_groups),
+            effective_groups(&planned.security_groups),
+        );
+        let add: Vec<String> = after
+            .iter()
+            .filter(|g| !before.contains(g))
+            .cloned()
+            .collect();
+        let remove: Vec<String> = before
+            .iter()
+            .filter(|g| !after.contains(g))
+            .cloned()
+            .collect();
+        let compute = self.compute(&cloud);
+        compute
+            .change_security_groups(id, &add, &remove)
+            .await
+            .map_err(|e| Diagnostics::from(errors::compute(&e)))?;
+        let server = compute
             .update(id, rename, metadata)
             .await
             .map_err(|e| Diagnostics::from(errors::compute(&e)))?;

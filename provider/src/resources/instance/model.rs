@@ -74,7 +74,7 @@ pub fn schema() -> Schema {
             filled("flavor_id", "Flavor by ID. Set this or `flavor_name`.").requires_replace(),
             Attribute::optional("key_pair", s.clone(), "Nova key pair whose public key is installed for user `core`.").requires_replace(),
             Attribute::optional("user_data", s.clone(), "Ignition config (JSON, version 2.x or 3.x), e.g. from `butane`. A cloud-config or broken JSON is an error at plan time.").requires_replace(),
-            Attribute::optional("security_groups", Type::set(s.clone()), "Security group names. Default: the project's `default` group.").requires_replace(),
+            Attribute::optional("security_groups", Type::set(s.clone()), "Security groups by name or ID, e.g. `flatcar_security_group.cluster.id`. Default: the project's `default` group. Changes in place: Nova adds and removes groups on the running server."),
             Attribute::optional("metadata", Type::map(s.clone()), "Server metadata (key/value strings). Changes in place."),
             filled("availability_zone", "Availability zone.").requires_replace(),
             Attribute::optional("config_drive", Type::Bool, "Attach a config drive (Ignition and metadata without the metadata service).").requires_replace(),
@@ -144,6 +144,14 @@ pub fn with_server(
         }
     }
     m
+}
+
+/// The groups a server is in when `security_groups` is `groups` (null: Nova's default).
+pub fn effective_groups(groups: &Attr<Vec<String>>) -> Vec<String> {
+    match groups.known() {
+        Some(list) => list.clone(),
+        None => vec!["default".to_string()],
+    }
 }
 
 pub fn launch_request(m: &InstanceModel) -> LaunchRequest {

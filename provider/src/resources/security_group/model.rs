@@ -1,0 +1,309 @@
+//! The attributes of `flatcar_security_group`: its schema (with plan behaviours declared), the
+//! typed model that mirrors it, the conversions to and from the cloud layer's rule form, and
+//! the plan-time checks of a rule.
+
+use std::net::IpAddr;
+
+use flatcar_cloud::openstack::security_group::{GroupSpec, GroupState, Remote, RuleSpec};
+use serde::{Deserialize, Serialize};
+use tfplugin::framework::{timeouts, Attr, Timeouts};
+use tfplugin::{Attribute, Block, NestedBlock, Nesting, Schema, Type};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleModel {
+    pub direction: Attr<String>,
+    pub ethertype: Attr<String>,
+    pub protocol: Attr<String>,
+    pub port_range_min: Attr<i64>,
+    pub port_range_max: Attr<i64>,
+    pub remote_ip_prefix: Attr<String>,
+    pub remote_group_id: Attr<String>,
+    #[serde(rename = "self")]
+    pub members: Attr<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityGroupModel {
+    pub name: Attr<String>,
+    pub description: Attr<String>,
+    pub allow_all_egress: Attr<bool>,
+    pub id: Attr<String>,
+    pub rule: Attr<Vec<RuleModel>>,
+    pub timeouts: Attr<Timeouts>,
+}
+
+pub fn schema() -> Schema {
+    let s = Type::String;
+    let rule = Block {
+        description: "One rule; repeat the block. Exactly one of `remote_ip_prefix`, `remote_group_id` or `self` names the other side, or none for anywhere.".into(),
+        attributes: vec![
+            Attribute::optional("direction", s.clone(), "`ingress` (default) or `egress`.").default("ingress"),
+            Attribute::optional("ethertype", s.clone(), "`IPv4` (default) or `IPv6`; must match `remote_ip_prefix`.").default("IPv4"),
+            Attribute::optional("protocol", s.clone(), "`any` (default), `tcp`, `udp`, `icmp`, or an IP protocol number `0`-`255`.").default("any"),
+            Attribute::optional("port_range_min", Type::Number, "First port (`tcp`/`udp` only); set with `port_range_max`."),
+            Attribute::optional("port_range_max", Type::Number, "Last port (`tcp`/`udp` only); the same as `port_range_min` for one port."),
+            Attribute::optional("remote_ip_prefix", s.clone(), "CIDR of the other side, e.g. `203.0.113.0/24` or `0.0.0.0/0`."),
+            Attribute::optional("remote_group_id", s.clone(), "Members of another security group (its ID)."),
+            Attribute::optional("self", Type::Bool, "Members of this group, e.g. all traffic between the nodes of a cluster. Default `false`.").default(false),
+        ],
+        ..Block::default()
+    };
+    let block = Block {
+        description: "A Neutron security group whose rules are managed exclusively: the group holds exactly the declared `rule` blocks (plus allow-all egress unless `allow_all_egress = false`), so a rule added or deleted outside Terraform shows as drift and is put back by the next apply. Name, description and rules change in place. Import by ID.".into(),
+        attributes: vec![
+            Attribute::required("name", s.clone(), "Group name. Changes in place."),
+            Attribute::optional("description", s.clone(), "Free text. Changes in place.").default(""),
+            Attribute::optional("allow_all_egress", Type::Bool, "Allow all outgoing IPv4 and IPv6 traffic, as Neutron does for a new group. Default `true`.").default(true),
+            Attribute::computed("id", s, "Security group ID; give it to `flatcar_instance.security_groups`.").use_state_for_unknown(),
+        ],
+        blocks: vec![
+            NestedBlock {
+                nesting: Nesting::Set,
+                ..NestedBlock::list("rule", rule, 0)
+            },
+            timeouts::block(&[("delete", "5m")]),
+        ],
+        ..Block::default()
+    };
+    Schema::new(0, block)
+}
+
+/// The cloud layer's form of a (validated) rule.
+pub fn rule_spec(rule: &RuleModel) -> RuleSpec {
+    let text = |a: &Attr<String>| a.as_str().map(str::to_string);
+    let remote = match (text(&rule.remote_ip_prefix), text(&rule.remote_group_id)) {
+        (Some(cidr), _) => Remote::Cidr(cidr),
+        (None, Some(group)) => Remote::Group(group),
+        (None, None) if rule.members.known_or(false) => Remote::Members,
+        (None, None) => Remote::Any,
+    };
+    let port = |a: &Attr<i64>| a.known().and_then(|p| u16::try_from(*p).ok());
+    RuleSpec {
+        direction: rule.direction.str_or("ingress").to_string(),
+        ethertype: rule.ethertype.str_or("IPv4").to_string(),
+        protocol: text(&rule.protocol).filter(|p| p != "any"),
+        port_range_min: port(&rule.port_range_min),
+        port_range_max: port(&rule.port_range_max),
+        remote,
+    }
+}
+
+/// The model's form of a rule as the cloud reports it (defaults written out).
+pub fn rule_model(rule: &RuleSpec) -> RuleModel {
+    let (cidr, group, members) = match &rule.remote {
+        Remote::Any => (None, None, false),
+        Remote::Cidr(c) => (Some(c.clone()), None, false),
+        Remote::Group(g) => (None, Some(g.clone()), false),
+        Remote::Members => (None, None, true),
+    };
+    RuleModel {
+        direction: rule.direction.clone().into(),
+        ethertype: rule.ethertype.clone().into(),
+        protocol: rule.protocol.clone().unwrap_or_else(|| "any".into()).into(),
+        port_range_min: rule.port_range_min.map(i64::from).into(),
+        port_range_max: rule.port_range_max.map(i64::from).into(),
+        remote_ip_prefix: cidr.into(),
+        remote_group_id: group.into(),
+        members: Attr::Known(members),
+    }
+}
+
+pub fn group_spec(m: &SecurityGroupModel) -> GroupSpec {
+    GroupSpec {
+        name: m.name.str_or("").to_string(),
+        description: m.description.str_or("").to_string(),
+        rules: m.rule.items().iter().map(rule_spec).collect(),
+        allow_all_egress: m.allow_all_egress.known_or(true),
+    }
+}
+
+/// `model` with what Neutron says of the group.
+pub fn with_group(mut model: SecurityGroupModel, group: &GroupState) -> SecurityGroupModel {
+    model.id = group.id.clone().into();
+    model.name = group.name.clone().into();
+    model.description = group.description.clone().into();
+    model.allow_all_egress = Attr::Known(group.allow_all_egress);
+    model.rule = Attr::Known(group.rules.iter().map(rule_model).collect());
+    model
+}
+
+/// Why a rule is invalid, if it is; values still unknown are not judged.
+pub fn check_rule(rule: &RuleModel, allow_all_egress: bool) -> Result<(), String> {
+    let direction = rule.direction.str_or("ingress");
+    if !rule.direction.is_unknown() && !["ingress", "egress"].contains(&direction) {
+        return Err(format!(
+            "direction {direction:?} is neither \"ingress\" nor \"egress\"."
+        ));
+    }
+    let ethertype = rule.ethertype.str_or("IPv4");
+    if !rule.ethertype.is_unknown() && !["IPv4", "IPv6"].contains(&ethertype) {
+        return Err(format!(
+            "ethertype {ethertype:?} is neither \"IPv4\" nor \"IPv6\" (mind the case)."
+        ));
+    }
+    let protocol = rule.protocol.str_or("any");
+    let numbered = protocol.parse::<u8>().is_ok();
+    if !rule.protocol.is_unknown()
+        && !numbered
+        && !["any", "tcp", "udp", "icmp"].contains(&protocol)
+    {
+        return Err(format!("protocol {protocol:?} is not one of any, tcp, udp, icmp or a protocol number 0-255 (lower case)."));
+    }
+    let (min, max) = (rule.port_range_min.known(), rule.port_range_max.known());
+    if min.is_some() || max.is_some() {
+        if !["tcp", "udp"].contains(&protocol) {
+            return Err(format!(
+                "ports apply to tcp and udp only, not to protocol {protocol:?}."
+            ));
+        }
+        match (min, max) {
+            (Some(lo), Some(hi))
+                if (1..=65535).contains(lo) && (1..=65535).contains(hi) && lo <= hi => {}
+            (Some(_), Some(_)) => {
+                return Err("ports must be 1-65535 with port_range_min <= port_range_max.".into())
+            }
+            _ => {
+                return Err(
+                    "set both port_range_min and port_range_max (the same number for one port)."
+                        .into(),
+                )
+            }
+        }
+    }
+    let remotes = [
+        !rule.remote_ip_prefix.is_null(),
+        !rule.remote_group_id.is_null(),
+        rule.members.known_or(false),
+    ];
+    if remotes.iter().filter(|r| **r).count() > 1 {
+        return Err("give at most one of remote_ip_prefix, remote_group_id and self.".into());
+    }
+    if let Some(cidr) = rule.remote_ip_prefix.as_str() {
+        check_cidr(cidr, ethertype)?;
+    }
+    let any_egress =
+        direction == "egress" && protocol == "any" && min.is_none() && remotes.iter().all(|r| !r);
+    if allow_all_egress && any_egress {
+        return Err("this rule is already there through allow_all_egress = true; remove it, or set allow_all_egress = false and declare egress yourself.".into());
+    }
+    Ok(())
+}
+
+/// A CIDR of the rule's ethertype whose host bits are zero (Neutron would otherwise store
+/// another value than the one configured).
+pub fn check_cidr(cidr: &str, ethertype: &str) -> Result<(), String> {
+    let bad = || format!("{cidr:?} is not a CIDR such as \"203.0.113.0/24\" or \"2001:db8::/32\".");
+    let (addr, len) = cidr.split_once('/').ok_or_else(bad)?;
+    let addr: IpAddr = addr.parse().map_err(|_| bad())?;
+    let len: u32 = len.parse().map_err(|_| bad())?;
+    let (bits, width, family) = match addr {
+        IpAddr::V4(a) => (u128::from(u32::from(a)), 32, "IPv4"),
+        IpAddr::V6(a) => (u128::from(a), 128, "IPv6"),
+    };
+    if len > width {
+        return Err(bad());
+    }
+    if family != ethertype {
+        return Err(format!("{cidr:?} is an {family} prefix but the rule's ethertype is {ethertype}; set ethertype = \"{family}\"."));
+    }
+    let host_mask = if len == width {
+        0
+    } else {
+        (1u128 << (width - len)) - 1
+    };
+    if bits & host_mask != 0 {
+        let network = bits & !host_mask;
+        let shown = match addr {
+            IpAddr::V4(_) => std::net::Ipv4Addr::from(network as u32).to_string(),
+            IpAddr::V6(_) => std::net::Ipv6Addr::from(network).to_string(),
+        };
+        return Err(format!(
+            "{cidr:?} has host bits set; write the network address {shown}/{len}."
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_model_has_exactly_the_schema_attributes() {
+        tfplugin::framework::check_model::<SecurityGroupModel>(&schema()).unwrap();
+    }
+
+    #[test]
+    fn cidrs_must_be_network_addresses_of_the_rule_family() {
+        assert_eq!(check_cidr("10.0.0.0/8", "IPv4"), Ok(()));
+        assert_eq!(check_cidr("0.0.0.0/0", "IPv4"), Ok(()));
+        assert_eq!(check_cidr("2001:db8::/32", "IPv6"), Ok(()));
+        assert!(check_cidr("10.0.0.5/24", "IPv4")
+            .unwrap_err()
+            .contains("10.0.0.0/24"));
+        assert!(check_cidr("10.0.0.0/33", "IPv4").is_err());
+        assert!(check_cidr("::/0", "IPv4")
+            .unwrap_err()
+            .contains("ethertype = \"IPv6\""));
+        assert!(check_cidr("10.0.0.0", "IPv4").is_err());
+    }
+
+    #[test]
+    fn rules_are_checked_before_the_cloud_sees_them() {
+        let tcp = |lo: i64, hi: i64| RuleModel {
+            protocol: "tcp".into(),
+            port_range_min: Attr::Known(lo),
+            port_range_max: Attr::Known(hi),
+            ..RuleModel::default()
+        };
+        assert_eq!(check_rule(&tcp(22, 22), true), Ok(()));
+        assert!(check_rule(&tcp(0, 22), true).is_err());
+        assert!(check_rule(&tcp(443, 80), true).is_err());
+        let icmp_port = RuleModel {
+            protocol: "icmp".into(),
+            ..tcp(1, 1)
+        };
+        assert!(check_rule(&icmp_port, true)
+            .unwrap_err()
+            .contains("tcp and udp only"));
+        let two_remotes = RuleModel {
+            remote_ip_prefix: "10.0.0.0/8".into(),
+            members: Attr::Known(true),
+            ..RuleModel::default()
+        };
+        assert!(check_rule(&two_remotes, true)
+            .unwrap_err()
+            .contains("at most one"));
+        let egress = RuleModel {
+            direction: "egress".into(),
+            ..RuleModel::default()
+        };
+        assert!(check_rule(&egress, true)
+            .unwrap_err()
+            .contains("allow_all_egress"));
+        assert_eq!(check_rule(&egress, false), Ok(()));
+        let unknown = RuleModel {
+            protocol: Attr::Unknown,
+            direction: Attr::Unknown,
+            ..RuleModel::default()
+        };
+        assert_eq!(check_rule(&unknown, true), Ok(()));
+    }
+
+    #[test]
+    fn a_rule_survives_the_round_trip_through_the_cloud_form() {
+        let rule = RuleModel {
+            direction: "ingress".into(),
+            ethertype: "IPv4".into(),
+            protocol: "tcp".into(),
+            port_range_min: Attr::Known(6443),
+            port_range_max: Attr::Known(6443),
+            remote_ip_prefix: "198.51.100.0/24".into(),
+            remote_group_id: Attr::Null,
+            members: Attr::Known(false),
+        };
+        assert_eq!(rule_model(&rule_spec(&rule)), rule);
+    }
+}
