@@ -2,6 +2,7 @@
 //! Kubespray inventory from Terraform's JSON with any backend.
 //!
 //! - [`profile`]: the profile's types, YAML reading with positions, semantic checks;
+//! - [`flavors`]: flavor names to Nova's IDs for Kubespray's `cluster.tfvars`;
 //! - [`render`]: templates, escaping helpers, writing and `--check`;
 //! - [`inventory`]: `terraform output -json` / `terraform show -json` to `hosts.yaml`;
 //! - [`starter`]: the commented starter profiles of `init`;
@@ -9,6 +10,7 @@
 //!
 //! The binary (`main.rs`) is the command line and nothing else.
 
+pub mod flavors;
 pub mod inventory;
 pub mod profile;
 pub mod render;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use flatcar_kube::starter::{starter, StarterCloud};
-use flatcar_kube::{inventory, profile, render};
+use flatcar_kube::{flavors, inventory, profile, render};
 
 const AFTER_HELP: &str = "\
 The whole flow on Jetstream2 with our provider (kubespray/ cloned beside out/):
@@ -51,8 +51,10 @@ Examples:
     },
     /// Check a profile and write the deployment files into DIR.
     #[command(after_help = "\
-Writes, deterministically (same profile, same bytes):
-  kubespray/cluster.tfvars          for Kubespray's contrib/terraform/openstack
+Writes, deterministically (same profile and flavors, same bytes):
+  kubespray/cluster.tfvars          for Kubespray's contrib/terraform/openstack; flavor names
+                                    become Nova's flavor IDs when OS_* variables (or OS_CLOUD)
+                                    are set, else a warning names them (`openstack flavor list`)
   inventory/group_vars/all/         bin_dir: /opt/bin, OpenStack cloud provider (0600)
   inventory/group_vars/k8s_cluster/ resolvconf_mode, network plugin, Cinder CSI (0600)
   ansible.cfg                       pipelining, ControlPersist, forks sized to the cluster
@@ -164,7 +166,11 @@ fn run(command: Command) -> Result<ExitCode, String> {
             check,
         } => {
             let loaded = profile::load(&profile).map_err(|e| e.to_string())?;
-            let files = render::generate(&loaded).map_err(|e| e.to_string())?;
+            let flavor_ids = flavors::resolve(&loaded, &env_var).map_err(|e| e.to_string())?;
+            for warning in &flavor_ids.warnings {
+                let _ = writeln!(std::io::stderr(), "{warning}");
+            }
+            let files = render::generate(&loaded, &flavor_ids.ids).map_err(|e| e.to_string())?;
             if check {
                 let diff = render::check_files(&output, &files).map_err(|e| e.to_string())?;
                 if diff.is_empty() {
@@ -241,6 +247,11 @@ fn run(command: Command) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The process environment, as the flavor look-up reads it (`OS_*`, `HOME` for clouds.yaml).
+fn env_var(key: &str) -> Option<String> {
+    std::env::var(key).ok()
 }
 
 fn print_stdout(text: &str) -> Result<(), String> {

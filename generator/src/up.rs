@@ -9,7 +9,7 @@ use std::io::{BufRead as _, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::{inventory, profile, render};
+use crate::{flavors, inventory, profile, render};
 
 /// How many lines of a failed command's stderr an error shows.
 pub const STDERR_TAIL_LINES: usize = 25;
@@ -67,7 +67,11 @@ pub enum UpError {
 /// Runs the whole flow, printing progress to `log`.
 pub fn up(opts: &UpOptions, log: &mut dyn Write) -> Result<UpResult, UpError> {
     let loaded = profile::load(&opts.profile)?;
-    let files = render::generate(&loaded)?;
+    let flavor_ids = flavors::resolve(&loaded, &|key| std::env::var(key).ok())?;
+    for warning in &flavor_ids.warnings {
+        eprintln!("{warning}");
+    }
+    let files = render::generate(&loaded, &flavor_ids.ids)?;
     progress(
         log,
         &format!(

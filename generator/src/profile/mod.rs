@@ -405,6 +405,8 @@ impl fmt::Display for ProfileErrors {
 #[derive(Debug, Clone)]
 pub struct LoadedProfile {
     pub profile: Profile,
+    /// The YAML tree, for positions in later messages (e.g. a flavor Nova does not know).
+    pub root: yaml::Node,
     /// The file name as given, used in messages and generated headers.
     pub file: String,
 }
@@ -467,6 +469,7 @@ pub fn load_str(
     if diags.is_empty() {
         Ok(LoadedProfile {
             profile,
+            root,
             file: file.to_string(),
         })
     } else {

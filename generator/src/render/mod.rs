@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 use handlebars::Handlebars;
 use serde_json::{json, Value};
 
+use crate::flavors::{FlavorIds, FlavorValue};
 use crate::profile::machines::{image_name, machines, pools};
 use crate::profile::validate::{ansible_core_range, kube_version_for};
-use crate::profile::{AuthKind, LoadedProfile, Pool};
+use crate::profile::{cidr, Access, AuthKind, LoadedProfile, Pool};
 
 /// Mode of files that may hold secrets (group_vars carry `extra_vars`, which may be tokens).
 pub const SECRET_MODE: u32 = 0o600;
@@ -128,16 +129,75 @@ pub fn forks_for(machine_count: usize) -> usize {
     machine_count.clamp(5, 50)
 }
 
-fn flavor_of(pool: &Pool) -> String {
-    pool.flavor_id
-        .clone()
-        .or_else(|| pool.flavor.clone())
-        .unwrap_or_default()
+/// One flavor variable of `cluster.tfvars`: the ID, or a name flagged as such.
+fn flavor_var(name: &str, pool: &Pool, ids: &FlavorIds) -> Value {
+    match ids.for_pool(pool) {
+        FlavorValue::Id(id) => json!({"name": name, "value": id, "is_name": false}),
+        FlavorValue::Name(flavor) => json!({"name": name, "value": flavor, "is_name": true}),
+    }
+}
+
+/// A security-group rule of Kubespray's `*_allowed_ports` variables.
+fn port_rule(protocol: &str, port: u16, remote: &str) -> Value {
+    json!({
+        "protocol": protocol,
+        "port_range_min": port,
+        "port_range_max": port,
+        "remote_ip_prefix": remote,
+    })
+}
+
+/// Who reaches the machines, in Kubespray's variables: SSH to every machine
+/// (`k8s_allowed_remote_ips`) and to the bastion, the API of the control plane
+/// (`master_allowed_remote_ips`) from the profile's CIDRs, split by family as the module's
+/// rules are; workers admit 80/443 from everyone only with `open_http` (instead of the
+/// module's default, NodePorts from everyone), as our own module's group does.
+fn access_vars(access: &Access) -> Value {
+    let (mut v4, mut v6) = (Vec::new(), Vec::new());
+    for text in &access.allowed_cidrs {
+        // The profile was checked; an entry that does not parse cannot reach this point.
+        if let Ok(cidr) = cidr::parse(text) {
+            if cidr.is_ipv4() {
+                v4.push(cidr.to_string());
+            } else {
+                v6.push(cidr.to_string());
+            }
+        }
+    }
+    let http = |remote: &str| -> Vec<Value> {
+        if access.open_http {
+            vec![port_rule("tcp", 80, remote), port_rule("tcp", 443, remote)]
+        } else {
+            Vec::new()
+        }
+    };
+    // The module's default for IPv6 workers also admits ICMPv6 (neighbour discovery, path MTU).
+    let mut worker_v6 = vec![json!({
+        "protocol": "ipv6-icmp",
+        "port_range_min": 0,
+        "port_range_max": 0,
+        "remote_ip_prefix": "::/0",
+    })];
+    worker_v6.extend(http("::/0"));
+    json!({
+        "cidr_vars": [
+            {"name": "k8s_allowed_remote_ips", "value": v4},
+            {"name": "k8s_allowed_remote_ips_ipv6", "value": v6},
+            {"name": "master_allowed_remote_ips", "value": v4},
+            {"name": "master_allowed_remote_ipv6_ips", "value": v6},
+            {"name": "bastion_allowed_remote_ips", "value": v4},
+            {"name": "bastion_allowed_remote_ipv6_ips", "value": v6},
+        ],
+        "port_vars": [
+            {"name": "worker_allowed_ports", "value": http("0.0.0.0/0")},
+            {"name": "worker_allowed_ports_ipv6", "value": worker_v6},
+        ],
+    })
 }
 
 /// The Kubespray `contrib/terraform/openstack` variables a profile sets, in file order.
 /// Every `number_of_*` is explicit: that module's defaults create machines.
-fn tfvars(loaded: &LoadedProfile) -> Value {
+fn tfvars(loaded: &LoadedProfile, ids: &FlavorIds) -> Value {
     let p = &loaded.profile;
     let pools = &p.pools;
     let cp = &pools.control_plane;
@@ -157,30 +217,22 @@ fn tfvars(loaded: &LoadedProfile) -> Value {
     let bastion_count = pools.bastion.as_ref().map_or(0, |b| b.count);
 
     let mut flavors = vec![
-        json!({"name": "flavor_k8s_master", "value": flavor_of(cp)}),
-        json!({"name": "flavor_k8s_node", "value": flavor_of(w)}),
+        flavor_var("flavor_k8s_master", cp, ids),
+        flavor_var("flavor_k8s_node", w, ids),
     ];
     let mut volumes = vec![
         json!({"name": "master_root_volume_size_in_gb", "value": cp.root_volume_gb}),
         json!({"name": "node_root_volume_size_in_gb", "value": w.root_volume_gb}),
     ];
     if let Some(etcd) = pools.etcd.as_ref().filter(|e| e.count > 0) {
-        flavors.push(json!({"name": "flavor_etcd", "value": flavor_of(etcd)}));
+        flavors.push(flavor_var("flavor_etcd", etcd, ids));
         volumes.push(json!({"name": "etcd_root_volume_size_in_gb", "value": etcd.root_volume_gb}));
     }
     if let Some(b) = pools.bastion.as_ref().filter(|b| b.count > 0) {
-        flavors.push(json!({"name": "flavor_bastion", "value": flavor_of(b)}));
+        flavors.push(flavor_var("flavor_bastion", b, ids));
         volumes.push(json!({"name": "bastion_root_volume_size_in_gb", "value": b.root_volume_gb}));
     }
-    let uses_flavor_names = [
-        Some(cp),
-        Some(w),
-        pools.etcd.as_ref(),
-        pools.bastion.as_ref(),
-    ]
-    .into_iter()
-    .flatten()
-    .any(|pool| pool.count > 0 && pool.flavor_id.is_none());
+    let uses_flavor_names = flavors.iter().any(|f| f["is_name"] == json!(true));
 
     let counts = vec![
         json!({"name": "number_of_bastions", "value": bastion_count}),
@@ -204,6 +256,7 @@ fn tfvars(loaded: &LoadedProfile) -> Value {
         // With an existing network Kubespray must create neither network, subnet nor router.
         "use_neutron": if net.reuse { 0 } else { 1 },
         "external_net": net.external_network_id.clone().unwrap_or_default(),
+        "access": access_vars(&p.access),
     })
 }
 
@@ -253,7 +306,7 @@ fn terraform_values(loaded: &LoadedProfile) -> (Value, Value) {
 }
 
 /// Everything the templates see.
-fn context(loaded: &LoadedProfile) -> Value {
+fn context(loaded: &LoadedProfile, ids: &FlavorIds) -> Value {
     let p = &loaded.profile;
     let file_name = Path::new(&loaded.file)
         .file_name()
@@ -279,7 +332,7 @@ fn context(loaded: &LoadedProfile) -> Value {
         "public_key_file": p.ssh.public_key_file,
         "network": p.network,
         "network_reuse": p.network.reuse,
-        "tf": tfvars(loaded),
+        "tf": tfvars(loaded, ids),
         "provider": provider,
         "module": module,
         "flatcar": {
@@ -313,10 +366,11 @@ fn context(loaded: &LoadedProfile) -> Value {
     })
 }
 
-/// Every file `generate` writes for a profile, in a fixed order. Same profile, same bytes.
-pub fn generate(loaded: &LoadedProfile) -> Result<Vec<OutputFile>, RenderError> {
+/// Every file `generate` writes for a profile, in a fixed order. Same profile and flavor IDs,
+/// same bytes (`ids` from [`crate::flavors::resolve`]; only `cluster.tfvars` uses them).
+pub fn generate(loaded: &LoadedProfile, ids: &FlavorIds) -> Result<Vec<OutputFile>, RenderError> {
     let hb = engine();
-    let data = context(loaded);
+    let data = context(loaded, ids);
     let mut files = vec![
         OutputFile {
             path: PathBuf::from("kubespray/cluster.tfvars"),

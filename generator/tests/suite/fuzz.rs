@@ -48,7 +48,8 @@ fn check(src: &str) {
     match profile::load_str(src, "fuzz.yaml", Some(&home)) {
         Ok(loaded) => {
             // A profile that passes must also render.
-            flatcar_kube::render::generate(&loaded).expect("a valid profile renders");
+            flatcar_kube::render::generate(&loaded, &Default::default())
+                .expect("a valid profile renders");
         }
         Err(errors) => {
             assert!(!errors.0.is_empty());

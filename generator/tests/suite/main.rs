@@ -1,6 +1,6 @@
 //! The generator's integration tests, one module per subject, linked into one test binary:
 //! profiles and their errors (`broken_profiles`, `fuzz`), the files `generate` writes
-//! (`golden`, `terraform_tfvars`, `terraform_module`, `shellcheck`), the inventory
+//! (`golden`, `terraform_tfvars`, `flavor_ids`, `terraform_module`, `shellcheck`), the inventory
 //! (`ansible_inventory`, `inventory_fixtures`), the command line (`cli`) and `up`.
 
 mod common;
@@ -8,6 +8,7 @@ mod common;
 mod ansible_inventory;
 mod broken_profiles;
 mod cli;
+mod flavor_ids;
 mod fuzz;
 mod golden;
 mod inventory_fixtures;

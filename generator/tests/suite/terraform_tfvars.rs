@@ -1,6 +1,7 @@
 //! Done-when 2: every generated `cluster.tfvars` passes the real `terraform plan -var-file` on a
 //! directory holding only our transcription of Kubespray's contrib/terraform/openstack variable
-//! declarations: no undeclared variable, no type error, no error at all.
+//! declarations: no undeclared variable, no type error, no error at all; among them
+//! `k8s_allowed_remote_ips` (and the other access variables) and `use_access_ip = 0`.
 
 use crate::common;
 
@@ -91,6 +92,23 @@ fn cluster_tfvars_sets_only_declared_variables_with_their_types() {
             tfvars.contains(&format!("image           = \"{image}\"")),
             "{name}: image {image}"
         );
+
+        // Who gets in: SSH and the API from the profile's IPv4 CIDRs; private addresses inside.
+        let v4: Vec<String> = loaded
+            .profile
+            .access
+            .allowed_cidrs
+            .iter()
+            .filter(|c| !c.contains(':'))
+            .map(|c| format!("\"{c}\""))
+            .collect();
+        for var in ["k8s_allowed_remote_ips", "master_allowed_remote_ips"] {
+            assert!(
+                tfvars.contains(&format!("\n{var} = [{}]\n", v4.join(", "))),
+                "{name}: {var}:\n{tfvars}"
+            );
+        }
+        assert!(tfvars.contains("\nuse_access_ip = 0\n"), "{name}");
     }
 }
 

@@ -15,9 +15,16 @@ pub fn home() -> PathBuf {
     testdata().join("home")
 }
 
+/// The binary with the test HOME and without the caller's OpenStack variables: `generate`
+/// looks flavor IDs up in Nova when `OS_*` is set, and the goldens are made offline.
 pub fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_flatcar-kube"));
     cmd.env("HOME", home());
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("OS_") {
+            cmd.env_remove(key);
+        }
+    }
     cmd
 }
 

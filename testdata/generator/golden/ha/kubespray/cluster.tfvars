@@ -22,6 +22,8 @@ number_of_k8s_nodes = 3
 number_of_k8s_nodes_no_floating_ip = 0
 number_of_gfs_nodes_no_floating_ip = 0
 
+# The module hands these to Nova as flavor IDs: a pool's flavor_id, or the ID Nova gave for
+# its flavor name when `flatcar-kube generate` ran with OpenStack credentials.
 flavor_k8s_master = "5f3c9a7e-1111-4222-8333-944455556666"
 flavor_k8s_node = "7a1b2c3d-aaaa-4bbb-8ccc-9ddd0eee1fff"
 
@@ -39,3 +41,21 @@ subnet_cidr          = "10.20.0.0/24"
 dns_nameservers      = ["9.9.9.9", "149.112.112.112"]
 floatingip_pool      = "ext-net"
 external_net         = "6b2a1f4e-3c1d-4e5f-9a8b-7c6d5e4f3a2b"
+
+# Who reaches the machines from outside (the profile's access.allowed_cidrs): SSH to every
+# machine and to the bastion, the Kubernetes API of the control plane. Machines of the cluster
+# reach each other through the module's own security groups.
+k8s_allowed_remote_ips = ["198.51.100.7/32"]
+k8s_allowed_remote_ips_ipv6 = []
+master_allowed_remote_ips = ["198.51.100.7/32"]
+master_allowed_remote_ipv6_ips = []
+bastion_allowed_remote_ips = ["198.51.100.7/32"]
+bastion_allowed_remote_ipv6_ips = []
+# Workers: HTTP and HTTPS from everyone with access.open_http, else nothing (the module's
+# default would open the NodePort range to everyone).
+worker_allowed_ports = []
+worker_allowed_ports_ipv6 = [{ "port_range_max" = 0, "port_range_min" = 0, "protocol" = "ipv6-icmp", "remote_ip_prefix" = "::/0" }]
+
+# Between machines, Ansible and Kubernetes use the private addresses; floating IPs serve the
+# outside only (as in Kubespray's own CI).
+use_access_ip = 0

@@ -22,10 +22,12 @@ number_of_k8s_nodes = 0
 number_of_k8s_nodes_no_floating_ip = 2
 number_of_gfs_nodes_no_floating_ip = 0
 
-# The module passes these as flavor IDs; a pool without `flavor_id` in the profile uses its
-# flavor name here, which works where the cloud's flavor IDs are the names.
-flavor_k8s_master = "m1.small"
-flavor_k8s_node = "m1.small"
+# The module hands these to Nova as flavor IDs: a pool's flavor_id, or the ID Nova gave for
+# its flavor name when `flatcar-kube generate` ran with OpenStack credentials.
+# A value marked NAME is a flavor name (generate ran without credentials): replace it with the
+# flavor's ID (`openstack flavor list`), or source your openrc and generate again.
+flavor_k8s_master = "m1.small" # NAME, not an ID
+flavor_k8s_node = "m1.small" # NAME, not an ID
 
 master_root_volume_size_in_gb = 0
 node_root_volume_size_in_gb = 0
@@ -41,3 +43,21 @@ subnet_cidr          = "10.0.0.0/24"
 dns_nameservers      = []
 floatingip_pool      = "public"
 external_net         = ""
+
+# Who reaches the machines from outside (the profile's access.allowed_cidrs): SSH to every
+# machine and to the bastion, the Kubernetes API of the control plane. Machines of the cluster
+# reach each other through the module's own security groups.
+k8s_allowed_remote_ips = []
+k8s_allowed_remote_ips_ipv6 = []
+master_allowed_remote_ips = []
+master_allowed_remote_ipv6_ips = []
+bastion_allowed_remote_ips = []
+bastion_allowed_remote_ipv6_ips = []
+# Workers: HTTP and HTTPS from everyone with access.open_http, else nothing (the module's
+# default would open the NodePort range to everyone).
+worker_allowed_ports = []
+worker_allowed_ports_ipv6 = [{ "port_range_max" = 0, "port_range_min" = 0, "protocol" = "ipv6-icmp", "remote_ip_prefix" = "::/0" }]
+
+# Between machines, Ansible and Kubernetes use the private addresses; floating IPs serve the
+# outside only (as in Kubespray's own CI).
+use_access_ip = 0
