@@ -13,7 +13,7 @@ use super::{plan, timeouts};
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::provider::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, Resource};
 use crate::schema::{Block, Schema};
-use crate::value::Value;
+use crate::value::{Type, Value};
 
 #[async_trait]
 pub trait TypedResource: Send + Sync + 'static {
@@ -44,13 +44,51 @@ pub trait TypedResource: Send + Sync + 'static {
     async fn import(&self, id: &str) -> Result<Self::Model, Diagnostics>;
 }
 
+/// A collection of plain values (strings, numbers, ...) with an unknown element is unknown
+/// as a whole to a model: `Attr<Vec<String>>` has no place for one unknown element (e.g.
+/// `security_groups = [flatcar_security_group.new.id]` at plan time). Collections of objects
+/// keep their elements: object fields are `Attr`s themselves.
+fn collapse_partly_unknown(value: &mut Value, ty: &Type) {
+    match (ty, &mut *value) {
+        (Type::Object(attrs), Value::Map(items)) => {
+            for (name, attr_ty) in attrs {
+                if let Some(item) = items.get_mut(name) {
+                    collapse_partly_unknown(item, attr_ty);
+                }
+            }
+        }
+        (Type::List(elem) | Type::Set(elem), Value::List(items)) => {
+            if matches!(**elem, Type::Object(_)) {
+                items
+                    .iter_mut()
+                    .for_each(|i| collapse_partly_unknown(i, elem));
+            } else if !items.iter().all(Value::is_wholly_known) {
+                *value = Value::Unknown;
+            }
+        }
+        (Type::Map(elem), Value::Map(items)) => {
+            if matches!(**elem, Type::Object(_)) {
+                items
+                    .values_mut()
+                    .for_each(|i| collapse_partly_unknown(i, elem));
+            } else if !items.values().all(Value::is_wholly_known) {
+                *value = Value::Unknown;
+            }
+        }
+        _ => {}
+    }
+}
+
 /// A value as the resource's model; a mismatch is a bug of the provider, reported as such.
 fn decode<M: DeserializeOwned>(
     type_name: &str,
     what: &str,
     value: &Value,
+    ty: &Type,
 ) -> Result<M, Diagnostics> {
-    from_value(value.clone()).map_err(|e| {
+    let mut value = value.clone();
+    collapse_partly_unknown(&mut value, ty);
+    from_value(value).map_err(|e| {
         Diagnostic::error(
             "Provider bug: value does not match the resource model",
             format!("{type_name} {what}: {e}. Please report this."),
@@ -108,8 +146,9 @@ impl<R: TypedResource> Resource for R {
 
     async fn validate(&self, config: &Value) -> Diagnostics {
         let name = TypedResource::type_name(self);
+        let ty = TypedResource::schema(self).value_type();
         let mut diags = timeouts::validate(config);
-        match decode(name, "configuration", config) {
+        match decode(name, "configuration", config, &ty) {
             Ok(model) => diags.extend(TypedResource::validate(self, model).await),
             Err(d) => diags.extend(d),
         }
@@ -133,20 +172,22 @@ impl<R: TypedResource> Resource for R {
 
     async fn apply(&self, request: ApplyRequest<'_>) -> ApplyResponse {
         let name = TypedResource::type_name(self);
+        let schema = TypedResource::schema(self);
+        let ty = schema.value_type();
         let (prior, planned) = (request.prior_state, request.planned_state);
         if planned.is_null() {
             let result = async {
-                let model = decode(name, "prior state", prior)?;
+                let model = decode(name, "prior state", prior, &ty)?;
                 TypedResource::delete(self, model).await
             }
             .await;
             return ApplyResponse::from_result(result.map(|()| Value::Null), prior.clone());
         }
-        let block = TypedResource::schema(self).block;
+        let block = schema.block;
         let planned = with_write_only(&block, planned, request.config);
         let (result, state_on_error) = if prior.is_null() {
             let result = async {
-                let model = decode(name, "planned state", &planned)?;
+                let model = decode(name, "planned state", &planned, &ty)?;
                 let created = TypedResource::create(self, model).await?;
                 encode(name, "new state", &created)
             }
@@ -154,8 +195,8 @@ impl<R: TypedResource> Resource for R {
             (result, Value::Null)
         } else {
             let result = async {
-                let before = decode(name, "prior state", prior)?;
-                let after = decode(name, "planned state", &planned)?;
+                let before = decode(name, "prior state", prior, &ty)?;
+                let after = decode(name, "planned state", &planned, &ty)?;
                 let updated = TypedResource::update(self, before, after).await?;
                 encode(name, "new state", &updated)
             }
@@ -168,7 +209,8 @@ impl<R: TypedResource> Resource for R {
 
     async fn read(&self, state: &Value) -> Result<Value, Diagnostics> {
         let name = TypedResource::type_name(self);
-        let model = decode(name, "state", state)?;
+        let ty = TypedResource::schema(self).value_type();
+        let model = decode(name, "state", state, &ty)?;
         match TypedResource::read(self, model).await? {
             Some(current) => encode(name, "refreshed state", &current),
             None => Ok(Value::Null),
@@ -212,4 +254,42 @@ fn empty_object(block: &Block) -> Value {
         attrs.push((nested.type_name.clone(), Value::Null));
     }
     Value::object(attrs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_of_strings_with_an_unknown_element_is_unknown_but_blocks_keep_their_objects() {
+        let ty = Type::object([
+            ("groups", Type::set(Type::String)),
+            ("tags", Type::map(Type::String)),
+            (
+                "network",
+                Type::list(Type::object([("uuid", Type::String)])),
+            ),
+        ]);
+        let mut value = Value::object([
+            (
+                "groups",
+                Value::List(vec![Value::string("a"), Value::Unknown]),
+            ),
+            ("tags", Value::object([("k", Value::string("v"))])),
+            (
+                "network",
+                Value::List(vec![Value::object([("uuid", Value::Unknown)])]),
+            ),
+        ]);
+        collapse_partly_unknown(&mut value, &ty);
+        assert_eq!(value.get("groups"), &Value::Unknown);
+        assert_eq!(
+            value.get("tags"),
+            &Value::object([("k", Value::string("v"))])
+        );
+        assert_eq!(
+            value.get("network"),
+            &Value::List(vec![Value::object([("uuid", Value::Unknown)])])
+        );
+    }
 }

@@ -393,6 +393,17 @@ mod instance_plan {
             Some("Invalid root_volume_size")
         );
 
+        let mut later = config();
+        later.set(
+            "security_groups",
+            Value::List(vec![s("default"), Value::Unknown]),
+        );
+        let diags = h.validate("flatcar_instance", &later).await;
+        assert!(
+            diags.is_empty(),
+            "a group ID known after apply is fine: {diags:?}"
+        );
+
         let mut conflicting = config();
         conflicting.set("flavor_id", s("42"));
         let diags = h.validate("flatcar_instance", &conflicting).await;

@@ -616,3 +616,61 @@ fn a_cloud_config_is_an_error_on_user_data_at_plan_time() {
     );
     assert!(flat(&run).contains("butane"), "{out}");
 }
+
+/// A running server moved from one `flatcar_security_group` into another: an in-place update
+/// (Nova's add/removeSecurityGroup), the same server ID, and Nova then lists only the new
+/// group; destroy removes the server before the groups it used.
+#[test]
+fn a_server_moves_into_another_security_group_in_place() {
+    let e = env();
+    let node = format!("{}-grouped", e.name);
+    let write = |group: &str| {
+        e.configure(
+            "",
+            &node,
+            "new",
+            &format!("  security_groups = [flatcar_security_group.{group}.id]"),
+        );
+        let mut text = std::fs::read_to_string(e.ws.path().join("main.tf")).expect("main.tf");
+        for g in ["a", "b"] {
+            text.push_str(&format!(
+                "\nresource \"flatcar_security_group\" \"{g}\" {{\n  name = \"{}-{g}\"\n  rule {{\n    self = true\n  }}\n}}\n",
+                e.name
+            ));
+        }
+        std::fs::write(e.ws.path().join("main.tf"), text).expect("write");
+    };
+    let groups_of = |id: &str| -> Vec<String> {
+        let server = e.server_json(id);
+        let mut names: Vec<String> = server["server"]["security_groups"]
+            .as_array()
+            .expect("security_groups")
+            .iter()
+            .filter_map(|g| g["name"].as_str().map(str::to_string))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    };
+    write("a");
+    e.ws.init();
+    e.ws.apply().ok();
+    let id = e.ws.output("id").as_str().expect("id").to_string();
+    assert_eq!(groups_of(&id), vec![format!("{}-a", e.name)]);
+
+    write("b");
+    let plan = e.ws.run(&["plan", "-input=false"]).ok();
+    assert!(
+        plan.stdout.contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    e.ws.apply().ok();
+    assert_eq!(e.ws.output("id"), id.as_str(), "the server was replaced");
+    assert_eq!(groups_of(&id), vec![format!("{}-b", e.name)]);
+    let second = e.ws.plan_exit_code();
+    assert_eq!(second.code, 0, "second plan not empty:\n{}", second.all());
+
+    e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+    assert!(e.cloud.servers(&node).is_empty(), "the server is left");
+}
