@@ -55,8 +55,10 @@ Writes, deterministically (same profile and flavors, same bytes):
   kubespray/cluster.tfvars          for Kubespray's contrib/terraform/openstack; flavor names
                                     become Nova's flavor IDs when OS_* variables (or OS_CLOUD)
                                     are set, else a warning names them (`openstack flavor list`)
-  inventory/group_vars/all/         bin_dir: /opt/bin, OpenStack cloud provider (0600)
-  inventory/group_vars/k8s_cluster/ resolvconf_mode, network plugin, Cinder CSI (0600)
+  inventory/group_vars/all/         bin_dir: /opt/bin, cloud provider; openstack.yml: Cinder
+                                    CSI and its default StorageClass (0600)
+  inventory/group_vars/k8s_cluster/ resolvconf_mode, network plugin, kubeconfig into
+                                    DIR/artifacts/, certificate renewal, volumes (0600)
   ansible.cfg                       pipelining, ControlPersist, forks sized to the cluster
   deploy.sh                         checks ansible-core, runs Kubespray's cluster.yml
 
@@ -109,6 +111,8 @@ The input's shape is detected:
   terraform show -json    of Kubespray's contrib/terraform/openstack: instances'
                           kubespray_groups and ssh_user metadata, floating-IP associations
 Both come from Terraform itself, so any backend (local, S3, HTTP, ...) works.
+The control plane's floating IPs become kube_control_plane's
+supplementary_addresses_in_ssl_keys (in the API certificate, for kubectl from outside).
 
 Examples:
   terraform output -json | flatcar-kube inventory > out/inventory/hosts.yaml

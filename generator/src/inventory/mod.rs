@@ -87,6 +87,24 @@ fn jump_host(inv: &KubesprayInventory) -> Option<(&String, &Host)> {
         .or_else(|| inv.hosts.iter().find(|(_, h)| reachable(h)))
 }
 
+/// The addresses by which the control plane is reached from outside (floating IPs: a host's
+/// `ansible_host` when it is not its private `ip`), in host order. They go into the API
+/// server's certificate (Kubespray's `supplementary_addresses_in_ssl_keys`), so the kubeconfig
+/// that points at the first of them works; only Terraform's output knows them, which is why
+/// `hosts.yaml` carries them and the generated group_vars do not.
+pub fn control_plane_public_addresses(inv: &KubesprayInventory) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for h in inv.hosts.values() {
+        if h.groups.contains("kube_control_plane")
+            && h.ansible_host != h.ip
+            && !out.contains(&h.ansible_host)
+        {
+            out.push(h.ansible_host.clone());
+        }
+    }
+    out
+}
+
 /// Renders `hosts.yaml`. `source` says where the data came from (for the header).
 pub fn to_hosts_yaml(
     inv: &KubesprayInventory,
@@ -123,6 +141,7 @@ pub fn to_hosts_yaml(
         .filter(|g| !KUBESPRAY_GROUPS.contains(&g.as_str()) && g.as_str() != "k8s_cluster")
         .collect();
     group_names.extend(extra.into_iter().cloned());
+    let api_addresses = control_plane_public_addresses(inv);
     let groups: Vec<Value> = group_names
         .iter()
         .map(|g| {
@@ -132,7 +151,9 @@ pub fn to_hosts_yaml(
                 .filter(|(_, h)| h.groups.contains(g))
                 .map(|(n, _)| n)
                 .collect();
-            json!({"name": g, "members": members})
+            let api_sans =
+                (g == "kube_control_plane" && !api_addresses.is_empty()).then_some(&api_addresses);
+            json!({"name": g, "members": members, "api_sans": api_sans})
         })
         .collect();
     let hb = crate::render::engine();

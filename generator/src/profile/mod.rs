@@ -1,9 +1,11 @@
 //! The profile: one versioned YAML file that describes a whole cluster (cloud, network, Flatcar,
 //! SSH, node pools, Kubernetes, Kubespray). This module owns the profile's types (which are also
-//! its JSON Schema), reading a profile from YAML with positions ([`yaml`]), and the semantic
-//! checks that YAML types cannot express ([`validate`]). It knows nothing of output files.
+//! its JSON Schema), reading a profile from YAML with positions ([`yaml`]), the semantic
+//! checks that YAML types cannot express ([`validate`]) and what they know of Kubespray's
+//! releases ([`kubespray`]). It knows nothing of output files.
 
 pub mod cidr;
+pub mod kubespray;
 pub mod machines;
 pub mod validate;
 pub mod yaml;

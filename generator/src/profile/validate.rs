@@ -5,64 +5,12 @@
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
+use super::kubespray::{ansible_core_range, removed, GENERATED_VARS};
 use super::yaml::{Node, Pos};
 use super::{Diagnostic, Pool, Profile};
 
 /// Longest cluster name: machine names such as `<name>-k8s-master-ne-3` must stay DNS labels.
 pub const MAX_NAME_LEN: usize = 40;
-
-/// Kubespray variables the generator writes itself; `extra_vars` may not override them.
-pub const GENERATED_VARS: &[&str] = &[
-    "bin_dir",
-    "cloud_provider",
-    "external_cloud_provider",
-    "external_openstack_lbaas_enabled",
-    "external_openstack_lbaas_floating_network_id",
-    "resolvconf_mode",
-    "kube_network_plugin",
-    "container_manager",
-    "kube_version",
-    "cinder_csi_enabled",
-    "cluster_name",
-];
-
-/// The ansible-core range `[min, max)` that a Kubespray version requires, from its
-/// `playbooks/ansible_version.yml`; `None` for a version this generator does not know.
-pub fn ansible_core_range(kubespray_version: &str) -> Option<(&'static str, &'static str)> {
-    if kubespray_version == "master" {
-        return Some(("2.18.0", "2.19.0"));
-    }
-    let rest = kubespray_version.strip_prefix('v')?;
-    let mut parts = rest.split('.');
-    let major: u32 = parts.next()?.parse().ok()?;
-    let minor: u32 = parts.next()?.parse().ok()?;
-    let _patch: u32 = parts.next()?.parse().ok()?;
-    if parts.next().is_some() || major != 2 {
-        return None;
-    }
-    match minor {
-        26..=28 => Some(("2.16.4", "2.17.0")),
-        29 | 30 => Some(("2.17.3", "2.18.0")),
-        31 => Some(("2.18.0", "2.19.0")),
-        _ => None,
-    }
-}
-
-/// `kube_version` as the Kubespray release expects it: `v1.31.4` up to v2.27, `1.32.5` from
-/// v2.28 on (and on master), whichever way the profile writes it.
-pub fn kube_version_for(kubespray_version: &str, kubernetes_version: &str) -> String {
-    let bare = kubernetes_version
-        .strip_prefix('v')
-        .unwrap_or(kubernetes_version);
-    let minor = kubespray_version
-        .strip_prefix("v2.")
-        .and_then(|rest| rest.split('.').next())
-        .and_then(|m| m.parse::<u32>().ok());
-    match minor {
-        Some(m) if m < 28 => format!("v{bare}"),
-        _ => bare.to_string(),
-    }
-}
 
 /// Whether `s` is a DNS label: 1-63 of `a-z`, `0-9`, `-`, not starting or ending with `-`.
 pub fn is_dns_label(s: &str) -> bool {
@@ -564,8 +512,18 @@ fn check_kubespray(c: &mut Checker<'_>, p: &Profile) {
             let pos = c.root.key_pos_of(&path);
             c.push(
                 pos,
-                format!("`{key}` is set by the generator from the profile"),
-                "remove it from `extra_vars` and set the matching profile key instead",
+                format!("`{key}` is written by the generator"),
+                "remove it from `extra_vars`; where a profile key decides it (e.g. `kubernetes.network_plugin` for `kube_network_plugin`), set that key instead",
+            );
+        } else if let Some(gone) = removed(key, &k.version) {
+            let pos = c.root.key_pos_of(&path);
+            c.push(
+                pos,
+                format!(
+                    "`{key}` was removed from Kubespray in {} (this profile deploys Kubespray {})",
+                    gone.release, k.version
+                ),
+                gone.instead,
             );
         }
     }
@@ -574,23 +532,6 @@ fn check_kubespray(c: &mut Checker<'_>, p: &Profile) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kube_version_follows_the_kubespray_release() {
-        assert_eq!(kube_version_for("master", "v1.32.5"), "1.32.5");
-        assert_eq!(kube_version_for("v2.31.0", "1.32.5"), "1.32.5");
-        assert_eq!(kube_version_for("v2.27.1", "1.31.4"), "v1.31.4");
-        assert_eq!(kube_version_for("v2.26.0", "v1.30.4"), "v1.30.4");
-    }
-
-    #[test]
-    fn ansible_ranges_come_from_kubespray_releases() {
-        assert_eq!(ansible_core_range("master"), Some(("2.18.0", "2.19.0")));
-        assert_eq!(ansible_core_range("v2.29.1"), Some(("2.17.3", "2.18.0")));
-        assert_eq!(ansible_core_range("v2.27.0"), Some(("2.16.4", "2.17.0")));
-        assert_eq!(ansible_core_range("v2.20.0"), None);
-        assert_eq!(ansible_core_range("v2.31"), None);
-    }
 
     #[test]
     fn dns_labels() {

@@ -12,8 +12,8 @@ use handlebars::Handlebars;
 use serde_json::{json, Value};
 
 use crate::flavors::{FlavorIds, FlavorValue};
+use crate::profile::kubespray::{ansible_core_range, kube_version_for};
 use crate::profile::machines::{image_name, machines, pools};
-use crate::profile::validate::{ansible_core_range, kube_version_for};
 use crate::profile::{cidr, Access, AuthKind, LoadedProfile, Pool};
 
 /// Mode of files that may hold secrets (group_vars carry `extra_vars`, which may be tokens).
@@ -49,6 +49,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/cluster.tfvars.hbs"),
     ),
     ("all.yml", include_str!("../../templates/all.yml.hbs")),
+    (
+        "openstack.yml",
+        include_str!("../../templates/openstack.yml.hbs"),
+    ),
     (
         "k8s-cluster.yml",
         include_str!("../../templates/k8s-cluster.yml.hbs"),
@@ -97,6 +101,13 @@ pub const CLUSTER_MODULE: &[(&str, &str)] = &[
 
 /// Where `generate` writes the module, relative to the output directory.
 pub const CLUSTER_MODULE_DIR: &str = "terraform/modules/cluster";
+
+/// Where Kubespray writes `admin.conf` (`artifacts_dir`), relative to the output directory.
+pub const ARTIFACTS_DIR: &str = "artifacts";
+
+/// `artifacts_dir` as Kubespray reads it: relative to the inventory (`DIR/inventory`), so it
+/// is `DIR/artifacts` wherever DIR is.
+pub const ARTIFACTS_DIR_VAR: &str = "{{ inventory_dir }}/../artifacts";
 
 /// The template engine with every template and escaping helper registered.
 pub fn engine() -> Handlebars<'static> {
@@ -354,6 +365,11 @@ fn context(loaded: &LoadedProfile, ids: &FlavorIds) -> Value {
             "needs_cloud_credentials": k.openstack_cloud_provider || k.cinder_csi,
         },
         "external_network_id": p.network.external_network_id,
+        "storage": {"availability_zone": p.cloud.availability_zone},
+        "kubeconfig": {
+            "artifacts_dir": ARTIFACTS_DIR_VAR,
+            "path": format!("{ARTIFACTS_DIR}/admin.conf"),
+        },
         "extra_vars": extra,
         "forks": forks_for(all_machines.len()),
         "machine_count": all_machines.len(),
@@ -388,6 +404,17 @@ pub fn generate(loaded: &LoadedProfile, ids: &FlavorIds) -> Result<Vec<OutputFil
             mode: SECRET_MODE,
         },
     ];
+    let k = &loaded.profile.kubernetes;
+    if k.openstack_cloud_provider || k.cinder_csi {
+        files.insert(
+            2,
+            OutputFile {
+                path: PathBuf::from("inventory/group_vars/all/openstack.yml"),
+                contents: render(&hb, "openstack.yml", &data)?,
+                mode: SECRET_MODE,
+            },
+        );
+    }
     if !loaded.profile.kubespray.extra_vars.is_empty() {
         files.push(OutputFile {
             path: PathBuf::from("inventory/group_vars/k8s_cluster/extra.yml"),

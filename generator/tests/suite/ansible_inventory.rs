@@ -1,7 +1,9 @@
 //! Done-when 3: real ansible-core (installed by scripts/setup.d/20-ansible.sh, the range
 //! Kubespray requires) reads the generated `inventory/` (group_vars from `generate`, hosts.yaml
 //! from `inventory` fed with our module's output for the profile's machines): the groups hold
-//! the expected hosts and every host has `ansible_user: core` and `bin_dir: /opt/bin`.
+//! the expected hosts; every host has `ansible_user: core`, `bin_dir: /opt/bin` and no
+//! `ansible_python_interpreter`; the storage, kubeconfig and certificate variables sit on the
+//! groups that read them.
 
 use crate::common;
 
@@ -128,7 +130,14 @@ fn ansible_inventory_reads_groups_user_and_bin_dir() {
                     .is_some_and(|ip| ip.starts_with("10.0.0.")),
                 "{name}: {host}"
             );
+            // Current Kubespray finds Flatcar's Python itself; a fixed one breaks tasks
+            // delegated to localhost (kubeconfig_localhost).
+            assert!(
+                vars.get("ansible_python_interpreter").is_none(),
+                "{name}: {host}: {vars}"
+            );
         }
+        storage_and_kubeconfig_on_the_right_groups(&name, &loaded.profile, &list, &k8s);
         if let Some(cp) = expected("kube_control_plane").into_iter().next() {
             if loaded.profile.kubernetes.openstack_cloud_provider {
                 assert_eq!(hostvars[&cp]["cloud_provider"], "external", "{name}");
@@ -143,6 +152,142 @@ fn ansible_inventory_reads_groups_user_and_bin_dir() {
             );
         }
     }
+}
+
+/// The storage, kubeconfig and certificate variables, each on the hosts that read it.
+fn storage_and_kubeconfig_on_the_right_groups(
+    name: &str,
+    profile: &flatcar_kube::profile::Profile,
+    list: &Value,
+    k8s: &BTreeSet<String>,
+) {
+    let hostvars = list["_meta"]["hostvars"].as_object().expect("hostvars");
+    let cinder = profile.kubernetes.cinder_csi;
+    let all_machines = machines(profile);
+    let cp_floating: Vec<Value> = all_machines
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.groups.contains(&"kube_control_plane") && m.floating_ip)
+        .map(|(i, _)| json!(format!("203.0.113.{}", 10 + i)))
+        .collect();
+    for (host, vars) in hostvars {
+        let at = format!("{name}: {host}");
+        // group_vars/k8s_cluster: the Kubernetes hosts only (not a bastion, not etcd alone).
+        if k8s.contains(host) {
+            assert_eq!(vars["kubeconfig_localhost"], true, "{at}");
+            assert_eq!(vars["kubeconfig_localhost_ansible_host"], true, "{at}");
+            assert_eq!(
+                vars["artifacts_dir"], "{{ inventory_dir }}/../artifacts",
+                "{at}"
+            );
+            assert_eq!(vars["auto_renew_certificates"], true, "{at}");
+            assert_eq!(
+                vars.get("persistent_volumes_enabled"),
+                cinder.then_some(&json!(true)),
+                "{at}"
+            );
+            assert_eq!(
+                vars.get("expand_persistent_volumes"),
+                cinder.then_some(&json!(true)),
+                "{at}"
+            );
+        } else {
+            for var in [
+                "kubeconfig_localhost",
+                "artifacts_dir",
+                "persistent_volumes_enabled",
+            ] {
+                assert!(vars.get(var).is_none(), "{at}: {var} outside k8s_cluster");
+            }
+        }
+        // group_vars/all/openstack.yml: every host.
+        if cinder {
+            assert_eq!(vars["cinder_csi_enabled"], true, "{at}");
+            assert_eq!(vars["cinder_csi_ignore_volume_az"], true, "{at}");
+            let classes = vars["storage_classes"].as_array().expect("storage_classes");
+            assert_eq!(classes.len(), 1, "{at}");
+            assert_eq!(classes[0]["name"], "cinder-csi", "{at}");
+            assert_eq!(classes[0]["is_default"], true, "{at}");
+            assert_eq!(
+                classes[0]["parameters"]["availability"],
+                json!(profile.cloud.availability_zone),
+                "{at}"
+            );
+        } else {
+            for var in ["cinder_csi_enabled", "storage_classes"] {
+                assert!(vars.get(var).is_none(), "{at}: {var} without cinder_csi");
+            }
+        }
+        // hosts.yaml's kube_control_plane vars: the control plane's floating IPs.
+        let is_cp = all_machines
+            .iter()
+            .any(|m| &m.name == host && m.groups.contains(&"kube_control_plane"));
+        if is_cp && !cp_floating.is_empty() {
+            assert_eq!(
+                vars["supplementary_addresses_in_ssl_keys"],
+                json!(cp_floating),
+                "{at}"
+            );
+        } else {
+            assert!(
+                vars.get("supplementary_addresses_in_ssl_keys").is_none(),
+                "{at}"
+            );
+        }
+    }
+}
+
+/// Ansible itself evaluates `artifacts_dir`: the kubeconfig lands in the output directory.
+#[test]
+fn ansible_puts_the_kubeconfig_into_the_output_directory() {
+    let ansible = ansible_bin("ansible");
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, profile_path) = profiles(tmp.path()).remove(0); // Jetstream2
+    let out = tmp.path().join("out");
+    generate(&profile_path, &out);
+    let loaded = flatcar_kube::profile::load_str(
+        &std::fs::read_to_string(&profile_path).unwrap(),
+        "p.yaml",
+        Some(&home()),
+    )
+    .unwrap();
+    let tf_json = tmp.path().join("output.json");
+    std::fs::write(&tf_json, module_output(&loaded.profile).to_string()).unwrap();
+    run_ok(
+        bin()
+            .arg("inventory")
+            .arg("--input")
+            .arg(&tf_json)
+            .arg("--output")
+            .arg(out.join("inventory/hosts.yaml")),
+    );
+    // `debug` runs on the controller: no connection to the (imaginary) host.
+    let result = Command::new(&ansible)
+        .arg("-i")
+        .arg(out.join("inventory/hosts.yaml"))
+        .args([
+            "demo-control-plane-1",
+            "-m",
+            "debug",
+            "-a",
+            "msg='{{ artifacts_dir }}/admin.conf {{ supplementary_addresses_in_ssl_keys | join(\",\") }}'",
+        ])
+        .env("ANSIBLE_CONFIG", out.join("ansible.cfg"))
+        .env("KUBESPRAY_DIR", tmp.path())
+        .env("ANSIBLE_LOCAL_TEMP", tmp.path().join("ansible-tmp"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(
+        result.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let expected = format!(
+        "\"msg\": \"{}/inventory/../artifacts/admin.conf 203.0.113.10\"",
+        out.display()
+    );
+    assert!(stdout.contains(&expected), "{expected}\n{stdout}");
 }
 
 #[test]
