@@ -28,6 +28,7 @@ fn block(b: &Block, version: i64) -> pb::schema::Block {
                 sensitive: a.sensitive,
                 description_kind: pb::StringKind::Markdown as i32,
                 deprecated: a.deprecated,
+                write_only: a.behaviour.write_only,
             })
             .collect(),
         block_types: b

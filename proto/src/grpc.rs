@@ -121,6 +121,32 @@ fn capabilities() -> pb::ServerCapabilities {
     }
 }
 
+/// A write-only attribute set in configuration, for a client that cannot keep it out of plan
+/// and state (Terraform and OpenTofu before 1.11): an error at the attribute.
+fn write_only_refused(schema: &Schema, config: &Value, allowed: bool) -> Diagnostics {
+    let mut d = Diagnostics::default();
+    if allowed {
+        return d;
+    }
+    for attr in schema
+        .block
+        .attributes
+        .iter()
+        .filter(|a| a.behaviour.write_only)
+    {
+        if !config.get(&attr.name).is_null() {
+            d.push(
+                Diagnostic::error(
+                    "Write-only attribute not supported by this client",
+                    format!("`{}` is write-only: it is never stored in plan or state, which needs Terraform 1.11 or OpenTofu 1.11 or later. Upgrade, or use the attribute's stored counterpart.", attr.name),
+                )
+                .at(crate::AttributePath::root(&attr.name)),
+            );
+        }
+    }
+    d
+}
+
 fn diags(d: &Diagnostics) -> Vec<pb::Diagnostic> {
     convert::diagnostics(d)
 }
@@ -186,7 +212,13 @@ impl ProviderRpc for ProviderService {
         let d = async {
             let r = self.resource(&req.type_name)?;
             let config = value_in(req.config.as_ref(), &r.ty, "resource configuration")?;
-            Ok::<_, Diagnostics>(r.imp.validate(&config).await)
+            let write_only_allowed = req
+                .client_capabilities
+                .as_ref()
+                .is_some_and(|c| c.write_only_attributes_allowed);
+            let mut d = write_only_refused(&r.schema, &config, write_only_allowed);
+            d.extend(r.imp.validate(&config).await);
+            Ok::<_, Diagnostics>(d)
         }
         .await
         .unwrap_or_else(|d| d);

@@ -27,6 +27,8 @@ pub struct Plan {
 /// A provider served in-process.
 pub struct Harness {
     service: ProviderService,
+    /// Whether the client announces write-only support (Terraform/OpenTofu 1.11+).
+    write_only_allowed: bool,
 }
 
 fn diagnostics_from(wire: &[pb::Diagnostic]) -> Diagnostics {
@@ -74,7 +76,14 @@ impl Harness {
     pub fn new(provider: Arc<dyn Provider>) -> Harness {
         Harness {
             service: ProviderService::new(provider),
+            write_only_allowed: true,
         }
+    }
+
+    /// A client older than protocol 6.8 (Terraform/OpenTofu before 1.11): no write-only.
+    pub fn without_write_only(mut self) -> Harness {
+        self.write_only_allowed = false;
+        self
     }
 
     fn resource_type(&self, type_name: &str) -> Result<(Type, Block), Diagnostics> {
@@ -110,7 +119,10 @@ impl Harness {
             let request = pb::validate_resource_config::Request {
                 type_name: type_name.into(),
                 config: Self::wire(config, &ty)?,
-                ..Default::default()
+                client_capabilities: Some(pb::ClientCapabilities {
+                    deferral_allowed: false,
+                    write_only_attributes_allowed: self.write_only_allowed,
+                }),
             };
             let response =
                 ProviderRpc::validate_resource_config(&self.service, Request::new(request))

@@ -70,6 +70,8 @@ fn instance_config(pairs: &[(&str, Value)]) -> Value {
             "flavor_id",
             "key_pair",
             "user_data",
+            "user_data_wo",
+            "user_data_wo_version",
             "security_groups",
             "metadata",
             "availability_zone",
@@ -409,6 +411,32 @@ mod instance_plan {
         let diags = h.validate("flatcar_instance", &conflicting).await;
         assert_eq!(diags.0.len(), 1, "{diags:?}");
         assert_eq!(diags.0[0].summary, "Conflicting flavor");
+    }
+
+    #[tokio::test]
+    async fn write_only_user_data_stays_out_of_the_plan_and_needs_a_client_that_knows_it() {
+        let ignition = s(r#"{"ignition":{"version":"3.3.0"}}"#);
+        let mut c = config();
+        c.set("user_data", Value::Null);
+        c.set("user_data_wo", ignition.clone());
+        let h = harness();
+        assert!(h.validate("flatcar_instance", &c).await.is_empty());
+        let plan = h
+            .plan("flatcar_instance", &Value::Null, &c)
+            .await
+            .expect("plan");
+        assert_eq!(plan.planned_state.get("user_data_wo"), &Value::Null);
+
+        let old = harness().without_write_only();
+        let diags = old.validate("flatcar_instance", &c).await;
+        assert_eq!(diags.0.len(), 1, "{diags:?}");
+        assert_eq!(diags.0[0].path, Some(AttributePath::root("user_data_wo")));
+        assert!(diags.0[0].detail.contains("1.11"), "{}", diags.0[0].detail);
+
+        c.set("user_data", ignition);
+        let diags = h.validate("flatcar_instance", &c).await;
+        assert_eq!(diags.0.len(), 1, "{diags:?}");
+        assert_eq!(diags.0[0].summary, "Conflicting user data");
     }
 
     trait IntoNumber {

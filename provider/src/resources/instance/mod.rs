@@ -70,11 +70,23 @@ impl TypedResource for InstanceResource {
                 "Set only one of `flavor_name` and `flavor_id`.",
             );
         }
-        if let Some(Err(reason)) = c.user_data.as_str().map(ignition::check) {
+        for (path, text) in [
+            ("user_data", &c.user_data),
+            ("user_data_wo", &c.user_data_wo),
+        ] {
+            if let Some(Err(reason)) = text.as_str().map(ignition::check) {
+                fail(
+                    AttributePath::root(path),
+                    "user_data is not an Ignition config",
+                    &reason,
+                );
+            }
+        }
+        if !c.user_data.is_null() && !c.user_data_wo.is_null() {
             fail(
-                AttributePath::root("user_data"),
-                "user_data is not an Ignition config",
-                &reason,
+                AttributePath::root("user_data_wo"),
+                "Conflicting user data",
+                "Set `user_data` or `user_data_wo`, not both.",
             );
         }
         for (i, n) in c.network.items().iter().enumerate() {
