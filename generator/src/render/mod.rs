@@ -366,6 +366,8 @@ fn context(loaded: &LoadedProfile, ids: &FlavorIds) -> Value {
         },
         "external_network_id": p.network.external_network_id,
         "storage": {"availability_zone": p.cloud.availability_zone},
+        // Whether the kubeconfig's server (the first control plane's ansible_host) is public.
+        "control_plane_floating_ip": p.pools.control_plane.floating_ip.unwrap_or(true),
         "kubeconfig": {
             "artifacts_dir": ARTIFACTS_DIR_VAR,
             "path": format!("{ARTIFACTS_DIR}/admin.conf"),

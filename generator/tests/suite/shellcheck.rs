@@ -1,5 +1,7 @@
 //! Done-when 6: every generated deploy.sh passes shellcheck (Debian's package, installed by
-//! scripts/setup.d/30-shellcheck.sh), and its ansible-core range check really gates the run.
+//! scripts/setup.d/30-shellcheck.sh); its checks really gate the run (ansible-core's range,
+//! netaddr and jmespath in Ansible's own Python) and it ends with the kubeconfig's path and a
+//! `kubectl --kubeconfig ... get nodes` line.
 
 use crate::common;
 
@@ -71,26 +73,44 @@ fn project_scripts_pass_shellcheck() {
     }
 }
 
-/// A fake `ansible-playbook` that prints a version and records its arguments.
-fn fake_playbook(dir: &Path, version: &str) -> PathBuf {
-    let path = dir.join("ansible-playbook");
-    std::fs::write(
-        &path,
-        format!(
-            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'ansible-playbook [core {version}]'; exit 0; fi\necho \"ran in $(pwd): $* name=$OS_APPLICATION_CREDENTIAL_NAME\"\n"
-        ),
-    )
-    .unwrap();
+fn executable(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
+}
+
+/// A fake Python for Ansible: `-c 'import netaddr, jmespath'` succeeds when `modules` is true.
+fn fake_python(dir: &Path, modules: bool) -> PathBuf {
+    let path = dir.join(if modules { "python-ok" } else { "python-bare" });
+    executable(
+        &path,
+        &format!("#!/bin/sh\n[ \"$1\" = -c ] && [ \"$2\" = 'import netaddr, jmespath' ] && exit {}\nexit 3\n", if modules { 0 } else { 1 }),
+    );
+    path
+}
+
+/// A fake `ansible-playbook`: `--version` prints ansible-core's version and, with `python`,
+/// the interpreter line real Ansible prints; a run records its arguments and, like Kubespray
+/// with kubeconfig_localhost, writes `artifacts/admin.conf` beside the inventory directory.
+fn fake_playbook(dir: &Path, version: &str, python: Option<&Path>) -> PathBuf {
+    let path = dir.join(format!("ansible-playbook-{version}"));
+    let python_line = python
+        .map(|p| format!("echo '  python version = 3.11.7 (main, May  9 2026, 07:35:25) [GCC 12.2.0] ({})'\n", p.display()))
+        .unwrap_or_default();
+    executable(
+        &path,
+        &format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'ansible-playbook [core {version}]'\n{python_line}exit 0; fi\necho \"ran in $(pwd): $* name=$OS_APPLICATION_CREDENTIAL_NAME\"\nmkdir -p \"$(dirname \"$2\")/../artifacts\" && echo kubeconfig > \"$(dirname \"$2\")/../artifacts/admin.conf\"\n"
+        ),
+    );
     path
 }
 
 #[test]
-fn deploy_sh_checks_the_ansible_core_range_and_exports_the_credential_name() {
+fn deploy_sh_checks_ansible_and_its_python_and_ends_with_the_kubeconfig() {
     let tmp = tempfile::tempdir().unwrap();
     let (_, profile) = profiles(tmp.path()).remove(0); // Jetstream2: Kubespray master
     let out = tmp.path().join("out");
@@ -99,12 +119,13 @@ fn deploy_sh_checks_the_ansible_core_range_and_exports_the_credential_name() {
     let kubespray = tmp.path().join("kubespray");
     std::fs::create_dir(&kubespray).unwrap();
     std::fs::write(kubespray.join("cluster.yml"), "").unwrap();
+    let requirements = format!("pip install -r {}/requirements.txt", kubespray.display());
 
-    let run = |version: &str| {
+    let run = |playbook: PathBuf| {
         Command::new("bash")
             .arg(out.join("deploy.sh"))
             .env("KUBESPRAY_DIR", &kubespray)
-            .env("ANSIBLE_PLAYBOOK", fake_playbook(tmp.path(), version))
+            .env("ANSIBLE_PLAYBOOK", playbook)
             .env("OS_AUTH_URL", "https://js2.jetstream-cloud.org:5000/v3/")
             .env("OS_APPLICATION_CREDENTIAL_ID", "abc123")
             .env("OS_APPLICATION_CREDENTIAL_SECRET", "s3cret")
@@ -112,21 +133,64 @@ fn deploy_sh_checks_the_ansible_core_range_and_exports_the_credential_name() {
             .output()
             .unwrap()
     };
-    let too_new = run("2.19.1");
+    let good_python = fake_python(tmp.path(), true);
+    let too_new = run(fake_playbook(tmp.path(), "2.19.1", Some(&good_python)));
     assert!(!too_new.status.success());
     let msg = String::from_utf8_lossy(&too_new.stderr);
     assert!(
         msg.contains("needs ansible-core >= 2.18.0, < 2.19.0; this is ansible-core 2.19.1"),
         "{msg}"
     );
-    let too_old = run("2.17.9");
+    assert!(
+        msg.contains(&requirements),
+        "the install hint is Kubespray's requirements.txt: {msg}"
+    );
+    let too_old = run(fake_playbook(tmp.path(), "2.17.9", Some(&good_python)));
     assert!(
         !too_old.status.success(),
         "{}",
         String::from_utf8_lossy(&too_old.stdout)
     );
 
-    let fine = run("2.18.4");
+    // Ansible's Python (from `--version`) lacks netaddr / jmespath: stop before the playbook.
+    let bare_python = fake_python(tmp.path(), false);
+    let bare = run(fake_playbook(tmp.path(), "2.18.4", Some(&bare_python)));
+    let msg = String::from_utf8_lossy(&bare.stderr);
+    assert!(!bare.status.success(), "{msg}");
+    assert!(
+        msg.contains(&format!(
+            "netaddr and jmespath do not import in Ansible's Python ({})",
+            bare_python.display()
+        )),
+        "{msg}"
+    );
+    assert!(msg.contains("-m pip install -r"), "{msg}");
+    assert!(!String::from_utf8_lossy(&bare.stdout).contains("ran in"));
+    // The real ansible-playbook of the test venv (ansible-core alone, without netaddr): its
+    // `--version` names the venv's Python, which is the one checked.
+    let real = required_tool(
+        cache_dir().join("ansible-venv/bin/ansible-playbook"),
+        "scripts/setup.d/20-ansible.sh",
+    );
+    let venv_python = cache_dir().join("ansible-venv/bin/python");
+    let real_run = run(real);
+    let msg = String::from_utf8_lossy(&real_run.stderr);
+    assert!(!real_run.status.success(), "{msg}");
+    assert!(
+        msg.contains(&format!(
+            "do not import in Ansible's Python ({})",
+            venv_python.display()
+        )),
+        "{msg}"
+    );
+    // No interpreter line: the playbook's shebang names the Python (here /bin/sh, which
+    // cannot import them).
+    let shebang = run(fake_playbook(tmp.path(), "2.18.5", None));
+    let msg = String::from_utf8_lossy(&shebang.stderr);
+    assert!(!shebang.status.success(), "{msg}");
+    assert!(msg.contains("Ansible's Python (/bin/sh)"), "{msg}");
+
+    let fine = run(fake_playbook(tmp.path(), "2.18.4", Some(&good_python)));
     let stdout = String::from_utf8_lossy(&fine.stdout);
     assert!(
         fine.status.success(),
@@ -142,5 +206,17 @@ fn deploy_sh_checks_the_ansible_core_range_and_exports_the_credential_name() {
     assert!(
         stdout.contains("name=abc123"),
         "OS_APPLICATION_CREDENTIAL_NAME from the ID: {stdout}"
+    );
+    let kubeconfig = out.join("artifacts/admin.conf");
+    assert!(
+        stdout.contains(&format!("Its kubeconfig: {}\n", kubeconfig.display())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "  kubectl --kubeconfig {} get nodes\n",
+            kubeconfig.display()
+        )),
+        "{stdout}"
     );
 }
