@@ -16,8 +16,9 @@ cargo build -q -p flatcar-testkit --example release_mirror
 
 echo "==> starting the local cloud (about a minute)" >&2
 bash scripts/local-cloud.sh start --compute >/dev/null
+cloud_env=$(bash scripts/local-cloud.sh env)
 # shellcheck disable=SC1090,SC1091
-source "$(bash scripts/local-cloud.sh env)"
+source "$cloud_env"
 
 echo "==> starting the Flatcar release mirror" >&2
 rm -rf "$work/mirror-info"
@@ -84,5 +85,9 @@ cat "$work/out/inventory/hosts.yaml"
 echo
 echo "Next, with a Kubespray checkout beside the output directory (real machines only):"
 echo "  $work/out/deploy.sh"
-echo "Tear down:"
-echo "  TF_CLI_CONFIG_FILE=$work/terraform.tfrc ./target/debug/flatcar-kube up $work/demo.yaml -o $work/out --destroy && bash scripts/local-cloud.sh stop"
+# The tear-down must work as printed in a new shell: it brings the local cloud's OS_* variables
+# (the env file), the provider mirror (TF_CLI_CONFIG_FILE) and absolute paths, in a subshell
+# that leaves the caller's environment alone.
+echo "Tear down (from any shell):"
+printf '  (cd %q && . %q && TF_CLI_CONFIG_FILE=%q CHECKPOINT_DISABLE=1 ./target/debug/flatcar-kube up %q -o %q --destroy --terraform /usr/local/bin/terraform && FLATCAR_KUBE_CACHE=%q FLATCAR_KUBE_CLOUD_DIR=%q bash scripts/local-cloud.sh stop)\n' \
+  "$PWD" "$cloud_env" "$work/terraform.tfrc" "$work/demo.yaml" "$work/out" "$FLATCAR_KUBE_CACHE" "$(dirname "$cloud_env")"
