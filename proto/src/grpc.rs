@@ -8,7 +8,9 @@ use tonic::{Request, Response, Status};
 
 use crate::convert::{self, value_in, value_out};
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::provider::{ApplyRequest, DataSource, PlanRequest, Provider, Resource};
+use crate::provider::{
+    ApplyRequest, DataSource, Function, FunctionSignature, PlanRequest, Provider, Resource,
+};
 use crate::schema::Schema;
 use crate::value::{Type, Value};
 use crate::wire::tfplugin6 as pb;
@@ -26,6 +28,7 @@ pub(crate) struct ProviderService {
     provider_type: Type,
     resources: HashMap<String, Registered<dyn Resource>>,
     data_sources: HashMap<String, Registered<dyn DataSource>>,
+    functions: HashMap<String, (Arc<dyn Function>, FunctionSignature)>,
 }
 
 fn unknown_type(kind: &str, name: &str) -> Diagnostics {
@@ -57,7 +60,16 @@ impl ProviderService {
                 (d.type_name().to_string(), Registered { imp: d, schema, ty })
             })
             .collect();
+        let functions = provider
+            .functions()
+            .into_iter()
+            .map(|f| {
+                let signature = f.signature();
+                (f.name().to_string(), (f, signature))
+            })
+            .collect();
         ProviderService {
+            functions,
             provider_type: provider_schema.value_type(),
             provider_schema,
             provider,
@@ -90,6 +102,62 @@ impl ProviderService {
         &self.provider_schema.block
     }
 
+    fn function_definitions(&self) -> HashMap<String, pb::Function> {
+        self.functions
+            .iter()
+            .map(|(name, (_, sig))| (name.clone(), convert::function(sig)))
+            .collect()
+    }
+
+    /// A function's signature (for the in-process harness).
+    pub(crate) fn function_signature(&self, name: &str) -> Option<FunctionSignature> {
+        self.functions.get(name).map(|(_, sig)| sig.clone())
+    }
+
+    /// Runs a function: arguments decoded with the parameter types, the result encoded.
+    pub(crate) async fn call(
+        &self,
+        name: &str,
+        arguments: &[pb::DynamicValue],
+    ) -> Result<pb::DynamicValue, pb::FunctionError> {
+        let error = |text: String, argument: Option<i64>| pb::FunctionError {
+            text,
+            function_argument: argument,
+        };
+        let (function, sig) = self.functions.get(name).ok_or_else(|| {
+            error(
+                format!("This provider has no function named {name:?}."),
+                None,
+            )
+        })?;
+        if arguments.len() != sig.parameters.len() {
+            return Err(error(
+                format!(
+                    "{name} takes {} argument(s), {} given.",
+                    sig.parameters.len(),
+                    arguments.len()
+                ),
+                None,
+            ));
+        }
+        let mut values = Vec::with_capacity(arguments.len());
+        for (i, (arg, param)) in arguments.iter().zip(&sig.parameters).enumerate() {
+            let value = value_in(Some(arg), &param.ty, "function argument").map_err(|d| {
+                error(
+                    d.0.iter().map(|d| d.detail.clone()).collect(),
+                    Some(i as i64),
+                )
+            })?;
+            values.push(value);
+        }
+        let result = function
+            .call(values)
+            .await
+            .map_err(|e| error(e.text, e.argument))?;
+        value_out(&result, &sig.return_type, "function result")
+            .map_err(|d| error(d.0.iter().map(|d| d.detail.clone()).collect(), None))
+    }
+
     /// The full provider schema, for the docs generator and GetProviderSchema.
     pub(crate) fn schema_response(&self) -> pb::get_provider_schema::Response {
         pb::get_provider_schema::Response {
@@ -107,6 +175,7 @@ impl ProviderService {
             diagnostics: Vec::new(),
             provider_meta: None,
             server_capabilities: Some(capabilities()),
+            functions: self.function_definitions(),
         }
     }
 }
@@ -176,7 +245,41 @@ impl ProviderRpc for ProviderService {
                     type_name: k.clone(),
                 })
                 .collect(),
+            functions: self
+                .functions
+                .keys()
+                .map(|k| pb::get_metadata::FunctionMetadata { name: k.clone() })
+                .collect(),
         }))
+    }
+
+    async fn get_functions(
+        &self,
+        _: Request<pb::get_functions::Request>,
+    ) -> RpcResult<pb::get_functions::Response> {
+        Ok(Response::new(pb::get_functions::Response {
+            functions: self.function_definitions(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn call_function(
+        &self,
+        request: Request<pb::call_function::Request>,
+    ) -> RpcResult<pb::call_function::Response> {
+        let req = request.into_inner();
+        Ok(Response::new(
+            match self.call(&req.name, &req.arguments).await {
+                Ok(result) => pb::call_function::Response {
+                    result: Some(result),
+                    error: None,
+                },
+                Err(error) => pb::call_function::Response {
+                    result: None,
+                    error: Some(error),
+                },
+            },
+        ))
     }
 
     async fn get_provider_schema(

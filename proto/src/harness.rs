@@ -230,6 +230,57 @@ impl Harness {
         errors_or(diagnostics, imported)
     }
 
+    /// CallFunction through the gRPC service: arguments encoded with the parameter types,
+    /// the result decoded with the return type.
+    pub async fn call_function(
+        &self,
+        name: &str,
+        arguments: &[Value],
+    ) -> Result<Value, crate::FunctionError> {
+        let sig = self
+            .service
+            .function_signature(name)
+            .ok_or_else(|| crate::FunctionError {
+                text: format!("no function {name:?}"),
+                argument: None,
+            })?;
+        let mut wire = Vec::with_capacity(arguments.len());
+        for (i, (arg, param)) in arguments.iter().zip(&sig.parameters).enumerate() {
+            let encoded =
+                value_out(arg, &param.ty, "argument").map_err(|d| crate::FunctionError {
+                    text: format!("{d:?}"),
+                    argument: Some(i as i64),
+                })?;
+            wire.push(encoded);
+        }
+        let request = pb::call_function::Request {
+            name: name.into(),
+            arguments: wire,
+        };
+        let response = ProviderRpc::call_function(&self.service, Request::new(request))
+            .await
+            .map_err(|s| crate::FunctionError {
+                text: s.to_string(),
+                argument: None,
+            })?
+            .into_inner();
+        if let Some(e) = response.error {
+            return Err(crate::FunctionError {
+                text: e.text,
+                argument: e.function_argument,
+            });
+        }
+        value_in(
+            response.result.as_ref(),
+            &sig.return_type,
+            "function result",
+        )
+        .map_err(|d| crate::FunctionError {
+            text: format!("{d:?}"),
+            argument: None,
+        })
+    }
+
     /// Plans and applies `config` over `prior` in one go, as `terraform apply` does.
     pub async fn plan_and_apply(
         &self,

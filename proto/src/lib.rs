@@ -30,7 +30,8 @@ mod wire {
 
 pub use diagnostics::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
 pub use provider::{
-    ApplyRequest, ApplyResponse, DataSource, PlanRequest, PlanResponse, Provider, Resource,
+    ApplyRequest, ApplyResponse, DataSource, Function, FunctionError, FunctionSignature, Parameter,
+    PlanRequest, PlanResponse, Provider, Resource,
 };
 pub use schema::{Attribute, Behaviour, Block, NestedBlock, Nesting, Schema};
 pub use server::{serve, ServeError, ServeOptions};

@@ -17,6 +17,10 @@ pub trait Provider: Send + Sync + 'static {
     fn schema(&self) -> Schema;
     fn resources(&self) -> Vec<Arc<dyn Resource>>;
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>>;
+    /// Provider-defined functions (`provider::<name>::<function>(...)`).
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        Vec::new()
+    }
     /// Static checks of the provider block; values may be unknown.
     async fn validate(&self, _config: &Value) -> Diagnostics {
         Diagnostics::default()
@@ -127,4 +131,41 @@ pub trait Resource: Send + Sync {
             .into()
         })
     }
+}
+
+/// One positional parameter of a function.
+#[derive(Debug, Clone)]
+pub struct Parameter {
+    pub name: String,
+    pub ty: crate::Type,
+    /// Markdown.
+    pub description: String,
+    /// Whether null may be passed (otherwise Terraform refuses it before calling).
+    pub allow_null: bool,
+}
+
+/// What a function takes and returns, and its documentation.
+#[derive(Debug, Clone)]
+pub struct FunctionSignature {
+    pub parameters: Vec<Parameter>,
+    pub return_type: crate::Type,
+    pub summary: String,
+    /// Markdown.
+    pub description: String,
+}
+
+/// Why a function call failed; `argument` is the index of the argument to blame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionError {
+    pub text: String,
+    pub argument: Option<i64>,
+}
+
+/// A provider-defined function. Terraform calls it with wholly known arguments (unknown
+/// arguments make the result unknown without a call).
+#[async_trait]
+pub trait Function: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn signature(&self) -> FunctionSignature;
+    async fn call(&self, arguments: Vec<Value>) -> Result<Value, FunctionError>;
 }
