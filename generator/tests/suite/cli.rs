@@ -147,15 +147,17 @@ fn readme_walks_a_jetstream2_user_through_the_flow() {
         Some(end) => &section[..end + 3],
         None => section,
     };
-    // The steps, in order: credentials, profile, generate, terraform, inventory, deploy.
+    // The steps, in order: credentials, profile, generate, terraform, inventory, deploy, kubectl.
     let steps = [
         "source ",
         "OS_APPLICATION_CREDENTIAL",
         "flatcar-kube init --cloud jetstream2",
+        "access.allowed_cidrs",
         "flatcar-kube generate",
         "terraform apply",
         "flatcar-kube inventory",
         "deploy.sh",
+        "kubectl --kubeconfig out/artifacts/admin.conf get nodes",
     ];
     let mut at = 0;
     for step in steps {
@@ -176,6 +178,16 @@ fn readme_walks_a_jetstream2_user_through_the_flow() {
         "flatcar.mirror_url",
         "flatcar.signing_key_file",
         "cloud.endpoint_overrides",
+        // Issue 11: the way in, flavor IDs, current Kubespray, storage and the kubeconfig.
+        "access.allowed_cidrs",
+        "access.open_http",
+        "openstack flavor list",
+        "use_access_ip = 0",
+        "pip install -r kubespray/requirements.txt",
+        "netaddr and jmespath",
+        "group_vars/all/openstack.yml",
+        "kubectl --kubeconfig out/artifacts/admin.conf get nodes",
+        "supplementary_addresses_in_ssl_keys",
     ] {
         assert!(
             section.contains(needle),
