@@ -6,6 +6,16 @@
 //! refuse are errors naming the YAML path and line:column); fields that read Butane's
 //! `--files-dir` (`local`, `trees`, `*_local`) are refused, since there is no files directory.
 //!
+//! Differences from `butane` (all on purpose):
+//! - What Butane or Ignition only warn about is an error here when the config would not do
+//!   what it says (setuid/setgid/sticky modes, modes that only make sense in octal, enabled
+//!   units without `[Install]`, owners on hard links), as with `butane --strict`. Unknown keys
+//!   are errors too. The first problem is reported, not all of them.
+//! - Inline contents are gzip-compressed only with [`Options::compress`].
+//! - `compression: gzip` next to `inline` is an error (inline text is not compressed data).
+//! - Unit texts are checked a little more strictly than Ignition does: `Key=value` before the
+//!   first `[Section]` line is an error (systemd ignores it).
+//!
 //! Modules: `yaml` reads the text into positioned nodes, `decode` reads nodes into typed
 //! values, `schema` is the flatcar variant's spec, `validate` its rules, `translate` maps it
 //! onto the Ignition types of `ignition`, with `data_url` and `systemd` as helpers.

@@ -255,15 +255,22 @@ const TOP: &[&str] = &[
 
 /// Reads `variant` and `version` and, when they name a supported spec, the rest of the document.
 pub fn read(root: &Node) -> Result<(Version, Config)> {
-    let Some(top) = Object::read(root, "", TOP)? else {
-        return Err(Problem::new(
+    let empty = || {
+        Problem::new(
             "",
             "the document is empty",
             "start it with `variant: flatcar` and `version: 1.0.0`",
         )
-        .at(root.pos));
+        .at(root.pos)
     };
-    let version = read_version(&top)?;
+    // Variant and version first: for another variant or a Container Linux Config, "unknown
+    // key" would be the wrong thing to say.
+    let all_keys: Vec<&str> = match &root.value {
+        crate::yaml::Value::Map(entries) => entries.iter().map(|e| e.key.as_str()).collect(),
+        _ => TOP.to_vec(),
+    };
+    let version = read_version(&Object::read(root, "", &all_keys)?.ok_or_else(empty)?)?;
+    let top = Object::read(root, "", TOP)?.ok_or_else(empty)?;
     let config = Config {
         ignition: read_ignition(&top, version)?,
         kernel_arguments: match top

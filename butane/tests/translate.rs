@@ -593,6 +593,23 @@ const CASES: &[Case] = &[
             hint: "add `variant: flatcar`",
         },
     },
+    Case {
+        name: "error: a Container Linux Config is told about variant, not its keys",
+        butane: "
+            passwd:
+              users:
+                - name: core
+            locksmith:
+              reboot_strategy: off
+        ",
+        expect: Expect::Error {
+            path: "variant",
+            line: 1,
+            column: 1,
+            message: "`variant` is missing",
+            hint: "Container Linux Configs for `ct` must first be rewritten as Butane",
+        },
+    },
 ];
 
 fn check(case: &Case) -> Result<(), String> {
