@@ -41,14 +41,19 @@ impl Function for Repeat {
     }
     async fn call(&self, arguments: Vec<Value>) -> Result<Value, FunctionError> {
         let text = arguments[0].as_str().unwrap_or_default().to_string();
-        let times = arguments[1].as_number().and_then(|n| n.as_i64()).unwrap_or(0);
+        let times = arguments[1]
+            .as_number()
+            .and_then(|n| n.as_i64())
+            .unwrap_or(0);
         if times < 1 {
             return Err(FunctionError {
                 text: format!("times must be at least 1, not {times}"),
                 argument: Some(1),
             });
         }
-        Ok(Value::List((0..times).map(|_| Value::string(&text)).collect()))
+        Ok(Value::List(
+            (0..times).map(|_| Value::string(&text)).collect(),
+        ))
     }
 }
 

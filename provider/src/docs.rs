@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Context;
-use tfplugin::{Attribute, Block, Provider, Schema, Type};
+use tfplugin::{Attribute, Block, FunctionSignature, Provider, Schema, Type};
 
 const NAME: &str = "flatcar";
 
@@ -54,6 +54,16 @@ pub fn render(provider: &dyn Provider, examples: &Path, out: &Path) -> anyhow::R
             ),
         ));
     }
+    for f in provider.functions() {
+        pages.push((
+            format!("functions/{}.md", f.name()),
+            function_page(
+                f.name(),
+                &f.signature(),
+                example(&format!("functions/{}/function.tf", f.name()))?,
+            ),
+        ));
+    }
     for (rel, text) in pages {
         let path = out.join(rel);
         if let Some(dir) = path.parent() {
@@ -62,6 +72,39 @@ pub fn render(provider: &dyn Provider, examples: &Path, out: &Path) -> anyhow::R
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
+}
+
+/// A function's page: summary, description, example, signature and arguments.
+fn function_page(name: &str, sig: &FunctionSignature, example: Option<String>) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "---\npage_title: \"{name} function - terraform-provider-{NAME}\"\nsubcategory: \"\"\ndescription: |-\n  {}\n---\n", sig.summary);
+    let _ = writeln!(md, "# function: {name}\n\n{}\n", sig.description);
+    if let Some(example) = example {
+        let _ = writeln!(md, "## Example Usage\n\n```terraform\n{}```\n", example);
+    }
+    let params: Vec<String> = sig
+        .parameters
+        .iter()
+        .map(|p| format!("{} {}", p.name, type_label(&p.ty).to_lowercase()))
+        .collect();
+    let _ = writeln!(
+        md,
+        "## Signature\n\n```text\n{name}({}) {}\n```\n",
+        params.join(", "),
+        type_label(&sig.return_type).to_lowercase()
+    );
+    let _ = writeln!(md, "## Arguments\n");
+    for (i, p) in sig.parameters.iter().enumerate() {
+        let _ = writeln!(
+            md,
+            "{}. `{}` ({}) {}",
+            i + 1,
+            p.name,
+            type_label(&p.ty),
+            p.description
+        );
+    }
+    md
 }
 
 fn page(

@@ -3,13 +3,15 @@
 //!
 //! - `config`: the provider block; `state`: what resources share; `provider`: the provider;
 //! - `errors`: the one place cloud errors become diagnostics;
-//! - `data_sources`, `resources`: one file per Terraform type (schema, model, glue);
+//! - `data_sources`, `resources`: one module per Terraform type (schema, model, glue);
+//! - `functions`: provider-defined functions (`provider::flatcar::butane`);
 //! - `docs`: docs/ rendered from the schema.
 
 pub mod config;
 pub mod data_sources;
 pub mod docs;
 pub mod errors;
+pub mod functions;
 pub mod provider;
 pub mod release_attributes;
 pub mod resources;

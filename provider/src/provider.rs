@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tfplugin::{DataSource, Diagnostics, Resource, Schema, Value};
+use tfplugin::{DataSource, Diagnostics, Function, Resource, Schema, Value};
 
 use crate::config;
 use crate::data_sources::release::ReleaseDataSource;
+use crate::functions::butane::ButaneFunction;
 use crate::resources::image::ImageResource;
 use crate::resources::instance::InstanceResource;
 use crate::resources::security_group::SecurityGroupResource;
@@ -50,6 +51,10 @@ impl tfplugin::Provider for FlatcarProvider {
         vec![Arc::new(ReleaseDataSource {
             state: Arc::clone(&self.state),
         })]
+    }
+
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        vec![Arc::new(ButaneFunction)]
     }
 
     async fn validate(&self, config: &Value) -> Diagnostics {

@@ -183,6 +183,23 @@ impl<'a> Neutron<'a> {
         self.one_security_group(request).await
     }
 
+    /// The groups with this exact name.
+    pub async fn security_groups_named(
+        &self,
+        name: &str,
+    ) -> Result<Vec<SecurityGroup>, CloudError> {
+        #[derive(Deserialize)]
+        struct List {
+            security_groups: Vec<SecurityGroup>,
+        }
+        let path = format!("/v2.0/security-groups?name={}", query_value(name));
+        let response = self
+            .session
+            .send(ApiRequest::new(Method::GET, SERVICE, &path))
+            .await?;
+        Ok(self.session.json::<List>(response).await?.security_groups)
+    }
+
     /// The group, or `None` when Neutron no longer has it.
     pub async fn security_group(&self, id: &str) -> Result<Option<SecurityGroup>, CloudError> {
         let path = format!("/v2.0/security-groups/{}", query_value(id));

@@ -43,16 +43,63 @@ resource "flatcar_image" "this" {
   properties  = var.image_properties
 }
 
+# The cluster's own group: everything between its machines, SSH and the Kubernetes API from
+# allowed_cidrs, ping from IPv4 allowed_cidrs, optionally HTTP(S) from everyone. Its rules are
+# managed exclusively: a rule changed outside Terraform is put back by the next apply.
+resource "flatcar_security_group" "cluster" {
+  name        = "${var.cluster_name}-nodes"
+  description = "Kubernetes nodes of ${var.cluster_name} (flatcar-kube)"
+
+  rule {
+    self = true
+  }
+  rule {
+    self      = true
+    ethertype = "IPv6"
+  }
+  dynamic "rule" {
+    for_each = setproduct(var.allowed_cidrs, [22, 6443])
+    content {
+      protocol         = "tcp"
+      port_range_min   = rule.value[1]
+      port_range_max   = rule.value[1]
+      remote_ip_prefix = rule.value[0]
+      ethertype        = strcontains(rule.value[0], ":") ? "IPv6" : "IPv4"
+    }
+  }
+  dynamic "rule" {
+    for_each = [for c in var.allowed_cidrs : c if !strcontains(c, ":")]
+    content {
+      protocol         = "icmp"
+      remote_ip_prefix = rule.value
+    }
+  }
+  dynamic "rule" {
+    for_each = var.open_http ? setproduct(["0.0.0.0/0", "::/0"], [80, 443]) : []
+    content {
+      protocol         = "tcp"
+      port_range_min   = rule.value[1]
+      port_range_max   = rule.value[1]
+      remote_ip_prefix = rule.value[0]
+      ethertype        = strcontains(rule.value[0], ":") ? "IPv6" : "IPv4"
+    }
+  }
+}
+
 resource "flatcar_instance" "node" {
   for_each = local.nodes
 
-  name              = each.key
-  image_id          = flatcar_image.this.id
-  flavor_name       = each.value.flavor_name
-  flavor_id         = each.value.flavor_id
-  key_pair          = var.key_pair
-  user_data         = local.ignition
-  security_groups   = var.security_groups
+  name        = each.key
+  image_id    = flatcar_image.this.id
+  flavor_name = each.value.flavor_name
+  flavor_id   = each.value.flavor_id
+  key_pair    = var.key_pair
+  user_data   = local.ignition
+  security_groups = distinct(concat(
+    [flatcar_security_group.cluster.id],
+    var.extra_security_groups,
+    var.security_groups == null ? [] : var.security_groups,
+  ))
   availability_zone = var.availability_zone
   root_volume_size  = each.value.root_volume_size
   floating_ip_pool  = each.value.floating_ip ? var.floating_ip_pool : null

@@ -1,11 +1,12 @@
 output "kubespray_inventory" {
-  description = "Hosts for `terraform output -json | flatcar-kube inventory`: {hosts = {NAME = {groups, ip, access_ip, ansible_user}}}."
+  description = "Hosts for `terraform output -json | flatcar-kube inventory`: {hosts = {NAME = {groups, ip, ansible_host, access_ip, ansible_user}}}. ansible_host is the floating IP where there is one; access_ip stays null, so the machines talk over their private addresses, which the cluster's security group admits (Kubespray's use_access_ip = 0)."
   value = {
     hosts = {
       for name, n in flatcar_instance.node : name => {
         groups       = local.nodes[name].groups
         ip           = try(coalesce(n.network[0].fixed_ip_v4, n.access_ip_v4), "")
-        access_ip    = n.floating_ip
+        ansible_host = n.floating_ip
+        access_ip    = null
         ansible_user = "core"
       }
     }

@@ -126,7 +126,7 @@ variable "network_id" {
 }
 
 variable "security_groups" {
-  description = "Security group names for every machine; null leaves the project's default group."
+  description = "Deprecated: use extra_security_groups. Further groups for every machine, besides the cluster's own group."
   type        = list(string)
   default     = null
 }

@@ -5,13 +5,15 @@
 //! ```json
 //! {"hosts": {"demo-control-plane-1": {"groups": ["kube_control_plane", "etcd"],
 //!                                      "ip": "10.0.0.11",
-//!                                      "access_ip": "149.165.150.1",
+//!                                      "ansible_host": "149.165.150.1",
+//!                                      "access_ip": null,
 //!                                      "ansible_user": "core"}}}
 //! ```
 //!
 //! `groups` holds any of `kube_control_plane`, `kube_node`, `etcd`, `bastion` (others are kept as
-//! extra groups); `ip` is the private address; `access_ip` is the floating IP or `null`;
-//! `ansible_user` defaults to `core`.
+//! extra groups); `ip` is the private address; `ansible_host` the floating IP or `null`;
+//! `access_ip` what other machines should use (our module leaves it `null`: private addresses);
+//! outputs without `ansible_host` connect to `access_ip`; `ansible_user` defaults to `core`.
 
 use std::collections::BTreeSet;
 
@@ -34,6 +36,9 @@ struct OutputInventory {
 struct OutputHost {
     groups: Vec<String>,
     ip: String,
+    /// Where Ansible connects (the floating IP); older outputs give only `access_ip`.
+    #[serde(default)]
+    ansible_host: Option<String>,
     #[serde(default)]
     access_ip: Option<String>,
     #[serde(default)]
@@ -52,15 +57,18 @@ pub fn read(value: &Value, source_name: &str) -> Result<KubesprayInventory, Inve
     let parsed = OutputInventory::deserialize(value).map_err(|e| InventoryError::Invalid {
         source_name: source_name.to_string(),
         what: format!("output `{OUTPUT_NAME}` does not have the expected shape ({e})"),
-        todo: "it must be {\"hosts\": {NAME: {\"groups\": [...], \"ip\": ..., \"access_ip\": ..., \"ansible_user\": ...}}}; see the README".to_string(),
+        todo: "it must be {\"hosts\": {NAME: {\"groups\": [...], \"ip\": ..., \"ansible_host\": ..., \"access_ip\": ..., \"ansible_user\": ...}}}; see the README".to_string(),
     })?;
     let mut inv = KubesprayInventory::default();
     for (name, h) in parsed.hosts {
         let access_ip = h.access_ip.filter(|a| !a.is_empty());
+        let ansible_host = h.ansible_host.filter(|a| !a.is_empty());
         inv.hosts.insert(
             name,
             Host {
-                ansible_host: access_ip.clone().unwrap_or_else(|| h.ip.clone()),
+                ansible_host: ansible_host
+                    .or_else(|| access_ip.clone())
+                    .unwrap_or_else(|| h.ip.clone()),
                 ip: h.ip,
                 access_ip,
                 ansible_user: h.ansible_user.unwrap_or_else(|| "core".to_string()),

@@ -9,6 +9,7 @@ use crate::support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use flatcar_cloud::openstack::neutron::Neutron;
 use support::cloud::{unique_name, LocalCloud};
 use support::http_server::StaticServer;
 use support::release_tree::{Release, ReleaseTree, SigningKey};
@@ -100,7 +101,7 @@ impl Flow {
     fn profile(&self, control_planes: u32, workers: u32) -> PathBuf {
         let base = std::fs::read_to_string(self.home.path().join("base_url")).expect("url");
         let text = format!(
-            "version: 1\nname: {name}\ncloud:\n  region: RegionOne\n  auth: password\nnetwork:\n  name: {network}\n  reuse: true\n  external_network: {public}\n  security_groups: [default]\nflatcar:\n  channel: stable\n  version: {VERSION}\n  mirror_url: {base}/{{channel}}\n  signing_key_file: {key}\nssh:\n  public_key_file: {ssh}\npools:\n  control_plane:\n    count: {control_planes}\n    flavor: {flavor}\n  workers:\n    count: {workers}\n    flavor: {flavor}\n    floating_ip: false\nkubernetes:\n  openstack_cloud_provider: false\n  cinder_csi: false\n",
+            "version: 1\nname: {name}\ncloud:\n  region: RegionOne\n  auth: password\naccess:\n  allowed_cidrs: [198.51.100.0/24]\nnetwork:\n  name: {network}\n  reuse: true\n  external_network: {public}\nflatcar:\n  channel: stable\n  version: {VERSION}\n  mirror_url: {base}/{{channel}}\n  signing_key_file: {key}\nssh:\n  public_key_file: {ssh}\npools:\n  control_plane:\n    count: {control_planes}\n    flavor: {flavor}\n  workers:\n    count: {workers}\n    flavor: {flavor}\n    floating_ip: false\nkubernetes:\n  openstack_cloud_provider: false\n  cinder_csi: false\n",
             name = self.name,
             network = self.cloud.value("FK_NETWORK_NAME"),
             public = self.cloud.value("FK_EXTERNAL_NETWORK"),
@@ -130,6 +131,37 @@ impl Flow {
             cmd.env(k, v);
         }
         cmd.output().expect("flatcar-kube up")
+    }
+
+    /// The rules of the security group(s) named `name`, as "direction ethertype protocol[/port]
+    /// remote", sorted; empty when there is no such group.
+    fn cluster_group_rules(&self, name: &str) -> Vec<String> {
+        let session = self.cloud.session(false);
+        let groups = self
+            .cloud
+            .block_on(Neutron::new(&session).security_groups_named(name))
+            .expect("security groups");
+        let mut rules: Vec<String> = groups
+            .iter()
+            .flat_map(|g| {
+                g.security_group_rules.iter().map(|r| {
+                    let protocol = match (&r.protocol, r.port_range_min) {
+                        (Some(p), Some(port)) => format!("{p}/{port}"),
+                        (Some(p), None) => p.clone(),
+                        (None, _) => "any".into(),
+                    };
+                    let remote = match (&r.remote_group_id, &r.remote_ip_prefix) {
+                        (Some(id), _) if *id == g.id => "members".to_string(),
+                        (Some(id), _) => id.clone(),
+                        (None, Some(cidr)) => cidr.clone(),
+                        (None, None) => "any".into(),
+                    };
+                    format!("{} {} {protocol} {remote}", r.direction, r.ethertype)
+                })
+            })
+            .collect();
+        rules.sort();
+        rules
     }
 
     fn images_named(&self, name: &str) -> usize {
@@ -187,8 +219,17 @@ fn run_flow(f: &Flow, control_planes: u32, workers: u32) {
             vars["ip"].as_str().is_some_and(|ip| !ip.is_empty()),
             "{host} has no ip"
         );
-        if let Some(access) = vars["access_ip"].as_str() {
-            floating.push(access.to_string());
+        assert!(
+            vars["access_ip"].is_null(),
+            "{host}: machines talk over private addresses, which the cluster's group admits"
+        );
+        if vars["ansible_host"] != vars["ip"] {
+            floating.push(
+                vars["ansible_host"]
+                    .as_str()
+                    .expect("ansible_host")
+                    .to_string(),
+            );
         }
     }
     assert_eq!(
@@ -196,6 +237,36 @@ fn run_flow(f: &Flow, control_planes: u32, workers: u32) {
         control_planes as usize,
         "control planes have floating IPs, workers none"
     );
+    let group = format!("{}-nodes", f.name);
+    assert_eq!(
+        f.cluster_group_rules(&group),
+        vec![
+            "egress IPv4 any any".to_string(),
+            "egress IPv6 any any".into(),
+            "ingress IPv4 any members".into(),
+            "ingress IPv4 icmp 198.51.100.0/24".into(),
+            "ingress IPv4 tcp/22 198.51.100.0/24".into(),
+            "ingress IPv4 tcp/6443 198.51.100.0/24".into(),
+            "ingress IPv6 any members".into(),
+        ],
+        "Neutron holds exactly the module's rules"
+    );
+    for server in f.cloud.servers(&f.name) {
+        let json = f.cloud.openstack(&[
+            "server",
+            "show",
+            &server.id,
+            "-f",
+            "json",
+            "-c",
+            "security_groups",
+        ]);
+        assert!(
+            json.contains(&group),
+            "{} is not in {group}: {json}",
+            server.name
+        );
+    }
     assert_eq!(
         f.cloud.servers(&f.name).len(),
         (control_planes + workers) as usize
@@ -222,6 +293,10 @@ fn run_flow(f: &Flow, control_planes: u32, workers: u32) {
         .filter(|a| floating.contains(a))
         .collect();
     assert!(left.is_empty(), "Neutron still holds floating IPs {left:?}");
+    assert!(
+        f.cluster_group_rules(&group).is_empty(),
+        "Neutron still holds the cluster's security group"
+    );
 }
 
 /// Both profiles in one test, one after the other: they share the image name the profile

@@ -887,3 +887,38 @@ mod security_group_plan {
         }
     }
 }
+
+mod butane_function {
+    use super::*;
+
+    #[tokio::test]
+    async fn butane_becomes_ignition_and_errors_name_the_yaml_path() {
+        let h = harness();
+        let ok = h
+            .call_function(
+                "butane",
+                &[s("variant: flatcar\nversion: 1.0.0\nstorage:\n  files:\n    - path: /etc/hostname\n      contents:\n        inline: node-1\n")],
+            )
+            .await
+            .expect("translates");
+        let json: serde_json::Value =
+            serde_json::from_str(ok.as_str().expect("a string")).expect("JSON");
+        assert_eq!(json["ignition"]["version"], "3.3.0");
+        assert_eq!(json["storage"]["files"][0]["path"], "/etc/hostname");
+
+        let err = h
+            .call_function(
+                "butane",
+                &[s("variant: flatcar\nversion: 1.0.0\nstorage:\n  files:\n    - path: /etc/x\n      contents:\n        local: x.conf\n")],
+            )
+            .await
+            .expect_err("local files are not available");
+        assert_eq!(err.argument, Some(0));
+        assert!(
+            err.text.contains("storage.files[0].contents.local"),
+            "{}",
+            err.text
+        );
+        assert!(err.text.contains("line 7"), "{}", err.text);
+    }
+}

@@ -674,3 +674,94 @@ fn a_server_moves_into_another_security_group_in_place() {
     e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
     assert!(e.cloud.servers(&node).is_empty(), "the server is left");
 }
+
+/// Ignition through the write-only `user_data_wo`: Nova gets it, neither the state file nor
+/// `terraform show -json` holds a trace of it, and a new `user_data_wo_version` replaces the
+/// server.
+#[test]
+fn write_only_ignition_stays_out_of_state_and_a_new_version_replaces_the_server() {
+    let e = env();
+    let node = format!("{}-wo", e.name);
+    let write = |version: u32| {
+        e.configure("", &node, "new", "");
+        let path = e.ws.path().join("main.tf");
+        let text = std::fs::read_to_string(&path).expect("main.tf");
+        let text = text.replace(
+            "  user_data   = <<-EOT",
+            &format!("  user_data_wo_version = {version}\n  user_data_wo = <<-EOT"),
+        );
+        assert!(text.contains("user_data_wo ="), "{text}");
+        std::fs::write(&path, text).expect("write");
+    };
+    write(1);
+    e.ws.init();
+    e.ws.apply().ok();
+    let id = e.ws.output("id").as_str().expect("id").to_string();
+    let admin = e.cloud.session(true);
+    let server = e
+        .cloud
+        .block_on(Nova::new(&admin).get(&id))
+        .expect("get")
+        .expect("exists");
+    assert_eq!(
+        server.user_data().as_deref().map(str::trim),
+        Some(IGNITION),
+        "Nova got the Ignition"
+    );
+    let state = std::fs::read_to_string(e.ws.path().join("terraform.tfstate")).expect("state");
+    let shown = e.ws.run(&["show", "-json"]).ok().stdout;
+    for (what, text) in [("the state file", &state), ("terraform show -json", &shown)] {
+        assert!(
+            !text.contains("/etc/hostname"),
+            "{what} holds the write-only Ignition"
+        );
+        assert!(text.contains(&id), "{what} does not describe the server");
+    }
+    let second = e.ws.plan_exit_code();
+    assert_eq!(second.code, 0, "second plan not empty:\n{}", second.all());
+
+    write(2);
+    let plan = e.ws.run(&["plan", "-input=false"]).ok();
+    assert!(plan.stdout.contains("must be replaced"), "{}", plan.stdout);
+    e.ws.apply().ok();
+    let new_id = e.ws.output("id").as_str().expect("id").to_string();
+    assert_ne!(new_id, id, "a new version replaces the server");
+    e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+    assert!(e.cloud.servers(&node).is_empty(), "the server is left");
+}
+
+/// `provider::flatcar::butane` output as `user_data`: the real terraform calls the function
+/// (GetFunctions / CallFunction) and Nova gets exactly the Ignition the translation gives.
+#[test]
+fn butane_through_the_provider_function_becomes_the_servers_ignition() {
+    let e = env();
+    let node = format!("{}-bu", e.name);
+    let butane = "variant: flatcar\nversion: 1.0.0\nstorage:\n  files:\n    - path: /etc/hostname\n      mode: 0644\n      contents:\n        inline: node-from-butane\n";
+    e.configure("", &node, "new", "");
+    let path = e.ws.path().join("main.tf");
+    let text = std::fs::read_to_string(&path).expect("main.tf");
+    let start = text.find("  user_data   = <<-EOT").expect("user_data");
+    let end = text[start..].find("\nEOT\n").expect("heredoc end") + start + "\nEOT\n".len();
+    let text = format!(
+        "{}  user_data = provider::flatcar::butane(<<-EOT\n{butane}EOT\n  )\n{}",
+        &text[..start],
+        &text[end..]
+    );
+    std::fs::write(&path, text).expect("write");
+    e.ws.init();
+    e.ws.apply().ok();
+    let id = e.ws.output("id").as_str().expect("id").to_string();
+    let admin = e.cloud.session(true);
+    let server = e
+        .cloud
+        .block_on(Nova::new(&admin).get(&id))
+        .expect("get")
+        .expect("exists");
+    let expected = flatcar_butane::to_ignition(butane, &flatcar_butane::Options::default())
+        .expect("translates");
+    assert_eq!(server.user_data().as_deref(), Some(expected.as_str()));
+    let second = e.ws.plan_exit_code();
+    assert_eq!(second.code, 0, "second plan not empty:\n{}", second.all());
+    e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+    assert!(e.cloud.servers(&node).is_empty(), "the server is left");
+}

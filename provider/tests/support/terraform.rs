@@ -52,20 +52,30 @@ impl Workspace {
 
     /// A workspace whose mirror holds `binary` as the provider (e.g. a wrapper script).
     pub fn with_provider(binary: &Path) -> Workspace {
+        Workspace::with_provider_at(PROVIDER_SOURCE, binary)
+    }
+
+    /// A workspace whose mirror holds `binary` as the provider `source`
+    /// (`registry.terraform.io/<namespace>/<type>`), e.g. another provider built from tfplugin.
+    /// `write_config` names only ours; for another provider, write main.tf into `dir` yourself.
+    pub fn with_provider_at(source: &str, binary: &Path) -> Workspace {
         let root = tempfile::tempdir().expect("tempdir");
         let mirror = root.path().join("mirror");
-        let plugin_dir = mirror.join(format!("{PROVIDER_SOURCE}/{PROVIDER_VERSION}/linux_amd64"));
+        let plugin_dir = mirror.join(format!("{source}/{PROVIDER_VERSION}/linux_amd64"));
         std::fs::create_dir_all(&plugin_dir).expect("mirror dir");
+        let type_name = source.rsplit('/').next().expect("provider type");
         std::fs::copy(
             binary,
-            plugin_dir.join(format!("terraform-provider-flatcar_v{PROVIDER_VERSION}")),
+            plugin_dir.join(format!(
+                "terraform-provider-{type_name}_v{PROVIDER_VERSION}"
+            )),
         )
         .expect("install provider into mirror");
         let cli_config = root.path().join("terraform.tfrc");
         std::fs::write(
             &cli_config,
             format!(
-                "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{PROVIDER_SOURCE}\"]\n  }}\n  direct {{\n    exclude = [\"{PROVIDER_SOURCE}\"]\n  }}\n}}\n",
+                "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{source}\"]\n  }}\n  direct {{\n    exclude = [\"{source}\"]\n  }}\n}}\n",
                 mirror.display()
             ),
         )
@@ -83,7 +93,7 @@ impl Workspace {
     /// Writes main.tf with the required_providers block prepended.
     pub fn write_config(&self, body: &str) {
         let text = format!(
-            "terraform {{\n  required_providers {{\n    flatcar = {{ source = \"flatcar-kube/flatcar\" }}\n  }}\n}}\n\n{body}"
+            "terraform {{\n  required_providers {{\n    flatcar = {{ source = \"registry.terraform.io/flatcar-kube/flatcar\" }}\n  }}\n}}\n\n{body}"
         );
         std::fs::write(self.dir.join("main.tf"), text).expect("write main.tf");
     }

@@ -9,7 +9,7 @@ terraform {
 
   required_providers {
     flatcar = {
-      source  = "flatcar-kube/flatcar"
+      source  = "registry.terraform.io/flatcar-kube/flatcar"
       version = ">= 0.1.0"
     }
   }

@@ -1,0 +1,3 @@
+//! Provider-defined functions (`provider::flatcar::<name>(...)`), one file each.
+
+pub mod butane;
