@@ -253,6 +253,34 @@ impl ProviderRpc for ProviderService {
         }))
     }
 
+    async fn get_resource_identity_schemas(
+        &self,
+        _: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> RpcResult<pb::get_resource_identity_schemas::Response> {
+        Ok(Response::new(
+            pb::get_resource_identity_schemas::Response::default(),
+        ))
+    }
+
+    async fn move_resource_state(
+        &self,
+        request: Request<pb::move_resource_state::Request>,
+    ) -> RpcResult<pb::move_resource_state::Response> {
+        let req = request.into_inner();
+        let d = Diagnostic::error(
+            "Resource move not supported",
+            format!(
+                "A `moved` block from {} ({}) to {} needs the provider to convert the state, and this provider converts none. Remove the `moved` block, and import the object into the new address instead (`terraform import` or an `import` block).",
+                req.source_type_name, req.source_provider_address, req.target_type_name
+            ),
+        );
+        Ok(Response::new(pb::move_resource_state::Response {
+            target_state: None,
+            diagnostics: diags(&d.into()),
+            target_private: Vec::new(),
+        }))
+    }
+
     async fn get_functions(
         &self,
         _: Request<pb::get_functions::Request>,
@@ -565,5 +593,62 @@ fn split<T>(result: Result<T, Diagnostics>) -> (Option<T>, Diagnostics) {
     match result {
         Ok(v) => (Some(v), Diagnostics::default()),
         Err(d) => (None, d),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::{DataSource, Resource};
+
+    struct Empty;
+
+    #[tonic::async_trait]
+    impl Provider for Empty {
+        fn schema(&self) -> Schema {
+            Schema::default()
+        }
+        fn resources(&self) -> Vec<Arc<dyn Resource>> {
+            Vec::new()
+        }
+        fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+            Vec::new()
+        }
+        async fn configure(&self, _: &Value, _: &str) -> Diagnostics {
+            Diagnostics::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn identity_schemas_are_empty_and_a_move_is_a_clear_error_not_unimplemented() {
+        let service = ProviderService::new(Arc::new(Empty));
+        let identity = ProviderRpc::get_resource_identity_schemas(
+            &service,
+            Request::new(pb::get_resource_identity_schemas::Request {}),
+        )
+        .await
+        .expect("answered")
+        .into_inner();
+        assert!(identity.identity_schemas.is_empty() && identity.diagnostics.is_empty());
+        let moved = ProviderRpc::move_resource_state(
+            &service,
+            Request::new(pb::move_resource_state::Request {
+                source_type_name: "openstack_compute_instance_v2".into(),
+                target_type_name: "flatcar_instance".into(),
+                ..Default::default()
+            }),
+        )
+        .await
+        .expect("answered")
+        .into_inner();
+        assert_eq!(moved.diagnostics.len(), 1);
+        assert_eq!(
+            moved.diagnostics[0].severity,
+            pb::diagnostic::Severity::Error as i32
+        );
+        assert!(moved.diagnostics[0]
+            .detail
+            .contains("openstack_compute_instance_v2"));
+        assert!(moved.target_state.is_none());
     }
 }
