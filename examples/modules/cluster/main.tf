@@ -17,13 +17,19 @@ locals {
     }
   ]...)
 
+  # The caller's Ignition and Butane (translated by the provider), merged into every machine's.
+  merged = concat(
+    var.user_data == null ? [] : [var.user_data],
+    var.butane == null ? [] : [provider::flatcar::butane(var.butane)],
+  )
+
   # Ignition: core's SSH keys, and the caller's config merged in.
   ignition = jsonencode(merge(
     {
       ignition = merge(
         { version = "3.4.0" },
-        var.user_data == null ? null : {
-          config = { merge = [{ source = "data:;base64,${base64encode(var.user_data)}" }] }
+        length(local.merged) == 0 ? null : {
+          config = { merge = [for c in local.merged : { source = "data:;base64,${base64encode(c)}" }] }
         },
       )
     },
@@ -94,7 +100,10 @@ resource "flatcar_instance" "node" {
   flavor_name = each.value.flavor_name
   flavor_id   = each.value.flavor_id
   key_pair    = var.key_pair
-  user_data   = local.ignition
+  # With ignition_write_only, Nova gets the Ignition but plan and state never hold it.
+  user_data            = var.ignition_write_only ? null : local.ignition
+  user_data_wo         = var.ignition_write_only ? local.ignition : null
+  user_data_wo_version = var.ignition_write_only ? var.ignition_version : null
   security_groups = distinct(concat(
     [flatcar_security_group.cluster.id],
     var.extra_security_groups,

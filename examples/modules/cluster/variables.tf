@@ -203,6 +203,24 @@ variable "user_data" {
   }
 }
 
+variable "butane" {
+  description = "Optional Butane config (variant flatcar, version 1.0.0), translated by provider::flatcar::butane and merged into every machine's Ignition like user_data; errors name the YAML line."
+  type        = string
+  default     = null
+}
+
+variable "ignition_write_only" {
+  description = "Send each machine's Ignition through the write-only user_data_wo (Terraform/OpenTofu 1.11+): never stored in plan or state, for configs that hold secrets. Terraform cannot see changes to it then: raise ignition_version to rebuild the machines with the new config."
+  type        = bool
+  default     = false
+}
+
+variable "ignition_version" {
+  description = "With ignition_write_only: a number to raise when the Ignition changed; every machine is then replaced."
+  type        = number
+  default     = 1
+}
+
 variable "metadata" {
   description = "Extra Nova metadata for every machine; kubespray_groups, ssh_user and cluster are set by the module."
   type        = map(string)

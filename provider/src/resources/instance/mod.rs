@@ -82,7 +82,8 @@ impl TypedResource for InstanceResource {
                 );
             }
         }
-        if !c.user_data.is_null() && !c.user_data_wo.is_null() {
+        // Unknown values (e.g. a conditional on a variable) are judged at plan time.
+        if c.user_data.known().is_some() && c.user_data_wo.known().is_some() {
             fail(
                 AttributePath::root("user_data_wo"),
                 "Conflicting user data",

@@ -173,8 +173,8 @@ pub fn check_rule(rule: &RuleModel, allow_all_egress: bool) -> Result<(), String
         }
     }
     let remotes = [
-        !rule.remote_ip_prefix.is_null(),
-        !rule.remote_group_id.is_null(),
+        rule.remote_ip_prefix.known().is_some(),
+        rule.remote_group_id.known().is_some(),
         rule.members.known_or(false),
     ];
     if remotes.iter().filter(|r| **r).count() > 1 {
@@ -183,8 +183,15 @@ pub fn check_rule(rule: &RuleModel, allow_all_egress: bool) -> Result<(), String
     if let Some(cidr) = rule.remote_ip_prefix.as_str() {
         check_cidr(cidr, ethertype)?;
     }
-    let any_egress =
-        direction == "egress" && protocol == "any" && min.is_none() && remotes.iter().all(|r| !r);
+    let to_anywhere = rule.remote_ip_prefix.is_null()
+        && rule.remote_group_id.is_null()
+        && !rule.members.known_or(false);
+    let any_egress = !rule.direction.is_unknown()
+        && !rule.protocol.is_unknown()
+        && direction == "egress"
+        && protocol == "any"
+        && min.is_none()
+        && to_anywhere;
     if allow_all_egress && any_egress {
         return Err("this rule is already there through allow_all_egress = true; remove it, or set allow_all_egress = false and declare egress yourself.".into());
     }
