@@ -161,6 +161,31 @@ output "access_ip_v4" {{ value = flatcar_instance.node.access_ip_v4 }}
             .expect("the server as JSON")
     }
 
+    /// `configure` with the new image, then `edit` applied to the written main.tf.
+    fn configure_edited(&self, node: &str, extra: &str, edit: impl Fn(String) -> String) {
+        self.configure("", node, "new", extra);
+        let path = self.ws.path().join("main.tf");
+        let text = std::fs::read_to_string(&path).expect("main.tf");
+        std::fs::write(&path, edit(text)).expect("write main.tf");
+    }
+
+    /// The server as the admin sees it (with user_data).
+    fn server_as_admin(&self, id: &str) -> flatcar_cloud::openstack::nova::Server {
+        let admin = self.cloud.session(true);
+        self.cloud
+            .block_on(Nova::new(&admin).get(id))
+            .expect("get")
+            .expect("the server exists")
+    }
+
+    /// `terraform destroy`, then Nova lists no server named `node`.
+    fn destroy_and_check_gone(&self, node: &str) {
+        self.ws
+            .run(&["destroy", "-auto-approve", "-input=false"])
+            .ok();
+        assert!(self.cloud.servers(node).is_empty(), "the server is left");
+    }
+
     fn fips_of(&self, address: &str) -> usize {
         self.cloud
             .floating_ips()
@@ -625,20 +650,16 @@ fn a_server_moves_into_another_security_group_in_place() {
     let e = env();
     let node = format!("{}-grouped", e.name);
     let write = |group: &str| {
-        e.configure(
-            "",
-            &node,
-            "new",
-            &format!("  security_groups = [flatcar_security_group.{group}.id]"),
-        );
-        let mut text = std::fs::read_to_string(e.ws.path().join("main.tf")).expect("main.tf");
-        for g in ["a", "b"] {
-            text.push_str(&format!(
-                "\nresource \"flatcar_security_group\" \"{g}\" {{\n  name = \"{}-{g}\"\n  rule {{\n    self = true\n  }}\n}}\n",
-                e.name
-            ));
-        }
-        std::fs::write(e.ws.path().join("main.tf"), text).expect("write");
+        let extra = format!("  security_groups = [flatcar_security_group.{group}.id]");
+        e.configure_edited(&node, &extra, |mut text| {
+            for g in ["a", "b"] {
+                text.push_str(&format!(
+                    "\nresource \"flatcar_security_group\" \"{g}\" {{\n  name = \"{}-{g}\"\n  rule {{\n    self = true\n  }}\n}}\n",
+                    e.name
+                ));
+            }
+            text
+        });
     };
     let groups_of = |id: &str| -> Vec<String> {
         let server = e.server_json(id);
@@ -670,9 +691,7 @@ fn a_server_moves_into_another_security_group_in_place() {
     assert_eq!(groups_of(&id), vec![format!("{}-b", e.name)]);
     let second = e.ws.plan_exit_code();
     assert_eq!(second.code, 0, "second plan not empty:\n{}", second.all());
-
-    e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
-    assert!(e.cloud.servers(&node).is_empty(), "the server is left");
+    e.destroy_and_check_gone(&node);
 }
 
 /// Ignition through the write-only `user_data_wo`: Nova gets it, neither the state file nor
@@ -683,26 +702,20 @@ fn write_only_ignition_stays_out_of_state_and_a_new_version_replaces_the_server(
     let e = env();
     let node = format!("{}-wo", e.name);
     let write = |version: u32| {
-        e.configure("", &node, "new", "");
-        let path = e.ws.path().join("main.tf");
-        let text = std::fs::read_to_string(&path).expect("main.tf");
-        let text = text.replace(
-            "  user_data   = <<-EOT",
-            &format!("  user_data_wo_version = {version}\n  user_data_wo = <<-EOT"),
-        );
-        assert!(text.contains("user_data_wo ="), "{text}");
-        std::fs::write(&path, text).expect("write");
+        e.configure_edited(&node, "", |text| {
+            let edited = text.replace(
+                "  user_data   = <<-EOT",
+                &format!("  user_data_wo_version = {version}\n  user_data_wo = <<-EOT"),
+            );
+            assert!(edited.contains("user_data_wo ="), "{edited}");
+            edited
+        });
     };
     write(1);
     e.ws.init();
     e.ws.apply().ok();
     let id = e.ws.output("id").as_str().expect("id").to_string();
-    let admin = e.cloud.session(true);
-    let server = e
-        .cloud
-        .block_on(Nova::new(&admin).get(&id))
-        .expect("get")
-        .expect("exists");
+    let server = e.server_as_admin(&id);
     assert_eq!(
         server.user_data().as_deref().map(str::trim),
         Some(IGNITION),
@@ -726,8 +739,7 @@ fn write_only_ignition_stays_out_of_state_and_a_new_version_replaces_the_server(
     e.ws.apply().ok();
     let new_id = e.ws.output("id").as_str().expect("id").to_string();
     assert_ne!(new_id, id, "a new version replaces the server");
-    e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
-    assert!(e.cloud.servers(&node).is_empty(), "the server is left");
+    e.destroy_and_check_gone(&node);
 }
 
 /// `provider::flatcar::butane` output as `user_data`: the real terraform calls the function
@@ -737,31 +749,25 @@ fn butane_through_the_provider_function_becomes_the_servers_ignition() {
     let e = env();
     let node = format!("{}-bu", e.name);
     let butane = "variant: flatcar\nversion: 1.0.0\nstorage:\n  files:\n    - path: /etc/hostname\n      mode: 0644\n      contents:\n        inline: node-from-butane\n";
-    e.configure("", &node, "new", "");
-    let path = e.ws.path().join("main.tf");
-    let text = std::fs::read_to_string(&path).expect("main.tf");
-    let start = text.find("  user_data   = <<-EOT").expect("user_data");
-    let end = text[start..].find("\nEOT\n").expect("heredoc end") + start + "\nEOT\n".len();
-    let text = format!(
-        "{}  user_data = provider::flatcar::butane(<<-EOT\n{butane}EOT\n  )\n{}",
-        &text[..start],
-        &text[end..]
-    );
-    std::fs::write(&path, text).expect("write");
+    e.configure_edited(&node, "", |text| {
+        let start = text.find("  user_data   = <<-EOT").expect("user_data");
+        let end = text[start..].find("\nEOT\n").expect("heredoc end") + start + "\nEOT\n".len();
+        format!(
+            "{}  user_data = provider::flatcar::butane(<<-EOT\n{butane}EOT\n  )\n{}",
+            &text[..start],
+            &text[end..]
+        )
+    });
     e.ws.init();
     e.ws.apply().ok();
     let id = e.ws.output("id").as_str().expect("id").to_string();
-    let admin = e.cloud.session(true);
-    let server = e
-        .cloud
-        .block_on(Nova::new(&admin).get(&id))
-        .expect("get")
-        .expect("exists");
     let expected = flatcar_butane::to_ignition(butane, &flatcar_butane::Options::default())
         .expect("translates");
-    assert_eq!(server.user_data().as_deref(), Some(expected.as_str()));
+    assert_eq!(
+        e.server_as_admin(&id).user_data().as_deref(),
+        Some(expected.as_str())
+    );
     let second = e.ws.plan_exit_code();
     assert_eq!(second.code, 0, "second plan not empty:\n{}", second.all());
-    e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
-    assert!(e.cloud.servers(&node).is_empty(), "the server is left");
+    e.destroy_and_check_gone(&node);
 }
