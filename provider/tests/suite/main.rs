@@ -3,11 +3,13 @@
 //! - through the real terraform CLI: `release`, `image`, `image_faults`, `instance`,
 //!   `security_group`,
 //!   `protocol`, `docs`, and `flow` (`flatcar-kube up` end to end);
-//! - in-process (no terraform, no local cloud): `in_process`.
+//! - in-process (no terraform, no local cloud): `in_process`;
+//! - OpenTofu's go-plugin client replayed over gRPC (no `tofu`, no local cloud): `conformance`.
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod conformance;
 mod docs;
 mod flow;
 mod image;
