@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use support::benchmarks::median;
 use support::http_server::StaticServer;
+use support::plugin_client::{ClientCert, MAGIC_COOKIE};
 use support::release_tree::{Release, ReleaseTree, SigningKey};
 use support::terraform::{provider_binary, Workspace};
 
@@ -25,22 +26,13 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
-fn client_cert_pem() -> String {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("key");
-    let params = rcgen::CertificateParams::new(vec!["localhost".into()]).expect("params");
-    params.self_signed(&key).expect("cert").pem()
-}
-
 fn startup_times() -> Vec<Duration> {
-    let pem = client_cert_pem();
+    let pem = ClientCert::like_go_plugin().pem;
     (0..STARTS)
         .map(|_| {
             let start = Instant::now();
             let mut child = Command::new(provider_binary())
-                .env(
-                    "TF_PLUGIN_MAGIC_COOKIE",
-                    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
-                )
+                .env(MAGIC_COOKIE.0, MAGIC_COOKIE.1)
                 .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
                 .env("PLUGIN_CLIENT_CERT", &pem)
                 .stdin(Stdio::null())

@@ -6,20 +6,15 @@ use crate::support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use base64::Engine;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use support::plugin_client::{AnnouncedServer, ClientCert, Launch, Plugin, MAGIC_COOKIE};
 use support::process::terminate;
 use support::terraform::{provider_binary, Workspace};
 
-const COOKIE: (&str, &str) = (
-    "TF_PLUGIN_MAGIC_COOKIE",
-    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
-);
+const COOKIE: (&str, &str) = MAGIC_COOKIE;
 
 fn provider() -> Command {
     let mut cmd = Command::new(provider_binary());
@@ -54,115 +49,17 @@ fn it_refuses_terraform_versions_without_protocol_6() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("speaks only protocol 6"));
 }
 
-/// An ECDSA P-521 certificate like the one Terraform generates for AutoMTLS.
-fn p521_cert() -> (String, CertificateDer<'static>, PrivateKeyDer<'static>) {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("P-521 key");
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).expect("params");
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    params.extended_key_usages = vec![
-        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
-        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
-    ];
-    let cert = params.self_signed(&key).expect("self-signed");
-    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-    (cert.pem(), cert.der().clone(), key_der)
-}
-
-struct Served {
-    child: Child,
-    socket: String,
-    server_cert: Vec<u8>,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        terminate(&mut self.child);
-    }
-}
-
-fn serve_with_client_cert(pem: &str) -> Served {
-    let mut child = provider()
-        .env(COOKIE.0, COOKIE.1)
-        .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
-        .env("PLUGIN_CLIENT_CERT", pem)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn provider");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("handshake line");
-    let fields: Vec<&str> = line.trim_end().split('|').collect();
-    assert_eq!(fields.len(), 6, "handshake line {line:?}");
-    assert_eq!(&fields[..3], &["1", "6", "unix"]);
-    assert_eq!(fields[4], "grpc");
-    assert!(
-        !fields[5].ends_with('='),
-        "certificate must be base64 without padding"
-    );
-    let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD
-        .decode(fields[5])
-        .expect("base64 certificate");
-    Served {
-        child,
-        socket: fields[3].to_string(),
-        server_cert,
-    }
-}
-
-/// Trusts exactly the certificate announced in the handshake line (as go-plugin does).
-#[derive(Debug)]
-struct AnnouncedServer(Vec<u8>, rustls::crypto::WebPkiSupportedAlgorithms);
-
-impl ServerCertVerifier for AnnouncedServer {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        assert_eq!(
-            end_entity.as_ref(),
-            self.0.as_slice(),
-            "served certificate differs from the announced one"
-        );
-        Ok(ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(m, c, d, &self.1)
-    }
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(m, c, d, &self.1)
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.1.supported_schemes()
-    }
-}
-
 /// Connects, sends the HTTP/2 preface and reads the server's first frame header.
 /// Ok(negotiated ALPN) when the server accepted us.
 fn talk(
-    served: &Served,
+    served: &Plugin,
     client_cert: Option<(CertificateDer<'static>, PrivateKeyDer<'static>)>,
 ) -> Result<Vec<u8>, String> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verifier = Arc::new(AnnouncedServer(
-        served.server_cert.clone(),
-        provider.signature_verification_algorithms,
-    ));
+    let verifier = Arc::new(AnnouncedServer {
+        der: served.server_cert.clone().expect("AutoMTLS certificate"),
+        algorithms: provider.signature_verification_algorithms,
+    });
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?
@@ -200,12 +97,8 @@ fn talk(
 /// down cleanly and leaves no socket directory behind.
 #[test]
 fn sigterm_shuts_down_and_removes_the_socket_directory() {
-    let (pem, _, _) = p521_cert();
-    let mut served = serve_with_client_cert(&pem);
-    let dir = std::path::Path::new(&served.socket)
-        .parent()
-        .expect("socket directory")
-        .to_path_buf();
+    let mut served = Launch::default().start();
+    let dir = served.socket_dir().to_path_buf();
     assert!(dir.is_dir(), "{} missing while serving", dir.display());
     let status = terminate(&mut served.child).expect("exit status");
     assert!(status.success(), "SIGTERM ended the provider with {status}");
@@ -214,10 +107,11 @@ fn sigterm_shuts_down_and_removes_the_socket_directory() {
 
 #[test]
 fn automtls_accepts_only_the_announced_p521_client_certificate() {
-    let (pem, cert, key) = p521_cert();
-    let served = serve_with_client_cert(&pem);
+    let served = Launch::default().start();
+    let ours = served.client_cert.as_ref().expect("client certificate");
 
-    let alpn = talk(&served, Some((cert, key))).expect("the announced certificate is accepted");
+    let alpn = talk(&served, Some((ours.der.clone(), ours.key.clone_key())))
+        .expect("the announced certificate is accepted");
     assert_eq!(alpn, b"h2", "grpc-go requires ALPN h2");
 
     let refused = talk(&served, None);
@@ -226,8 +120,8 @@ fn automtls_accepts_only_the_announced_p521_client_certificate() {
         "a client without certificate must be refused"
     );
 
-    let (_, other_cert, other_key) = p521_cert();
-    let refused = talk(&served, Some((other_cert, other_key)));
+    let other = ClientCert::like_go_plugin();
+    let refused = talk(&served, Some((other.der, other.key)));
     assert!(
         refused.is_err(),
         "a client with another certificate must be refused"
