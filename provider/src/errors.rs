@@ -96,6 +96,10 @@ pub fn publish(failure: PublishFailure) -> Diagnostics {
 /// A failed delete-and-wait of `what` ("image", "server"), `hint` telling how to finish it.
 pub fn delete(e: &DeleteError, what: &str, timeout_hint: &str) -> Diagnostic {
     match e {
+        DeleteError::Cloud(source) if source.status() == Some(409) => Diagnostic::error(
+            format!("The {what} is still in use"),
+            format!("{source}. The cloud keeps a {what} while others depend on it (on Ceph-backed clouds such as Jetstream2, Glance keeps an image while servers booted from it exist). Nothing was changed: delete or rebuild what uses it, then apply again; or keep it and drop it from Terraform with `terraform state rm`."),
+        ),
         DeleteError::Cloud(source) => cloud(source, &format!("Cannot delete the {what}")),
         DeleteError::TimedOut { .. } => {
             let mut title = what.to_string();
@@ -207,6 +211,19 @@ mod tests {
         let d = cloud(&e, "OpenStack is not configured");
         assert!(d.detail.contains("Check the credentials"), "{}", d.detail);
         assert!(d.detail.contains("requires authentication"), "{}", d.detail);
+    }
+
+    #[test]
+    fn an_image_in_use_says_what_to_do() {
+        let e = DeleteError::Cloud(CloudError::Api {
+            method: "DELETE".into(),
+            url: "http://glance/v2/images/1".into(),
+            status: 409,
+            message: "Image 1 could not be deleted because it is in use".into(),
+        });
+        let d = delete(&e, "image", "");
+        assert_eq!(d.summary, "The image is still in use");
+        assert!(d.detail.contains("apply again"), "{}", d.detail);
     }
 
     #[test]

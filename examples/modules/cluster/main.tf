@@ -23,11 +23,12 @@ locals {
     var.butane == null ? [] : [provider::flatcar::butane(var.butane)],
   )
 
-  # Ignition: core's SSH keys, and the caller's config merged in.
+  # Ignition 3.3.0 (what Butane's flatcar 1.0.0 variant writes; every supported Flatcar boots
+  # it): core's SSH keys, and the caller's config merged in.
   ignition = jsonencode(merge(
     {
       ignition = merge(
-        { version = "3.4.0" },
+        { version = "3.3.0" },
         length(local.merged) == 0 ? null : {
           config = { merge = [for c in local.merged : { source = "data:;base64,${base64encode(c)}" }] }
         },
@@ -126,5 +127,12 @@ resource "flatcar_instance" "node" {
 
   timeouts {
     create = var.create_timeout
+  }
+
+  # A machine keeps the image and Ignition it was built with: a newer Flatcar version, another
+  # SSH key or more user data reach new machines only, never rebuild running ones (Flatcar
+  # updates itself in place). Rebuild one on purpose with `terraform apply -replace=...`.
+  lifecycle {
+    ignore_changes = [image_id, user_data, user_data_wo, user_data_wo_version]
   }
 }

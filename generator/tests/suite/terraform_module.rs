@@ -273,3 +273,96 @@ fn up_drives_real_terraform_until_the_release_mirror() {
     );
     assert!(stdout.contains("Destroy complete!"), "{stdout}");
 }
+
+/// The Ignition the module gives every machine, evaluated by the real `terraform console`
+/// (the Butane input through the provider's own function), passes the real
+/// `ignition-validate` (Debian's Ignition 2.14: specs 3.0-3.3): alone, with the caller's
+/// Ignition merged in, and with Butane merged in.
+#[test]
+fn the_modules_ignition_passes_ignition_validate() {
+    use base64::Engine;
+    use std::io::Write;
+
+    let validator = "/usr/bin/ignition-validate";
+    assert!(
+        Path::new(validator).is_file(),
+        "{validator} is missing: run `bash scripts/setup.sh` (scripts/setup.d/35-ignition.sh installs Debian's ignition)"
+    );
+    let mirror = mirror();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cluster");
+    copy_dir(&workspace().join("examples/modules/cluster"), &dir);
+    let (ok, text) = terraform(
+        &mirror,
+        &dir,
+        &["init", "-backend=false", "-input=false", "-no-color"],
+    );
+    assert!(ok, "terraform init failed:\n{text}");
+    let base = serde_json::json!({
+        "cluster_name": "demo",
+        "pools": {"cp": {"count": 1, "flavor_name": "m1.small", "groups": ["kube_control_plane", "etcd"]}},
+        "network_name": "private",
+        "allowed_cidrs": ["203.0.113.7/32"],
+        "ssh_public_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG7ZpWmbcTqnZG+2x2wHUyZZj9rQK3Kd1S0y2w3D0m4x demo"],
+    });
+    let cases = [
+        ("alone", serde_json::json!({})),
+        (
+            "with user_data",
+            serde_json::json!({"user_data": r#"{"ignition":{"version":"3.3.0"},"storage":{"files":[{"path":"/etc/motd","contents":{"source":"data:,hello"}}]}}"#}),
+        ),
+        (
+            "with butane",
+            serde_json::json!({"butane": "variant: flatcar\nversion: 1.0.0\nsystemd:\n  units:\n    - name: hello.service\n      enabled: true\n      contents: |\n        [Service]\n        Type=oneshot\n        ExecStart=/usr/bin/echo hello\n        [Install]\n        WantedBy=multi-user.target\n"}),
+        ),
+    ];
+    for (case, extra) in cases {
+        let mut vars = base.clone();
+        if let (Some(all), Some(more)) = (vars.as_object_mut(), extra.as_object()) {
+            all.extend(more.clone());
+        }
+        std::fs::write(dir.join("terraform.tfvars.json"), vars.to_string()).unwrap();
+        let mut console = Command::new(TERRAFORM)
+            .args(["console", "-no-color"])
+            .current_dir(&dir)
+            .env("TF_CLI_CONFIG_FILE", &mirror.rc)
+            .env("CHECKPOINT_DISABLE", "1")
+            .env_remove("TF_LOG")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("terraform console");
+        console
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(b"base64encode(local.ignition)\n")
+            .unwrap();
+        let out = console.wait_with_output().expect("console output");
+        let printed = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(
+            out.status.success(),
+            "{case}: {printed}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ignition = base64::engine::general_purpose::STANDARD
+            .decode(printed.trim_matches('"'))
+            .unwrap_or_else(|e| panic!("{case}: {e}: {printed}"));
+        let json: serde_json::Value = serde_json::from_slice(&ignition).expect("Ignition JSON");
+        assert_eq!(json["ignition"]["version"], "3.3.0", "{case}");
+        let file = tmp.path().join("node.ign");
+        std::fs::write(&file, &ignition).unwrap();
+        let checked = Command::new(validator)
+            .arg(&file)
+            .output()
+            .expect("ignition-validate");
+        assert!(
+            checked.status.success() && checked.stdout.is_empty(),
+            "{case}: ignition-validate refused the module's Ignition:\n{}{}\n{}",
+            String::from_utf8_lossy(&checked.stdout),
+            String::from_utf8_lossy(&checked.stderr),
+            String::from_utf8_lossy(&ignition)
+        );
+    }
+}
