@@ -4,6 +4,10 @@
 //! behaviours, the apply is dispatched on nulls, write-only values reach create/update but
 //! never the state, and a result that still holds unknown values is reported.
 
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -22,7 +26,9 @@ pub trait TypedResource: Send + Sync + 'static {
     type Model: Serialize + DeserializeOwned + Send + Sync + 'static;
 
     fn type_name(&self) -> &'static str;
-    /// The schema, with behaviours declared (requires replace, defaults, ...).
+    /// The schema, with behaviours declared (requires replace, defaults, ...). It must not
+    /// change within a process (the server announces a cacheable schema): the blanket impl
+    /// builds it once per resource type.
     fn schema(&self) -> Schema;
     /// Checks beyond the schema and the `timeouts` block; any value may be unknown.
     async fn validate(&self, _config: Self::Model) -> Diagnostics {
@@ -42,6 +48,27 @@ pub trait TypedResource: Send + Sync + 'static {
     async fn delete(&self, prior: Self::Model) -> Result<(), Diagnostics>;
     /// The state of an existing object from its ID.
     async fn import(&self, id: &str) -> Result<Self::Model, Diagnostics>;
+}
+
+/// A resource type's schema and the value type derived from it, built once per process:
+/// validate, plan, apply and read run for every resource of every plan, and rebuilding the
+/// schema (descriptions and all) for each call is work on the hot path.
+struct Described {
+    schema: Schema,
+    ty: Type,
+}
+
+fn described<R: TypedResource>(resource: &R) -> Arc<Described> {
+    static CACHE: OnceLock<Mutex<HashMap<TypeId, Arc<Described>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut cache = cache
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    Arc::clone(cache.entry(TypeId::of::<R>()).or_insert_with(|| {
+        let schema = TypedResource::schema(resource);
+        let ty = schema.value_type();
+        Arc::new(Described { schema, ty })
+    }))
 }
 
 /// A collection of plain values (strings, numbers, ...) with an unknown element is unknown
@@ -146,9 +173,9 @@ impl<R: TypedResource> Resource for R {
 
     async fn validate(&self, config: &Value) -> Diagnostics {
         let name = TypedResource::type_name(self);
-        let ty = TypedResource::schema(self).value_type();
+        let described = described(self);
         let mut diags = timeouts::validate(config);
-        match decode(name, "configuration", config, &ty) {
+        match decode(name, "configuration", config, &described.ty) {
             Ok(model) => diags.extend(TypedResource::validate(self, model).await),
             Err(d) => diags.extend(d),
         }
@@ -156,9 +183,9 @@ impl<R: TypedResource> Resource for R {
     }
 
     async fn plan(&self, request: PlanRequest<'_>) -> PlanResponse {
-        let schema = TypedResource::schema(self);
+        let described = described(self);
         let derived = plan::derive(
-            &schema.block,
+            &described.schema.block,
             request.prior_state,
             request.proposed_new_state,
             request.config,
@@ -172,22 +199,21 @@ impl<R: TypedResource> Resource for R {
 
     async fn apply(&self, request: ApplyRequest<'_>) -> ApplyResponse {
         let name = TypedResource::type_name(self);
-        let schema = TypedResource::schema(self);
-        let ty = schema.value_type();
+        let described = described(self);
+        let (ty, block) = (&described.ty, &described.schema.block);
         let (prior, planned) = (request.prior_state, request.planned_state);
         if planned.is_null() {
             let result = async {
-                let model = decode(name, "prior state", prior, &ty)?;
+                let model = decode(name, "prior state", prior, ty)?;
                 TypedResource::delete(self, model).await
             }
             .await;
             return ApplyResponse::from_result(result.map(|()| Value::Null), prior.clone());
         }
-        let block = schema.block;
-        let planned = with_write_only(&block, planned, request.config);
+        let planned = with_write_only(block, planned, request.config);
         let (result, state_on_error) = if prior.is_null() {
             let result = async {
-                let model = decode(name, "planned state", &planned, &ty)?;
+                let model = decode(name, "planned state", &planned, ty)?;
                 let created = TypedResource::create(self, model).await?;
                 encode(name, "new state", &created)
             }
@@ -195,22 +221,21 @@ impl<R: TypedResource> Resource for R {
             (result, Value::Null)
         } else {
             let result = async {
-                let before = decode(name, "prior state", prior, &ty)?;
-                let after = decode(name, "planned state", &planned, &ty)?;
+                let before = decode(name, "prior state", prior, ty)?;
+                let after = decode(name, "planned state", &planned, ty)?;
                 let updated = TypedResource::update(self, before, after).await?;
                 encode(name, "new state", &updated)
             }
             .await;
             (result, prior.clone())
         };
-        let result = result.and_then(|state| finish_state(name, &block, state));
+        let result = result.and_then(|state| finish_state(name, block, state));
         ApplyResponse::from_result(result, state_on_error)
     }
 
     async fn read(&self, state: &Value) -> Result<Value, Diagnostics> {
         let name = TypedResource::type_name(self);
-        let ty = TypedResource::schema(self).value_type();
-        let model = decode(name, "state", state, &ty)?;
+        let model = decode(name, "state", state, &described(self).ty)?;
         match TypedResource::read(self, model).await? {
             Some(current) => encode(name, "refreshed state", &current),
             None => Ok(Value::Null),
