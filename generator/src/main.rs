@@ -75,33 +75,66 @@ Examples:
         #[arg(long)]
         check: bool,
     },
-    /// Generate, then `terraform init` + `apply` the machines and write inventory/hosts.yaml.
+    /// Generate, then plan, review and apply the machines, write inventory/hosts.yaml, and with
+    /// --deploy run Kubespray; later runs change the living cluster safely.
     #[command(after_help = "\
 Steps (each printed as it runs; Terraform inherits the environment: OS_*, TF_CLI_CONFIG_FILE):
   1. flatcar-kube generate PROFILE -o DIR
-  2. terraform -chdir=DIR/terraform init -input=false
-  3. terraform -chdir=DIR/terraform apply -auto-approve -input=false
-  4. terraform -chdir=DIR/terraform output -json | flatcar-kube inventory -o DIR/inventory/hosts.yaml
-With --destroy, step 3 is `terraform destroy -auto-approve` and step 4 is skipped.
+  2. terraform -chdir=DIR/terraform init, then the previous output machine_images into
+     DIR/terraform/machine-images.auto.tfvars.json (running machines keep their image)
+  3. terraform plan -out=up.tfplan, and a summary per machine: create / update in place /
+     REPLACE / DESTROY / unchanged. Replacing or destroying a control-plane or etcd machine is
+     refused unless --allow-disruption. On an existing cluster any change is confirmed at the
+     terminal ('yes'), or by --yes; without a terminal and without --yes nothing is applied.
+  4. with --deploy: Kubespray's remove-node.yml for machines that leave, BEFORE their servers
+     are destroyed
+  5. terraform apply up.tfplan (exactly the plan shown), then DIR/inventory/hosts.yaml
+  6. with --deploy: cluster.yml the first time, then the reboot coordinator (kured); later:
+     upgrade-cluster.yml when kubernetes.version moved (one minor at a time; a skipped minor
+     is refused before anything runs), scale.yml --limit=NEW for new workers (cluster.yml for
+     new control-plane or etcd machines). DIR/deployed.json records what was deployed.
+Day 2: a newer flatcar.version, another SSH key or a butane_file reach new machines only;
+running machines keep their image and Ignition, and Flatcar updates them itself (kured
+reboots one node at a time in updates.reboot_window). Rebuild one machine on purpose with
+  terraform -chdir=DIR/terraform apply -replace='module.cluster.flatcar_instance.node[\"NAME\"]'
+With --destroy, step 3 is `terraform destroy -auto-approve` and nothing else runs.
 The Terraform state stays in DIR/terraform (local backend): keep DIR.
+Playbooks run through DIR/deploy.sh (PLAYBOOK=...), which checks ansible-core and OS_*.
 
 Examples:
   source app-cred-mycluster-openrc.sh
-  flatcar-kube up cluster.yaml -o out            # then: out/deploy.sh
-  flatcar-kube up cluster.yaml -o out --destroy  # remove servers, floating IPs and the image
-  flatcar-kube up cluster.yaml -o out --terraform /usr/local/bin/tofu")]
+  flatcar-kube up cluster.yaml -o out --deploy             # machines and Kubernetes
+  flatcar-kube up cluster.yaml -o out --deploy --yes       # the same from a script
+  flatcar-kube up cluster.yaml -o out                      # machines only; then out/deploy.sh
+  flatcar-kube up cluster.yaml -o out --destroy            # remove servers, floating IPs and images
+  flatcar-kube up cluster.yaml -o out --terraform tofu     # OpenTofu")]
     Up {
         /// The profile (YAML; see `flatcar-kube schema`).
         profile: PathBuf,
-        /// Output directory (generated files, Terraform state, inventory).
+        /// Output directory (generated files, Terraform state, inventory, deploy record).
         #[arg(short, long, value_name = "DIR", default_value = "out")]
         output: PathBuf,
         /// Destroy what a previous `up` made instead of applying.
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["deploy", "allow_disruption"])]
         destroy: bool,
         /// The terraform (or tofu) binary.
         #[arg(long, value_name = "PATH", default_value = "terraform")]
         terraform: PathBuf,
+        /// Also run Kubespray: cluster.yml, scale.yml, remove-node.yml, upgrade-cluster.yml as needed.
+        #[arg(long)]
+        deploy: bool,
+        /// Apply changes to an existing cluster without asking (for scripts).
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Allow the plan to replace or destroy control-plane and etcd machines.
+        #[arg(long)]
+        allow_disruption: bool,
+        /// The ansible-playbook to run (deploy.sh's ANSIBLE_PLAYBOOK; default: from PATH).
+        #[arg(long, value_name = "PATH")]
+        ansible_playbook: Option<PathBuf>,
+        /// The Kubespray checkout (deploy.sh's KUBESPRAY_DIR; default: the profile's kubespray.path).
+        #[arg(long, value_name = "DIR")]
+        kubespray: Option<PathBuf>,
     },
     /// Write Kubespray's hosts.yaml from `terraform output -json` or `terraform show -json`.
     #[command(after_help = "\
@@ -228,19 +261,34 @@ fn run(command: Command) -> Result<ExitCode, String> {
             output,
             destroy,
             terraform,
+            deploy,
+            yes,
+            allow_disruption,
+            ansible_playbook,
+            kubespray,
         } => {
             let opts = flatcar_kube::up::UpOptions {
                 profile,
                 output: output.clone(),
                 destroy,
                 terraform,
+                allow_disruption,
+                yes,
+                deploy,
+                ansible_playbook,
+                kubespray_dir: kubespray,
             };
             let mut log = std::io::stdout();
-            match flatcar_kube::up::up(&opts, &mut log)
+            match flatcar_kube::up::up(&opts, &mut TerminalPrompt, &mut log)
                 .map_err(|e| format!("flatcar-kube up: {e}"))?
             {
-                flatcar_kube::up::UpResult::Applied { hosts_yaml } => {
-                    print_stdout(&flatcar_kube::up::next_steps(&output, &hosts_yaml))?;
+                flatcar_kube::up::UpResult::Applied {
+                    hosts_yaml,
+                    deployed,
+                } => {
+                    if !deployed {
+                        print_stdout(&flatcar_kube::up::next_steps(&output, &hosts_yaml))?;
+                    }
                 }
                 flatcar_kube::up::UpResult::Destroyed => {}
             }
@@ -250,6 +298,24 @@ fn run(command: Command) -> Result<ExitCode, String> {
             print_stdout(&profile::json_schema())?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Asks on the terminal; nobody to ask when stdin is not one.
+struct TerminalPrompt;
+
+impl flatcar_kube::up::Confirm for TerminalPrompt {
+    fn confirm(&mut self, question: &str) -> Option<bool> {
+        use std::io::IsTerminal as _;
+        if !std::io::stdin().is_terminal() {
+            return None;
+        }
+        let mut err = std::io::stderr();
+        let _ = write!(err, "{question}: ");
+        let _ = err.flush();
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).ok()?;
+        Some(answer.trim() == "yes")
     }
 }
 

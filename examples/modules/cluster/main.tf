@@ -1,14 +1,16 @@
-# A Flatcar Container Linux Kubernetes cluster for Kubespray: one verified Flatcar image in
+# A Flatcar Container Linux Kubernetes cluster for Kubespray: verified Flatcar images in
 # Glance and the machines of every pool, named <cluster>-<pool>-<n>, carrying the
 # kubespray_groups / ssh_user metadata. The output kubespray_inventory is what
 # `flatcar-kube inventory` turns into Kubespray's hosts.yaml.
+#
+# Day 2: a machine keeps the release and Ignition it was built with. A newer image_version adds
+# an image for new machines; the old image stays while a machine listed in machine_images uses
+# it (the output machine_images says which: feed it back, as `flatcar-kube up` does).
 
 locals {
-  # The rule of flatcar-kube's profile::machines::image_name.
-  image_name = coalesce(
-    var.image_name,
-    var.image_arch == "amd64" ? "flatcar-${var.image_channel}-${var.image_version}" : "flatcar-${var.image_channel}-${var.image_version}-${var.image_arch}",
-  )
+  # The release every new machine boots, "<channel>-<version>" (the Glance name's suffix).
+  current_release = "${var.image_channel}-${var.image_version}"
+  arch_suffix     = var.image_arch == "amd64" ? "" : "-${var.image_arch}"
 
   # One entry per machine: "<cluster>-<pool>-<n>" => pool settings.
   nodes = merge([
@@ -17,14 +19,27 @@ locals {
     }
   ]...)
 
+  # The release of each machine: what it was built from (var.machine_images), else the current.
+  machine_release = {
+    for name in keys(local.nodes) : name => lookup(var.machine_images, name, local.current_release)
+  }
+
+  # Every release a machine uses, plus the current one: each stays one image in Glance.
+  releases = toset(concat([local.current_release], values(local.machine_release)))
+
   # The caller's Ignition and Butane (translated by the provider), merged into every machine's.
   merged = concat(
     var.user_data == null ? [] : [var.user_data],
     var.butane == null ? [] : [provider::flatcar::butane(var.butane)],
   )
 
+  # Flatcar's own update settings: update_engine follows the image's channel and downloads
+  # updates; with reboot_strategy "off" the node never reboots by itself (locksmithd masked):
+  # the cluster's reboot coordinator drains and reboots one node at a time.
+  update_conf = "GROUP=${var.image_channel}\nREBOOT_STRATEGY=${var.reboot_strategy}\n"
+
   # Ignition 3.3.0 (what Butane's flatcar 1.0.0 variant writes; every supported Flatcar boots
-  # it): core's SSH keys, and the caller's config merged in.
+  # it): update settings, core's SSH keys, and the caller's config merged in.
   ignition = jsonencode(merge(
     {
       ignition = merge(
@@ -37,13 +52,30 @@ locals {
     length(var.ssh_public_keys) == 0 ? null : {
       passwd = { users = [{ name = "core", sshAuthorizedKeys = [for k in var.ssh_public_keys : trimspace(k)] }] }
     },
+    {
+      storage = {
+        files = [{
+          path      = "/etc/flatcar/update.conf"
+          mode      = 420
+          overwrite = true
+          contents  = { source = "data:,${urlencode(local.update_conf)}" }
+        }]
+      }
+    },
+    var.reboot_strategy != "off" ? null : {
+      systemd = { units = [{ name = "locksmithd.service", mask = true }] }
+    },
   ))
 }
 
-resource "flatcar_image" "this" {
-  name        = local.image_name
-  channel     = var.image_channel
-  version     = var.image_version
+# One image per release in use. The current one may carry var.image_name; older ones are
+# renamed (in place) to the default rule, so the name points at what new machines boot.
+resource "flatcar_image" "release" {
+  for_each = local.releases
+
+  name        = each.key == local.current_release && var.image_name != null ? var.image_name : "flatcar-${each.key}${local.arch_suffix}"
+  channel     = split("-", each.key)[0]
+  version     = split("-", each.key)[1]
   arch        = var.image_arch
   compression = var.image_compression
   base_url    = var.image_base_url
@@ -97,7 +129,7 @@ resource "flatcar_instance" "node" {
   for_each = local.nodes
 
   name        = each.key
-  image_id    = flatcar_image.this.id
+  image_id    = flatcar_image.release[local.machine_release[each.key]].id
   flavor_name = each.value.flavor_name
   flavor_id   = each.value.flavor_id
   key_pair    = var.key_pair
@@ -123,6 +155,8 @@ resource "flatcar_instance" "node" {
     cluster          = var.cluster_name
     kubespray_groups = join(",", each.value.groups)
     ssh_user         = "core"
+    # The release the machine was built from; the output machine_images reads it back.
+    flatcar_release = local.machine_release[each.key]
   })
 
   timeouts {
@@ -133,6 +167,6 @@ resource "flatcar_instance" "node" {
   # SSH key or more user data reach new machines only, never rebuild running ones (Flatcar
   # updates itself in place). Rebuild one on purpose with `terraform apply -replace=...`.
   lifecycle {
-    ignore_changes = [image_id, user_data, user_data_wo, user_data_wo_version]
+    ignore_changes = [image_id, user_data, user_data_wo, user_data_wo_version, metadata["flatcar_release"]]
   }
 }

@@ -26,11 +26,21 @@ output "nodes" {
 }
 
 output "image_id" {
-  description = "Glance ID of the Flatcar image."
-  value       = flatcar_image.this.id
+  description = "Glance ID of the current Flatcar image (what new machines boot)."
+  value       = flatcar_image.release[local.current_release].id
 }
 
 output "image_version" {
-  description = "The exact Flatcar version uploaded."
-  value       = flatcar_image.this.resolved_version
+  description = "The exact Flatcar version of the current image."
+  value       = flatcar_image.release[local.current_release].resolved_version
+}
+
+output "machine_images" {
+  description = "The release each machine was built from, name => \"<channel>-<version>\" (from its flatcar_release metadata): pass it as machine_images on the next apply so running machines keep their images."
+  value       = { for name, n in flatcar_instance.node : name => n.metadata["flatcar_release"] }
+}
+
+output "images" {
+  description = "Every Flatcar image the cluster keeps in Glance, release => {id, version}."
+  value       = { for release, i in flatcar_image.release : release => { id = i.id, version = i.resolved_version } }
 }

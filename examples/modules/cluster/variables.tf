@@ -232,3 +232,36 @@ variable "create_timeout" {
   type        = string
   default     = "30m"
 }
+
+variable "machine_images" {
+  description = <<-EOT
+    The release each existing machine was built from, machine name => "<channel>-<version>"
+    (e.g. "stable-4230.2.1"): exactly the module's output machine_images of the previous apply.
+    Such a machine keeps its image, and that image stays in Glance while a machine uses it;
+    machines not listed boot image_channel/image_version. `flatcar-kube up` passes it for you.
+    Left empty, a new image_version replaces the old image even while machines run from it.
+  EOT
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for r in values(var.machine_images) : can(regex("^(stable|beta|alpha|lts)-(current|[0-9]+\\.[0-9]+\\.[0-9]+)$", r))])
+    error_message = "Each value of machine_images must be \"<channel>-<version>\" as the output machine_images reports it, e.g. \"stable-4230.2.1\"."
+  }
+}
+
+variable "reboot_strategy" {
+  description = <<-EOT
+    What a machine does after Flatcar's update_engine installed an update (/etc/flatcar/update.conf):
+    "off" (default) waits for the cluster's reboot coordinator (kured, installed by
+    `flatcar-kube up --deploy`), which drains and reboots one node at a time in the reboot window;
+    "reboot" reboots at once, without a drain. Either way updates follow image_channel.
+  EOT
+  type        = string
+  default     = "off"
+
+  validation {
+    condition     = contains(["off", "reboot"], var.reboot_strategy)
+    error_message = "reboot_strategy must be \"off\" (a coordinator such as kured reboots) or \"reboot\"."
+  }
+}

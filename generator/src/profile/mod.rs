@@ -148,6 +148,10 @@ pub struct Flatcar {
     /// `hw_scsi_model: virtio-scsi`, `os_require_quiesce: "yes"`.
     #[serde(default)]
     pub image_properties: BTreeMap<String, String>,
+    /// A Butane config (variant `flatcar`, absolute or `~/`) merged into the Ignition of every
+    /// machine created from now on (files, units, users); running machines keep theirs.
+    #[serde(default)]
+    pub butane_file: Option<String>,
 }
 
 impl Default for Flatcar {
@@ -159,6 +163,7 @@ impl Default for Flatcar {
             mirror_url: None,
             signing_key_file: None,
             image_properties: BTreeMap::new(),
+            butane_file: None,
         }
     }
 }
@@ -211,6 +216,10 @@ impl Arch {
 pub struct Ssh {
     /// Public key file, absolute or starting with `~/` (Terraform reads it from another directory).
     pub public_key_file: String,
+    /// More public key files for user `core` (absolute or `~/`), e.g. a colleague's; new
+    /// machines get them, running machines keep the keys they were built with.
+    #[serde(default)]
+    pub extra_public_key_files: Vec<String>,
     /// Name of the OpenStack key pair to create from that key (default: `<name>-key`).
     #[serde(default)]
     pub key_pair: Option<String>,

@@ -277,6 +277,24 @@ fn check_flatcar(c: &mut Checker<'_>, p: &Profile, home: Option<&Path>) {
             );
         }
     }
+    if let Some(file) = &p.flatcar.butane_file {
+        let path = ["flatcar", "butane_file"];
+        if !(file.starts_with('/') || file.starts_with("~/")) {
+            c.at(
+                &path,
+                format!("Butane path `{file}` is relative"),
+                "write an absolute path or one starting with `~/`: Terraform reads it from the generated directory",
+            );
+        } else if let Some(expanded) = expand_home(file, home) {
+            if let Err(e) = std::fs::read_to_string(&expanded) {
+                c.at(
+                    &path,
+                    format!("Butane file `{}` cannot be read ({e})", expanded.display()),
+                    "point to a Butane config (variant: flatcar, version: 1.0.0) or remove the key",
+                );
+            }
+        }
+    }
     let v = &p.flatcar.version;
     if v != "current" && !is_dotted_numbers(v, 3) {
         c.at(
@@ -288,47 +306,10 @@ fn check_flatcar(c: &mut Checker<'_>, p: &Profile, home: Option<&Path>) {
 }
 
 fn check_ssh(c: &mut Checker<'_>, p: &Profile, home: Option<&Path>) {
-    let key = &p.ssh.public_key_file;
-    let path = ["ssh", "public_key_file"];
-    if !(key.starts_with('/') || key.starts_with("~/")) {
-        c.at(
-            &path,
-            format!("public key path `{key}` is relative"),
-            "write an absolute path or one starting with `~/`: Terraform and Ansible read it from other directories",
-        );
-        return;
-    }
-    let Some(expanded) = expand_home(key, home) else {
-        c.at(
-            &path,
-            format!("cannot expand `{key}`: HOME is not set"),
-            "set HOME or write an absolute path",
-        );
-        return;
-    };
-    match std::fs::read(&expanded) {
-        Err(e) => c.at(
-            &path,
-            format!(
-                "public key file `{}` cannot be read ({e})",
-                expanded.display()
-            ),
-            "create a key with `ssh-keygen -t ed25519` or point to an existing `.pub` file",
-        ),
-        Ok(bytes) if bytes.starts_with(b"-----BEGIN") => c.at(
-            &path,
-            format!("`{}` is a private key", expanded.display()),
-            "point to the public half (the `.pub` file); never hand a private key to the cloud",
-        ),
-        Ok(bytes) if !bytes.starts_with(b"ssh-") && !bytes.starts_with(b"ecdsa-") => c.at(
-            &path,
-            format!(
-                "`{}` does not look like an OpenSSH public key",
-                expanded.display()
-            ),
-            "point to a `.pub` file that starts with `ssh-ed25519`, `ssh-rsa` or `ecdsa-`",
-        ),
-        Ok(_) => {}
+    check_public_key_file(c, &p.ssh.public_key_file, &["ssh", "public_key_file"], home);
+    for (i, key) in p.ssh.extra_public_key_files.iter().enumerate() {
+        let index = i.to_string();
+        check_public_key_file(c, key, &["ssh", "extra_public_key_files", &index], home);
     }
     if let Some(kp) = &p.ssh.key_pair {
         if kp.trim().is_empty() {
@@ -338,6 +319,50 @@ fn check_ssh(c: &mut Checker<'_>, p: &Profile, home: Option<&Path>) {
                 "name the key pair or remove the key",
             );
         }
+    }
+}
+
+/// A public key file: absolute or `~/`, readable, an OpenSSH public key (not a private key).
+fn check_public_key_file(c: &mut Checker<'_>, key: &str, path: &[&str], home: Option<&Path>) {
+    if !(key.starts_with('/') || key.starts_with("~/")) {
+        c.at(
+            path,
+            format!("public key path `{key}` is relative"),
+            "write an absolute path or one starting with `~/`: Terraform and Ansible read it from other directories",
+        );
+        return;
+    }
+    let Some(expanded) = expand_home(key, home) else {
+        c.at(
+            path,
+            format!("cannot expand `{key}`: HOME is not set"),
+            "set HOME or write an absolute path",
+        );
+        return;
+    };
+    match std::fs::read(&expanded) {
+        Err(e) => c.at(
+            path,
+            format!(
+                "public key file `{}` cannot be read ({e})",
+                expanded.display()
+            ),
+            "create a key with `ssh-keygen -t ed25519` or point to an existing `.pub` file",
+        ),
+        Ok(bytes) if bytes.starts_with(b"-----BEGIN") => c.at(
+            path,
+            format!("`{}` is a private key", expanded.display()),
+            "point to the public half (the `.pub` file); never hand a private key to the cloud",
+        ),
+        Ok(bytes) if !bytes.starts_with(b"ssh-") && !bytes.starts_with(b"ecdsa-") => c.at(
+            path,
+            format!(
+                "`{}` does not look like an OpenSSH public key",
+                expanded.display()
+            ),
+            "point to a `.pub` file that starts with `ssh-ed25519`, `ssh-rsa` or `ecdsa-`",
+        ),
+        Ok(_) => {}
     }
 }
 

@@ -312,6 +312,10 @@ fn terraform_values(loaded: &LoadedProfile) -> (Value, Value) {
         "open_http": p.access.open_http,
         "extra_security_groups": p.network.security_groups,
         "availability_zone": p.cloud.availability_zone,
+        "public_key_files": std::iter::once(&p.ssh.public_key_file)
+            .chain(&p.ssh.extra_public_key_files)
+            .collect::<Vec<_>>(),
+        "butane_file": p.flatcar.butane_file,
     });
     (provider, module)
 }

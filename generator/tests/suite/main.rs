@@ -1,7 +1,7 @@
 //! The generator's integration tests, one module per subject, linked into one test binary:
 //! profiles and their errors (`broken_profiles`, `fuzz`), the files `generate` writes
 //! (`golden`, `terraform_tfvars`, `flavor_ids`, `terraform_module`, `shellcheck`), the inventory
-//! (`ansible_inventory`, `inventory_fixtures`), the command line (`cli`) and `up`.
+//! (`ansible_inventory`, `inventory_fixtures`), the command line (`cli`), `up` and its day-2 runs (`up_day2`).
 
 mod common;
 
@@ -16,3 +16,4 @@ mod shellcheck;
 mod terraform_module;
 mod terraform_tfvars;
 mod up;
+mod up_day2;

@@ -73,42 +73,6 @@ fn project_scripts_pass_shellcheck() {
     }
 }
 
-fn executable(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-}
-
-/// A fake Python for Ansible: `-c 'import netaddr, jmespath'` succeeds when `modules` is true.
-fn fake_python(dir: &Path, modules: bool) -> PathBuf {
-    let path = dir.join(if modules { "python-ok" } else { "python-bare" });
-    executable(
-        &path,
-        &format!("#!/bin/sh\n[ \"$1\" = -c ] && [ \"$2\" = 'import netaddr, jmespath' ] && exit {}\nexit 3\n", if modules { 0 } else { 1 }),
-    );
-    path
-}
-
-/// A fake `ansible-playbook`: `--version` prints ansible-core's version and, with `python`,
-/// the interpreter line real Ansible prints; a run records its arguments and, like Kubespray
-/// with kubeconfig_localhost, writes `artifacts/admin.conf` beside the inventory directory.
-fn fake_playbook(dir: &Path, version: &str, python: Option<&Path>) -> PathBuf {
-    let path = dir.join(format!("ansible-playbook-{version}"));
-    let python_line = python
-        .map(|p| format!("echo '  python version = 3.11.7 (main, May  9 2026, 07:35:25) [GCC 12.2.0] ({})'\n", p.display()))
-        .unwrap_or_default();
-    executable(
-        &path,
-        &format!(
-            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'ansible-playbook [core {version}]'\n{python_line}exit 0; fi\necho \"ran in $(pwd): $* name=$OS_APPLICATION_CREDENTIAL_NAME\"\nmkdir -p \"$(dirname \"$2\")/../artifacts\" && echo kubeconfig > \"$(dirname \"$2\")/../artifacts/admin.conf\"\n"
-        ),
-    );
-    path
-}
-
 #[test]
 fn deploy_sh_checks_ansible_and_its_python_and_ends_with_the_kubeconfig() {
     let tmp = tempfile::tempdir().unwrap();

@@ -208,7 +208,7 @@ fn module_validation_rejects_a_pool_without_flavor_and_bad_cidrs() {
 
 /// `up` with the real terraform and provider: the generated root module plans (Ignition
 /// user_data checked, pools expanded) and apply reaches the provider, which reports the
-/// unreachable release mirror; `up` names the failed apply with that message. Then
+/// unreachable release mirror; `up` names the failed apply of its saved plan with that message. Then
 /// `up --destroy` on the empty state succeeds. No cloud is contacted.
 #[test]
 fn up_drives_real_terraform_until_the_release_mirror() {
@@ -255,7 +255,7 @@ fn up_drives_real_terraform_until_the_release_mirror() {
         "{stdout}"
     );
     assert!(
-        stderr.contains("apply -auto-approve -input=false -no-color` failed"),
+        stderr.contains("apply -input=false -no-color up.tfplan` failed"),
         "{stderr}"
     );
     assert!(

@@ -9,9 +9,11 @@ use std::path::Path;
 
 use common::*;
 
-/// A fake `terraform`: appends its arguments and OS_AUTH_URL to $FAKE_TF_LOG, prints
-/// FAKE_TF_OUTPUT for `output -json`, and fails with stderr lines (the last one
-/// $FAKE_TF_ERR) on the step in $FAKE_TF_FAIL.
+/// A fake `terraform` with a state: appends its arguments and OS_AUTH_URL to $FAKE_TF_LOG;
+/// `output -json` prints {} before the first apply ($FAKE_TF_STATE absent), else
+/// $FAKE_TF_OUTPUT; `show -json` prints the plan $FAKE_TF_PLAN; `apply` creates the state and,
+/// with $FAKE_TF_OUTPUT_AFTER, makes that the new output; the step in $FAKE_TF_FAIL fails with
+/// stderr lines (the last one $FAKE_TF_ERR).
 const FAKE_TERRAFORM: &str = r#"#!/bin/sh
 printf '%s|%s\n' "$*" "${OS_AUTH_URL:-}" >> "$FAKE_TF_LOG"
 step=$2
@@ -23,9 +25,14 @@ if [ "$step" = "${FAKE_TF_FAIL:-}" ]; then
 fi
 case $step in
   init) echo "Terraform has been successfully initialized!" ;;
-  apply) echo "Apply complete! Resources: 4 added, 0 changed, 0 destroyed." ;;
+  plan) echo "Saved the plan to: up.tfplan" ;;
+  show) cat "$FAKE_TF_PLAN" ;;
+  apply)
+    touch "$FAKE_TF_STATE"
+    if [ -n "${FAKE_TF_OUTPUT_AFTER:-}" ]; then cp "$FAKE_TF_OUTPUT_AFTER" "$FAKE_TF_OUTPUT"; fi
+    echo "Apply complete! Resources: 4 added, 0 changed, 0 destroyed." ;;
   destroy) echo "Destroy complete! Resources: 4 destroyed." ;;
-  output) cat "$FAKE_TF_OUTPUT" ;;
+  output) if [ -f "$FAKE_TF_STATE" ]; then cat "$FAKE_TF_OUTPUT"; else echo '{}'; fi ;;
 esac
 "#;
 
@@ -38,16 +45,27 @@ const OUTPUT_JSON: &str = r#"{
   }}}
 }"#;
 
-fn fake_terraform(dir: &Path) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt as _;
+/// The plan of a first apply: three machines to create.
+const FIRST_PLAN: &str = r#"{"format_version": "1.2", "resource_changes": [
+  {"address": "module.cluster.flatcar_instance.node[\"demo-control-plane-1\"]", "mode": "managed", "type": "flatcar_instance", "index": "demo-control-plane-1",
+   "change": {"actions": ["create"], "before": null, "after": {"name": "demo-control-plane-1", "metadata": {"kubespray_groups": "kube_control_plane,etcd"}}}},
+  {"address": "module.cluster.flatcar_image.release[\"stable-current\"]", "mode": "managed", "type": "flatcar_image", "index": "stable-current",
+   "change": {"actions": ["create"], "before": null, "after": {"name": "flatcar-stable-current"}}}
+]}"#;
+
+pub fn fake_terraform(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("terraform");
-    std::fs::write(&path, FAKE_TERRAFORM).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::write(dir.join("output.json"), OUTPUT_JSON).unwrap();
+    executable(&path, FAKE_TERRAFORM);
+    if !dir.join("output.json").exists() {
+        std::fs::write(dir.join("output.json"), OUTPUT_JSON).unwrap();
+    }
+    if !dir.join("plan.json").exists() {
+        std::fs::write(dir.join("plan.json"), FIRST_PLAN).unwrap();
+    }
     path
 }
 
-fn up_cmd(tmp: &Path, profile: &Path, out: &Path) -> std::process::Command {
+pub fn up_cmd(tmp: &Path, profile: &Path, out: &Path) -> std::process::Command {
     let tf = fake_terraform(tmp);
     let mut cmd = bin();
     cmd.arg("up")
@@ -58,6 +76,8 @@ fn up_cmd(tmp: &Path, profile: &Path, out: &Path) -> std::process::Command {
         .arg(tf)
         .env("FAKE_TF_LOG", tmp.join("calls.log"))
         .env("FAKE_TF_OUTPUT", tmp.join("output.json"))
+        .env("FAKE_TF_PLAN", tmp.join("plan.json"))
+        .env("FAKE_TF_STATE", tmp.join("state"))
         .env("OS_AUTH_URL", "http://127.0.0.1:5000/v3");
     cmd
 }
@@ -79,9 +99,16 @@ fn up_generates_applies_and_writes_the_inventory() {
     let chdir = format!("-chdir={}", out.join("terraform").display());
     let expected = [
         format!("{chdir} init -input=false -no-color|http://127.0.0.1:5000/v3"),
-        format!("{chdir} apply -auto-approve -input=false -no-color|http://127.0.0.1:5000/v3"),
+        format!("{chdir} output -json -no-color|http://127.0.0.1:5000/v3"),
+        format!("{chdir} plan -input=false -no-color -out=up.tfplan|http://127.0.0.1:5000/v3"),
+        format!("{chdir} show -json up.tfplan|http://127.0.0.1:5000/v3"),
+        format!("{chdir} apply -input=false -no-color up.tfplan|http://127.0.0.1:5000/v3"),
         format!("{chdir} output -json -no-color|http://127.0.0.1:5000/v3"),
     ];
+    // Before the first apply there is no machine to keep: an empty map for the module.
+    let images =
+        std::fs::read_to_string(out.join("terraform/machine-images.auto.tfvars.json")).unwrap();
+    assert_eq!(images, "{\n  \"machine_images\": {}\n}\n");
     assert_eq!(calls.lines().collect::<Vec<_>>(), expected);
 
     assert!(out.join("terraform/main.tf").is_file());
@@ -102,6 +129,8 @@ fn up_generates_applies_and_writes_the_inventory() {
     // Progress, terraform's own output, and what to do next.
     for needle in [
         "flatcar-kube up: running",
+        "create           demo-control-plane-1 (kube_control_plane, etcd)",
+        "create           module.cluster.flatcar_image.release[\"stable-current\"]",
         "Apply complete!",
         "(3 hosts)",
         &out.join("inventory/hosts.yaml").display().to_string(),
@@ -140,7 +169,7 @@ fn a_failed_step_is_named_with_its_stderr_tail() {
     assert_eq!(run.status.code(), Some(2));
     let stderr = String::from_utf8(run.stderr).unwrap();
     assert!(
-        stderr.contains("apply -auto-approve -input=false -no-color` failed"),
+        stderr.contains("apply -input=false -no-color up.tfplan` failed"),
         "{stderr}"
     );
     assert!(

@@ -4,11 +4,14 @@
 #   1. checks that ansible-core is in the range Kubespray master requires, and that
 #      the Python modules Kubespray needs (netaddr, jmespath) import in Ansible's own Python;
 #   2. checks the OpenStack variables the cloud provider and Cinder CSI read (source your openrc);
-#   3. runs `ansible-playbook -i inventory/hosts.yaml --become cluster.yml` in the Kubespray checkout;
-#   4. prints where the cluster's kubeconfig is (artifacts/admin.conf) and how to use it.
+#   3. runs `ansible-playbook -i inventory/hosts.yaml --become $PLAYBOOK` in the Kubespray checkout
+#      (PLAYBOOK defaults to cluster.yml; `flatcar-kube up --deploy` also runs scale.yml,
+#      remove-node.yml and upgrade-cluster.yml through this script);
+#   4. after cluster.yml, prints where the cluster's kubeconfig is (artifacts/admin.conf) and how to use it.
 # Install Ansible as Kubespray pins it: pip install -r <kubespray>/requirements.txt
 # Environment: KUBESPRAY_DIR (default: the profile's kubespray.path, relative to this directory),
-# ANSIBLE_PLAYBOOK (default: ansible-playbook). Extra arguments go to ansible-playbook.
+# ANSIBLE_PLAYBOOK (default: ansible-playbook), PLAYBOOK (default: cluster.yml; a Kubespray
+# playbook or an absolute path). Extra arguments go to ansible-playbook, e.g. --limit=NODE.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -17,6 +20,7 @@ ansible_min='2.18.0'
 ansible_max='2.19.0'
 KUBESPRAY_DIR=${KUBESPRAY_DIR:-'../kubespray'}
 ANSIBLE_PLAYBOOK=${ANSIBLE_PLAYBOOK:-ansible-playbook}
+PLAYBOOK=${PLAYBOOK:-cluster.yml}
 
 die() {
   printf 'deploy.sh: %s\n' "$*" >&2
@@ -79,7 +83,8 @@ fi
 export ANSIBLE_CONFIG="$here/ansible.cfg"
 export KUBESPRAY_DIR
 cd "$KUBESPRAY_DIR"
-"$ANSIBLE_PLAYBOOK" -i "$here/inventory/hosts.yaml" --become cluster.yml "$@"
+"$ANSIBLE_PLAYBOOK" -i "$here/inventory/hosts.yaml" --become "$PLAYBOOK" "$@"
+[ "$PLAYBOOK" = cluster.yml ] || exit 0
 
 # Kubespray wrote the kubeconfig here (kubeconfig_localhost, artifacts_dir in group_vars).
 kubeconfig="$here"/'artifacts/admin.conf'

@@ -19,3 +19,13 @@ output "image_version" {
   description = "The exact Flatcar version uploaded."
   value       = module.cluster.image_version
 }
+
+output "machine_images" {
+  description = "The release each machine was built from (what `flatcar-kube up` passes back as machine_images)."
+  value       = module.cluster.machine_images
+}
+
+output "images" {
+  description = "Every Flatcar image the cluster keeps in Glance: release => {id, version}."
+  value       = module.cluster.images
+}

@@ -23,6 +23,12 @@ provider "flatcar" {
   signing_key        = null
 }
 
+variable "machine_images" {
+  description = "Machine name => \"<channel>-<version>\" it was built from; filled by `flatcar-kube up`."
+  type        = map(string)
+  default     = {}
+}
+
 module "cluster" {
   source = "./modules/cluster"
 
@@ -35,7 +41,12 @@ module "cluster" {
   network_name      = "auto_allocated_network"
   floating_ip_pool  = "public"
   availability_zone = "nova"
-  ssh_public_keys   = [file(pathexpand("~/.ssh/id_ed25519.pub"))]
+  ssh_public_keys   = [for f in ["~/.ssh/id_ed25519.pub"] : file(pathexpand(f))]
+
+  # The release each running machine was built from (the previous apply's output
+  # machine_images; `flatcar-kube up` writes it to machine-images.auto.tfvars.json): those
+  # machines keep their image, and it stays in Glance while used.
+  machine_images = var.machine_images
 
   # The cluster's security group: all traffic between its machines; SSH (22) and the
   # Kubernetes API (6443) from these CIDRs (the profile's access.allowed_cidrs).

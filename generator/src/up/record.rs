@@ -1,0 +1,183 @@
+//! What `up --deploy` deployed, kept in `DIR/deployed.json` so the next run knows the
+//! difference: the machines Kubespray set up, the Kubernetes version it installed, and whether
+//! the reboot coordinator is in. Also the one rule on Kubernetes version moves (one minor at a
+//! time, never down).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The file name inside the output directory.
+pub const RECORD_FILE: &str = "deployed.json";
+
+/// What Kubespray has set up.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployed {
+    /// Machines that are members of the cluster (by inventory name).
+    pub nodes: BTreeSet<String>,
+    /// The profile's `kubernetes.version` at the last deploy or upgrade; None: Kubespray's default.
+    pub kubernetes_version: Option<String>,
+    /// The reboot coordinator's manifests were applied.
+    #[serde(default)]
+    pub coordinator: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("{path}: cannot read ({source}); it records what Kubespray deployed: restore it, or delete it to run cluster.yml on every machine again")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a deploy record ({source}); delete it to run cluster.yml on every machine again")]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{path}: cannot write ({source})")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Deployed {
+    /// The record in `output`, or None before the first deploy.
+    pub fn load(output: &Path) -> Result<Option<Deployed>, RecordError> {
+        let path = output.join(RECORD_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|source| RecordError::Parse { path, source }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(RecordError::Read { path, source }),
+        }
+    }
+
+    /// Writes the record (through a temporary file, so a crash leaves the old one).
+    pub fn save(&self, output: &Path) -> Result<(), RecordError> {
+        let path = output.join(RECORD_FILE);
+        let tmp = output.join(format!(".{RECORD_FILE}.tmp"));
+        let text = serde_json::to_string_pretty(self).unwrap_or_default() + "\n";
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|source| RecordError::Write { path, source })
+    }
+}
+
+/// How the profile's Kubernetes version moved since the last deploy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionMove {
+    Same,
+    /// A patch release or the next minor: `upgrade-cluster.yml`.
+    Upgrade {
+        from: String,
+        to: String,
+    },
+}
+
+/// Kubernetes supports upgrading one minor version at a time and never downgrading.
+pub fn version_move(deployed: Option<&str>, wanted: Option<&str>) -> Result<VersionMove, String> {
+    let (from, to) = match (deployed, wanted) {
+        (a, b) if a == b => return Ok(VersionMove::Same),
+        (Some(from), Some(to)) => (from, to),
+        (None, Some(to)) => {
+            return Ok(VersionMove::Upgrade {
+                from: "Kubespray's default".to_string(),
+                to: to.to_string(),
+            })
+        }
+        (Some(from), None) => {
+            return Err(format!(
+                "kubernetes.version was removed from the profile, but the cluster runs {from}: write `version: {from}` (or the next minor) under `kubernetes:`"
+            ))
+        }
+        (None, None) => return Ok(VersionMove::Same),
+    };
+    let parse = |v: &str| -> Option<(u64, u64, u64)> {
+        let mut parts = v.trim_start_matches('v').split('.').map(str::parse::<u64>);
+        Some((
+            parts.next()?.ok()?,
+            parts.next()?.ok()?,
+            parts.next()?.ok()?,
+        ))
+    };
+    let (Some(a), Some(b)) = (parse(from), parse(to)) else {
+        return Err(format!(
+            "cannot compare Kubernetes versions `{from}` and `{to}`: write versions like 1.32.5"
+        ));
+    };
+    if b == a {
+        return Ok(VersionMove::Same);
+    }
+    if b < a {
+        return Err(format!(
+            "kubernetes.version {to} is older than the deployed {from}: Kubernetes cannot be downgraded; put back {from} (or a newer version)"
+        ));
+    }
+    if b.0 != a.0 || b.1 > a.1 + 1 {
+        return Err(format!(
+            "kubernetes.version {to} skips a minor version: the cluster runs {from}, and Kubernetes upgrades one minor at a time; set {}.{}.x first, run `flatcar-kube up --deploy`, then {to}",
+            a.0,
+            a.1 + 1
+        ));
+    }
+    Ok(VersionMove::Upgrade {
+        from: from.to_string(),
+        to: to.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_minor_or_a_patch_is_an_upgrade() {
+        assert_eq!(
+            version_move(Some("1.32.5"), Some("1.33.1")),
+            Ok(VersionMove::Upgrade {
+                from: "1.32.5".into(),
+                to: "1.33.1".into()
+            })
+        );
+        assert!(matches!(
+            version_move(Some("v1.32.5"), Some("1.32.7")),
+            Ok(VersionMove::Upgrade { .. })
+        ));
+        assert_eq!(
+            version_move(Some("1.32.5"), Some("v1.32.5")),
+            Ok(VersionMove::Same)
+        );
+        assert_eq!(version_move(None, None), Ok(VersionMove::Same));
+    }
+
+    #[test]
+    fn skipping_a_minor_or_going_down_is_refused() {
+        let skip = version_move(Some("1.31.4"), Some("1.33.0")).unwrap_err();
+        assert!(
+            skip.contains("skips a minor") && skip.contains("1.32.x"),
+            "{skip}"
+        );
+        let down = version_move(Some("1.32.5"), Some("1.31.9")).unwrap_err();
+        assert!(down.contains("cannot be downgraded"), "{down}");
+        assert!(version_move(Some("1.32.5"), None).is_err());
+    }
+
+    #[test]
+    fn the_record_round_trips() {
+        let dir = tempfile::tempdir().expect("tmp");
+        assert_eq!(Deployed::load(dir.path()).expect("load"), None);
+        let record = Deployed {
+            nodes: ["a".to_string(), "b".to_string()].into(),
+            kubernetes_version: Some("1.32.5".into()),
+            coordinator: true,
+        };
+        record.save(dir.path()).expect("save");
+        assert_eq!(Deployed::load(dir.path()).expect("load"), Some(record));
+        std::fs::write(dir.path().join(RECORD_FILE), "{").expect("write");
+        let err = Deployed::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("delete it"), "{err}");
+    }
+}
