@@ -1,7 +1,8 @@
 //! What the generator knows of Kubespray's releases: the ansible-core range each requires, the
-//! format of `kube_version`, the variables it removed (so `extra_vars` naming them is an error,
-//! not silence), and the variables the generator writes itself. Facts come from Kubespray's
-//! sources at the tags named; nothing here reads files or renders output.
+//! format of `kube_version`, the Kubernetes minor each installs by default, the variables it
+//! removed (so `extra_vars` naming them is an error, not silence), and the variables the
+//! generator writes itself. Facts come from Kubespray's sources at the tags named; nothing here
+//! reads files or renders output.
 
 /// Kubespray variables the generator writes itself (group_vars, or `hosts.yaml` for
 /// `supplementary_addresses_in_ssl_keys`); `extra_vars` may not override them.
@@ -143,6 +144,40 @@ pub fn kube_version_for(kubespray_version: &str, kubernetes_version: &str) -> St
     }
 }
 
+/// The Kubernetes minor (`1.36`) a Kubespray version installs when the profile names no
+/// version: `kube_version` in `roles/kubespray-defaults` up to v2.27, from v2.28 on the first
+/// entry of `kubelet_checksums.amd64` (the same minor across each release's patches); master as
+/// of 2026-08 (1.36.4). `None` for a version this generator does not know.
+pub fn default_kube_minor(kubespray_version: &str) -> Option<&'static str> {
+    if kubespray_version == "master" {
+        return Some("1.36");
+    }
+    ansible_core_range(kubespray_version)?;
+    match minor_of(kubespray_version)? {
+        26 => Some("1.30"),
+        27 => Some("1.31"),
+        28 => Some("1.32"),
+        29 => Some("1.33"),
+        30 => Some("1.34"),
+        31 => Some("1.35"),
+        _ => None,
+    }
+}
+
+/// The Kubernetes minor a profile deploys: its own `kubernetes.version`, else Kubespray's
+/// default ([`default_kube_minor`]).
+pub fn kube_minor(kubespray_version: &str, kubernetes_version: Option<&str>) -> Option<String> {
+    match kubernetes_version {
+        Some(v) => {
+            let bare = v.strip_prefix('v').unwrap_or(v);
+            let mut parts = bare.split('.');
+            let (major, minor) = (parts.next()?, parts.next()?);
+            Some(format!("{major}.{minor}"))
+        }
+        None => default_kube_minor(kubespray_version).map(str::to_string),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +188,24 @@ mod tests {
         assert_eq!(kube_version_for("v2.31.0", "1.32.5"), "1.32.5");
         assert_eq!(kube_version_for("v2.27.1", "1.31.4"), "v1.31.4");
         assert_eq!(kube_version_for("v2.26.0", "v1.30.4"), "v1.30.4");
+    }
+
+    #[test]
+    fn kubernetes_minor_from_the_profile_or_kubespray() {
+        assert_eq!(default_kube_minor("master"), Some("1.36"));
+        assert_eq!(default_kube_minor("v2.31.0"), Some("1.35"));
+        assert_eq!(default_kube_minor("v2.28.1"), Some("1.32"));
+        assert_eq!(default_kube_minor("v2.26.0"), Some("1.30"));
+        assert_eq!(default_kube_minor("v2.25.0"), None);
+        assert_eq!(kube_minor("master", None).as_deref(), Some("1.36"));
+        assert_eq!(
+            kube_minor("master", Some("v1.33.2")).as_deref(),
+            Some("1.33")
+        );
+        assert_eq!(
+            kube_minor("v2.27.0", Some("1.31.4")).as_deref(),
+            Some("1.31")
+        );
     }
 
     #[test]

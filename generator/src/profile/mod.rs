@@ -1,6 +1,6 @@
 //! The profile: one versioned YAML file that describes a whole cluster (cloud, network, Flatcar,
-//! SSH, node pools, Kubernetes, Kubespray). This module owns the profile's types (which are also
-//! its JSON Schema), reading a profile from YAML with positions ([`yaml`]), the semantic
+//! SSH, node pools, Kubernetes, Kubespray, updates). This module owns the profile's types (which
+//! are also its JSON Schema), reading a profile from YAML with positions ([`yaml`]), the semantic
 //! checks that YAML types cannot express ([`validate`]) and what they know of Kubespray's
 //! releases ([`kubespray`]). It knows nothing of output files.
 
@@ -43,6 +43,8 @@ pub struct Profile {
     pub kubernetes: Kubernetes,
     #[serde(default)]
     pub kubespray: Kubespray,
+    #[serde(default)]
+    pub updates: Updates,
 }
 
 /// The OpenStack cloud.
@@ -379,6 +381,112 @@ fn default_kubespray_version() -> String {
 
 fn default_kubespray_path() -> String {
     "../kubespray".to_string()
+}
+
+/// How running machines take Flatcar's updates. Flatcar downloads them by itself; the reboot
+/// that applies one is left to a coordinator in the cluster, which drains the node first and
+/// reboots one node at a time inside the reboot window (the machines' own reboot manager is off).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Updates {
+    #[serde(default)]
+    pub coordinator: Coordinator,
+    #[serde(default)]
+    pub reboot_window: RebootWindow,
+}
+
+/// Who reboots a node that has an update waiting.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Coordinator {
+    /// kured (kubereboot/kured): installed after the first deploy (`coordinator/` of the
+    /// generated directory); drains a node, then reboots it, one node at a time.
+    #[default]
+    Kured,
+    /// No coordinator: updates wait until someone reboots the machines.
+    None,
+}
+
+/// When the coordinator may start a reboot. A drain started just before `end` may finish, and
+/// the node reboot, a little after it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RebootWindow {
+    /// Earliest time of day, `HH:MM` (24-hour clock) in `time_zone`, e.g. `"02:00"`.
+    #[serde(default = "default_window_start")]
+    pub start: String,
+    /// Latest time of day, `HH:MM` in `time_zone`, e.g. `"05:00"`; earlier than `start` for a
+    /// window across midnight (`22:00` to `04:00`).
+    #[serde(default = "default_window_end")]
+    pub end: String,
+    /// Days on which a reboot may start. The day is that of the moment itself: with a window
+    /// across midnight, `sat` opens Saturday's early hours and Saturday evening.
+    #[serde(default = "default_window_days")]
+    pub days: Vec<Weekday>,
+    /// IANA time zone of `start` and `end`, e.g. `UTC`, `America/Indiana/Indianapolis`.
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+}
+
+impl Default for RebootWindow {
+    fn default() -> RebootWindow {
+        RebootWindow {
+            start: default_window_start(),
+            end: default_window_end(),
+            days: default_window_days(),
+            time_zone: default_time_zone(),
+        }
+    }
+}
+
+fn default_window_start() -> String {
+    "02:00".to_string()
+}
+
+fn default_window_end() -> String {
+    "05:00".to_string()
+}
+
+/// Weekday nights: someone is around the next morning should a node not come back.
+fn default_window_days() -> Vec<Weekday> {
+    vec![
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+    ]
+}
+
+fn default_time_zone() -> String {
+    "UTC".to_string()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Weekday {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+impl Weekday {
+    /// The day as kured's `--reboot-days` reads it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Weekday::Mon => "mon",
+            Weekday::Tue => "tue",
+            Weekday::Wed => "wed",
+            Weekday::Thu => "thu",
+            Weekday::Fri => "fri",
+            Weekday::Sat => "sat",
+            Weekday::Sun => "sun",
+        }
+    }
 }
 
 /// One problem in a profile, where it is and what to do about it.

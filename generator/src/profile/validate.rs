@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::kubespray::{ansible_core_range, removed, GENERATED_VARS};
 use super::yaml::{Node, Pos};
-use super::{Diagnostic, Pool, Profile};
+use super::{Coordinator, Diagnostic, Pool, Profile};
 
 /// Longest cluster name: machine names such as `<name>-k8s-master-ne-3` must stay DNS labels.
 pub const MAX_NAME_LEN: usize = 40;
@@ -124,6 +124,7 @@ pub fn check(profile: &Profile, root: &Node, file: &str, home: Option<&Path>) ->
     check_pools(&mut c, profile);
     check_kubernetes(&mut c, profile);
     check_kubespray(&mut c, profile);
+    check_updates(&mut c, profile);
 
     c.found.sort_by_key(|d| (d.pos.line, d.pos.col));
     c.found
@@ -554,6 +555,82 @@ fn check_kubespray(c: &mut Checker<'_>, p: &Profile) {
     }
 }
 
+/// Whether `s` is a time of day as `HH:MM` on a 24-hour clock (`00:00` to `23:59`).
+pub fn is_hh_mm(s: &str) -> bool {
+    let b = s.as_bytes();
+    let two_digits = |hi: u8, lo: u8| -> Option<u8> {
+        (hi.is_ascii_digit() && lo.is_ascii_digit()).then(|| (hi - b'0') * 10 + (lo - b'0'))
+    };
+    b.len() == 5
+        && b[2] == b':'
+        && two_digits(b[0], b[1]).is_some_and(|h| h < 24)
+        && two_digits(b[3], b[4]).is_some_and(|m| m < 60)
+}
+
+/// Whether `s` looks like an IANA time zone name (`UTC`, `Europe/Berlin`,
+/// `America/Argentina/Buenos_Aires`, `Etc/GMT+5`): `/`-separated parts of ASCII letters,
+/// digits, `_`, `-` and `+`, the first starting with a capital letter. Whether the zone exists
+/// is up to the tz database of the coordinator's image.
+pub fn is_iana_time_zone(s: &str) -> bool {
+    s.len() <= 64
+        && s.starts_with(|c: char| c.is_ascii_uppercase())
+        && s.split('/').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+        })
+}
+
+fn check_updates(c: &mut Checker<'_>, p: &Profile) {
+    let u = &p.updates;
+    if u.coordinator == Coordinator::None {
+        // The window means nothing without a coordinator; leave it alone.
+        return;
+    }
+    let w = &u.reboot_window;
+    for (key, value) in [("start", &w.start), ("end", &w.end)] {
+        if !is_hh_mm(value) {
+            c.at(
+                &["updates", "reboot_window", key],
+                format!("reboot window {key} `{value}` is not a time like `02:00`"),
+                "write HH:MM on a 24-hour clock, from `00:00` to `23:59`, in quotes",
+            );
+        }
+    }
+    if is_hh_mm(&w.start) && w.start == w.end {
+        c.at(
+            &["updates", "reboot_window", "end"],
+            format!("the reboot window starts and ends at {}", w.start),
+            "give it room for a drain and a reboot, e.g. `start: \"02:00\"`, `end: \"05:00\"`",
+        );
+    }
+    if w.days.is_empty() {
+        c.at(
+            &["updates", "reboot_window", "days"],
+            "the reboot window has no days, so updates would never be applied",
+            "list days such as `[mon, tue, wed, thu, fri]`, or set `updates.coordinator: none`",
+        );
+    }
+    for (i, day) in w.days.iter().enumerate() {
+        if w.days[..i].contains(day) {
+            let index = i.to_string();
+            c.at(
+                &["updates", "reboot_window", "days", &index],
+                format!("`{}` is listed twice", day.as_str()),
+                "list each day once",
+            );
+        }
+    }
+    if !is_iana_time_zone(&w.time_zone) {
+        c.at(
+            &["updates", "reboot_window", "time_zone"],
+            format!("`{}` is not an IANA time zone name", w.time_zone),
+            "write a name like `UTC`, `Europe/Berlin` or `America/Indiana/Indianapolis`",
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -564,5 +641,41 @@ mod tests {
         assert!(!is_dns_label("Demo"));
         assert!(!is_dns_label("-demo"));
         assert!(!is_dns_label(""));
+    }
+
+    #[test]
+    fn times_of_day() {
+        assert!(is_hh_mm("00:00") && is_hh_mm("02:30") && is_hh_mm("23:59"));
+        for bad in [
+            "24:00", "2:00", "02:60", "02-00", "0200", "02:00:00", "", "+1:00", "a2:00",
+        ] {
+            assert!(!is_hh_mm(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn time_zones() {
+        for good in [
+            "UTC",
+            "Europe/Berlin",
+            "America/Indiana/Indianapolis",
+            "America/Port-au-Prince",
+            "Etc/GMT+5",
+            "EST5EDT",
+        ] {
+            assert!(is_iana_time_zone(good), "{good}");
+        }
+        for bad in [
+            "",
+            "utc",
+            "Europe/",
+            "/Berlin",
+            "Europe//Berlin",
+            "CET CEST",
+            "../etc/passwd",
+            "UTC+1:00",
+        ] {
+            assert!(!is_iana_time_zone(bad), "{bad}");
+        }
     }
 }
