@@ -3,6 +3,7 @@
 //! writes them or compares them with what is on disk (`--check`). It owns file names, modes
 //! and the mapping from profile to Kubespray variables; it does not read profiles.
 
+pub mod coordinator;
 pub mod escape;
 
 use std::fmt::Write as _;
@@ -15,6 +16,8 @@ use crate::flavors::{FlavorIds, FlavorValue};
 use crate::profile::kubespray::{ansible_core_range, kube_version_for};
 use crate::profile::machines::{image_name, machines, pools};
 use crate::profile::{cidr, Access, AuthKind, LoadedProfile, Pool};
+
+pub use coordinator::playbook as coordinator_playbook;
 
 /// Mode of files that may hold secrets (group_vars carry `extra_vars`, which may be tokens).
 pub const SECRET_MODE: u32 = 0o600;
@@ -71,6 +74,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "terraform-outputs.tf",
         include_str!("../../templates/terraform-outputs.tf.hbs"),
+    ),
+    (
+        "coordinator-kured.yaml",
+        include_str!("../../templates/coordinator-kured.yaml.hbs"),
+    ),
+    (
+        "coordinator-install.yml",
+        include_str!("../../templates/coordinator-install.yml.hbs"),
     ),
 ];
 
@@ -385,6 +396,7 @@ fn context(loaded: &LoadedProfile, ids: &FlavorIds) -> Value {
             "ansible_min": ansible_min,
             "ansible_max": ansible_max,
         },
+        "coordinator": coordinator::context(loaded),
     })
 }
 
@@ -452,6 +464,19 @@ pub fn generate(loaded: &LoadedProfile, ids: &FlavorIds) -> Result<Vec<OutputFil
         files.push(OutputFile {
             path: Path::new(CLUSTER_MODULE_DIR).join(name),
             contents: (*text).to_string(),
+            mode: PLAIN_MODE,
+        });
+    }
+    if coordinator::enabled(loaded) {
+        let dir = Path::new(coordinator::DIR);
+        files.push(OutputFile {
+            path: dir.join(coordinator::MANIFEST),
+            contents: render(&hb, "coordinator-kured.yaml", &data)?,
+            mode: PLAIN_MODE,
+        });
+        files.push(OutputFile {
+            path: dir.join(coordinator::PLAYBOOK),
+            contents: render(&hb, "coordinator-install.yml", &data)?,
             mode: PLAIN_MODE,
         });
     }

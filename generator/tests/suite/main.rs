@@ -1,6 +1,7 @@
 //! The generator's integration tests, one module per subject, linked into one test binary:
 //! profiles and their errors (`broken_profiles`, `fuzz`), the files `generate` writes
-//! (`golden`, `terraform_tfvars`, `flavor_ids`, `terraform_module`, `shellcheck`), the inventory
+//! (`golden`, `terraform_tfvars`, `flavor_ids`, `terraform_module`, `shellcheck`, the reboot
+//! coordinator's `coordinator`), the inventory
 //! (`ansible_inventory`, `inventory_fixtures`), the command line (`cli`), `up` and its day-2 runs (`up_day2`).
 
 mod common;
@@ -8,6 +9,7 @@ mod common;
 mod ansible_inventory;
 mod broken_profiles;
 mod cli;
+mod coordinator;
 mod flavor_ids;
 mod fuzz;
 mod golden;
