@@ -17,7 +17,7 @@ use support::terraform::Workspace;
 
 const VERSION: &str = "4593.2.5";
 
-fn workspace_bin(name: &str) -> PathBuf {
+pub fn workspace_bin(name: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
@@ -30,7 +30,7 @@ fn workspace_bin(name: &str) -> PathBuf {
     bin
 }
 
-fn ansible_inventory() -> PathBuf {
+pub fn ansible_inventory() -> PathBuf {
     let cache = std::env::var_os("FLATCAR_KUBE_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -45,24 +45,27 @@ fn ansible_inventory() -> PathBuf {
     bin
 }
 
-struct Flow {
+pub struct Flow {
     _tree: ReleaseTree,
     _server: StaticServer,
-    cloud: LocalCloud,
-    ws: Workspace,
-    home: tempfile::TempDir,
-    name: String,
+    pub cloud: LocalCloud,
+    pub ws: Workspace,
+    pub home: tempfile::TempDir,
+    pub name: String,
 }
 
 fn flow() -> Flow {
-    let tree = ReleaseTree::build(
-        SigningKey::generate("Flow"),
-        &[Release {
-            channel: "stable",
-            version: VERSION,
-            current: true,
-        }],
-    );
+    flow_with(&[Release {
+        channel: "stable",
+        version: VERSION,
+        current: true,
+    }])
+}
+
+/// A local release server with `releases`, the local cloud, a HOME with the signing key and
+/// an SSH key (`id.pub`), and a unique cluster name.
+pub fn flow_with(releases: &[Release]) -> Flow {
+    let tree = ReleaseTree::build(SigningKey::generate("Flow"), releases);
     let server = StaticServer::start(tree.root.path());
     let cloud = LocalCloud::get();
     assert_eq!(
@@ -98,8 +101,13 @@ fn flow() -> Flow {
 }
 
 impl Flow {
+    /// The local release server's URL.
+    pub fn base_url(&self) -> String {
+        std::fs::read_to_string(self.home.path().join("base_url")).expect("url")
+    }
+
     fn profile(&self, control_planes: u32, workers: u32) -> PathBuf {
-        let base = std::fs::read_to_string(self.home.path().join("base_url")).expect("url");
+        let base = self.base_url();
         let text = format!(
             "version: 1\nname: {name}\ncloud:\n  region: RegionOne\n  auth: password\naccess:\n  allowed_cidrs: [198.51.100.0/24]\nnetwork:\n  name: {network}\n  reuse: true\n  external_network: {public}\nflatcar:\n  channel: stable\n  version: {VERSION}\n  mirror_url: {base}/{{channel}}\n  signing_key_file: {key}\nssh:\n  public_key_file: {ssh}\npools:\n  control_plane:\n    count: {control_planes}\n    flavor: {flavor}\n  workers:\n    count: {workers}\n    flavor: {flavor}\n    floating_ip: false\nkubernetes:\n  openstack_cloud_provider: false\n  cinder_csi: false\n",
             name = self.name,
@@ -115,22 +123,30 @@ impl Flow {
     }
 
     fn up(&self, profile: &Path, out: &Path, destroy: bool) -> std::process::Output {
+        let mut cmd = self.up_cmd(profile, out, Path::new(support::terraform::TERRAFORM));
+        if destroy {
+            cmd.arg("--destroy");
+        }
+        cmd.output().expect("flatcar-kube up")
+    }
+
+    /// `flatcar-kube up PROFILE -o OUT --terraform TERRAFORM` with the test's Terraform CLI
+    /// configuration (the provider's filesystem mirror) and the cloud's credentials.
+    pub fn up_cmd(&self, profile: &Path, out: &Path, terraform: &Path) -> Command {
         let mut cmd = Command::new(workspace_bin("flatcar-kube"));
         cmd.arg("up")
             .arg(profile)
             .arg("-o")
             .arg(out)
-            .args(["--terraform", support::terraform::TERRAFORM]);
-        if destroy {
-            cmd.arg("--destroy");
-        }
+            .arg("--terraform")
+            .arg(terraform);
         cmd.env("TF_CLI_CONFIG_FILE", &self.ws.cli_config)
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1");
         for (k, v) in &self.ws.extra_env {
             cmd.env(k, v);
         }
-        cmd.output().expect("flatcar-kube up")
+        cmd
     }
 
     /// The rules of the security group(s) named `name`, as "direction ethertype protocol[/port]
@@ -164,7 +180,7 @@ impl Flow {
         rules
     }
 
-    fn images_named(&self, name: &str) -> usize {
+    pub fn images_named(&self, name: &str) -> usize {
         self.cloud
             .images(&self.cloud.value("FK_GLANCE_URL"), name)
             .into_iter()

@@ -12,6 +12,7 @@ mod support;
 mod conformance;
 mod docs;
 mod flow;
+mod flow_day2;
 mod image;
 mod image_faults;
 mod in_process;
