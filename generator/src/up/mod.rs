@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+use sha2::{Digest as _, Sha256};
 
 use crate::{flavors, inventory, profile, render};
 use exec::{capture, progress, run};
@@ -39,9 +40,6 @@ pub const PLAN_FILE: &str = "up.tfplan";
 
 /// Where `up` hands the previous `machine_images` output to the root module.
 pub const MACHINE_IMAGES_FILE: &str = "machine-images.auto.tfvars.json";
-
-/// The reboot coordinator's playbook, when the profile has one (relative to DIR).
-pub const COORDINATOR_PLAYBOOK: &str = "coordinator/install.yml";
 
 /// What `up` does.
 #[derive(Debug, Clone, Default)]
@@ -288,7 +286,16 @@ pub fn up(
     let (hosts_yaml, inv) = write_inventory(opts, &tf, &outputs, log)?;
 
     if opts.deploy {
-        deploy(opts, record, &version_move, wanted_kubernetes, &inv, log)?;
+        let coordinator = render::coordinator_playbook(&loaded, &opts.output);
+        deploy(
+            opts,
+            record,
+            &version_move,
+            wanted_kubernetes,
+            &inv,
+            coordinator,
+            log,
+        )?;
     }
     Ok(UpResult::Applied {
         hosts_yaml,
@@ -303,10 +310,10 @@ fn deploy(
     version_move: &VersionMove,
     wanted_kubernetes: Option<String>,
     inv: &inventory::KubesprayInventory,
+    coordinator: Option<PathBuf>,
     log: &mut dyn Write,
 ) -> Result<(), UpError> {
     let all: BTreeSet<String> = inv.hosts.keys().cloned().collect();
-    let coordinator = opts.output.join(COORDINATOR_PLAYBOOK);
     let mut rec = match record {
         None => {
             progress(
@@ -317,7 +324,7 @@ fn deploy(
             Deployed {
                 nodes: all.clone(),
                 kubernetes_version: wanted_kubernetes.clone(),
-                coordinator: false,
+                coordinator: None,
             }
         }
         Some(mut rec) => {
@@ -382,11 +389,25 @@ fn deploy(
     };
     rec.nodes = all;
     rec.save(&opts.output)?;
-    if !rec.coordinator && coordinator.is_file() {
-        progress(log, "installing the reboot coordinator (kured)");
-        playbook(log, opts, &coordinator.to_string_lossy(), &[])?;
-        rec.coordinator = true;
-        rec.save(&opts.output)?;
+    if let Some(install) = coordinator {
+        // The manifest beside the playbook: applied again only when it changed.
+        let manifest = install.with_file_name("kured.yaml");
+        let digest = std::fs::read(&manifest)
+            .map(|bytes| format!("{:x}", Sha256::digest(bytes)))
+            .map_err(|source| render::RenderError::Io {
+                path: manifest.clone(),
+                source,
+            })?;
+        if rec.coordinator.as_deref() != Some(digest.as_str()) {
+            progress(
+                log,
+                "applying the reboot coordinator (kured, coordinator/kured.yaml)",
+            );
+            let absolute = std::path::absolute(&install).unwrap_or(install);
+            playbook(log, opts, &absolute.to_string_lossy(), &[])?;
+            rec.coordinator = Some(digest);
+            rec.save(&opts.output)?;
+        }
     }
     Ok(())
 }

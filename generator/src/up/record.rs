@@ -18,9 +18,10 @@ pub struct Deployed {
     pub nodes: BTreeSet<String>,
     /// The profile's `kubernetes.version` at the last deploy or upgrade; None: Kubespray's default.
     pub kubernetes_version: Option<String>,
-    /// The reboot coordinator's manifests were applied.
+    /// SHA-256 of the reboot coordinator's manifest last applied (None: not installed); a new
+    /// reboot window changes it, and the next `up --deploy` applies it again.
     #[serde(default)]
-    pub coordinator: bool,
+    pub coordinator: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -172,7 +173,7 @@ mod tests {
         let record = Deployed {
             nodes: ["a".to_string(), "b".to_string()].into(),
             kubernetes_version: Some("1.32.5".into()),
-            coordinator: true,
+            coordinator: Some("ab12".into()),
         };
         record.save(dir.path()).expect("save");
         assert_eq!(Deployed::load(dir.path()).expect("load"), Some(record));

@@ -134,8 +134,19 @@ impl Day2 {
             std::fs::write(tmp.path().join("output.json"), output(running)).unwrap();
         }
         if let Some(v) = deployed_kubernetes {
+            // Deployed with the coordinator of this profile: its manifest's digest, as up records it.
+            generate(&profile, &out);
+            let sha = Command::new("sha256sum")
+                .arg(out.join("coordinator/kured.yaml"))
+                .output()
+                .unwrap();
+            let sha = String::from_utf8_lossy(&sha.stdout)
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_string();
             let record =
-                serde_json::json!({"nodes": running, "kubernetes_version": v, "coordinator": true});
+                serde_json::json!({"nodes": running, "kubernetes_version": v, "coordinator": sha});
             std::fs::write(out.join("deployed.json"), record.to_string()).unwrap();
         }
         Day2 { tmp, profile, out }

@@ -215,6 +215,15 @@ fn day_two_keeps_running_machines_scales_and_removes_in_kubesprays_order() {
         position(&steps, "terraform apply") < position(&steps, "ansible-playbook cluster.yml"),
         "{steps:#?}"
     );
+    // Then the reboot coordinator (kured), whose manifests `generate` wrote.
+    let coordinator = format!(
+        "ansible-playbook {}",
+        d.out.join("coordinator/install.yml").display()
+    );
+    assert!(
+        position(&steps, "ansible-playbook cluster.yml") < position(&steps, &coordinator),
+        "{steps:#?}"
+    );
     let day0 = d.servers();
     assert_eq!(day0.len(), 3, "{day0:?}");
     let old_image = d.image_id(OLD);
