@@ -133,6 +133,32 @@ fn unreadable_profile_is_explained() {
     );
 }
 
+/// Every `up` flag the README's generator section names exists in `up --help`.
+#[test]
+fn the_readmes_up_flags_are_real() {
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
+    )
+    .unwrap();
+    let help = String::from_utf8(run_ok(bin().args(["up", "--help"])).stdout).unwrap();
+    for flag in [
+        "--deploy",
+        "--yes",
+        "--allow-disruption",
+        "--destroy",
+        "--terraform",
+        "--ansible-playbook",
+        "--kubespray",
+    ] {
+        assert!(readme.contains(flag), "README lacks {flag}");
+        assert!(help.contains(flag), "`up --help` lacks {flag}:\n{help}");
+    }
+    assert!(
+        help.contains("remove-node.yml") && help.contains("scale.yml --limit=NEW"),
+        "{help}"
+    );
+}
+
 #[test]
 fn readme_walks_a_jetstream2_user_through_the_flow() {
     let readme = std::fs::read_to_string(
@@ -188,6 +214,14 @@ fn readme_walks_a_jetstream2_user_through_the_flow() {
         "group_vars/all/openstack.yml",
         "kubectl --kubeconfig out/artifacts/admin.conf get nodes",
         "supplementary_addresses_in_ssl_keys",
+        // Issue 12: day 2.
+        "### Day 2",
+        "remove-node.yml",
+        "scale.yml --limit",
+        "upgrade-cluster.yml",
+        "machine_images",
+        "updates.reboot_window",
+        "deployed.json",
     ] {
         assert!(
             section.contains(needle),
