@@ -88,6 +88,8 @@ pub struct Launch {
     pub protocol_versions: &'static str,
     /// AutoMTLS on (OpenTofu's default) or off (`TF_DISABLE_PLUGIN_TLS` set).
     pub auto_mtls: bool,
+    /// More environment for the provider (OpenTofu passes its own on), e.g. `OS_*`.
+    pub env: Vec<(String, String)>,
 }
 
 impl Default for Launch {
@@ -95,8 +97,17 @@ impl Default for Launch {
         Launch {
             protocol_versions: "5,6",
             auto_mtls: true,
+            env: Vec::new(),
         }
     }
+}
+
+/// The provider binary the conformance client starts: `FLATCAR_KUBE_CONFORMANCE_PROVIDER`
+/// (scripts/test.sh points it at the release build), else the test build.
+pub fn conformance_binary() -> PathBuf {
+    std::env::var_os("FLATCAR_KUBE_CONFORMANCE_PROVIDER")
+        .map(PathBuf::from)
+        .unwrap_or_else(provider_binary)
 }
 
 /// A started provider and what its handshake line announced.
@@ -119,8 +130,9 @@ impl Launch {
     /// Starts the provider and reads its handshake line as go-plugin's client does.
     pub fn start(&self) -> Plugin {
         let client_cert = self.auto_mtls.then(ClientCert::like_go_plugin);
-        let mut cmd = Command::new(provider_binary());
-        cmd.env_remove("PLUGIN_CLIENT_CERT")
+        let mut cmd = Command::new(conformance_binary());
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env_remove("PLUGIN_CLIENT_CERT")
             .env_remove("TF_DISABLE_PLUGIN_TLS")
             .env(MAGIC_COOKIE.0, MAGIC_COOKIE.1)
             // OpenTofu leaves ClientConfig.MinPort/MaxPort at zero.
