@@ -79,7 +79,7 @@ fn apply_image(
     ws.extra_env.extend(cloud.password_env());
     let name = unique_name("fk-bench");
     ws.write_config(&format!(
-        "provider \"flatcar\" {{\n  release_base_url = \"{}/{{channel}}\"\n  signing_key = <<-EOT\n{}  EOT\n  endpoint_overrides = {{ image = \"{glance}\" }}\n}}\nresource \"flatcar_image\" \"this\" {{\n  name = \"{name}\"\n  version = \"{VERSION}\"\n}}\n",
+        "provider \"flatcar\" {{\n  release_base_url = \"{}/{{channel}}\"\n  signing_key = <<-EOT\n{}  EOT\n  endpoint_overrides = {{ image = \"{glance}\" }}\n}}\nresource \"flatcar_image\" \"this\" {{\n  name = \"{name}\"\n  version = \"{VERSION}\"\n  import_method = \"stream\"\n}}\n",
         server.base_url, key.armored_public
     ));
     ws.init();

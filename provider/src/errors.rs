@@ -73,6 +73,24 @@ pub fn publish(failure: PublishFailure) -> Diagnostics {
             format!("{}. The image has been deleted.", failure.error),
         )
         .into(),
+        PublishError::WebDownloadMismatch { .. } => Diagnostic::error(
+            "Flatcar image verification failed",
+            format!("{}.", failure.error),
+        )
+        .at(AttributePath::root("import_method"))
+        .into(),
+        PublishError::WebDownloadFailed { .. } => Diagnostic::error(
+            "Glance could not download the Flatcar image",
+            format!("{}. {deleted} Glance must reach the release server itself: use import_method = \"auto\" (falls back to streaming) or \"stream\", or ask the cloud's operators to allow the host in Glance's import filtering.", failure.error),
+        )
+        .at(AttributePath::root("import_method"))
+        .into(),
+        PublishError::WebDownloadUnavailable { .. } => Diagnostic::error(
+            "web-download is not possible here",
+            format!("{}.", failure.error),
+        )
+        .at(AttributePath::root("import_method"))
+        .into(),
         PublishError::TimedOut(limit) => Diagnostic::error(
             "Image upload timed out",
             format!("The upload did not finish within {limit:?} (timeouts.create). {deleted}"),

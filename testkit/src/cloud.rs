@@ -84,11 +84,23 @@ impl LocalCloud {
 
 impl LocalCloud {
     /// The images of the demo project in Glance at `glance_url` whose name starts with
-    /// `prefix` (tests run in parallel against one Glance), in any status.
+    /// `prefix` (tests run in parallel against one Glance), in any status, hidden ones too.
     pub fn images(
         &self,
         glance_url: &str,
         prefix: &str,
+    ) -> Vec<flatcar_cloud::openstack::glance::Image> {
+        let mut all = self.listed_images(glance_url, prefix, false);
+        all.extend(self.listed_images(glance_url, prefix, true));
+        all
+    }
+
+    /// What Glance's default listing (`hidden` false) or its hidden listing shows.
+    pub fn listed_images(
+        &self,
+        glance_url: &str,
+        prefix: &str,
+        hidden: bool,
     ) -> Vec<flatcar_cloud::openstack::glance::Image> {
         use flatcar_cloud::http::StopSignal;
         use flatcar_cloud::openstack::auth::CloudSettings;
@@ -106,8 +118,15 @@ impl LocalCloud {
             .enable_all()
             .build()
             .expect("runtime");
+        let glance = Glance::new(&session);
         let all = runtime
-            .block_on(Glance::new(&session).list())
+            .block_on(async {
+                if hidden {
+                    glance.list_hidden().await
+                } else {
+                    glance.list().await
+                }
+            })
             .expect("list images");
         all.into_iter()
             .filter(|i| i.name.starts_with(prefix))

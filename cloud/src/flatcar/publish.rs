@@ -1,8 +1,15 @@
 //! Publishing a Flatcar release into Glance, verified: resolve and verify the release (before
-//! any cloud call), create the image, stream download -> SHA-512 -> (decompress) -> Glance,
-//! and check Glance's `os_hash_value`. Where the cloud offers `glance-direct`, the data is
-//! staged and imported only after the digest matched, so an unverified image never becomes
-//! active; otherwise it is uploaded with `PUT /file` (the body is cut short on a mismatch).
+//! any cloud call), then one of two ways ([`ImportMethod`]):
+//! - **stream**: create the image, stream download -> SHA-512 -> (decompress) -> Glance, and
+//!   check Glance's `os_hash_value`. Where the cloud offers `glance-direct`, the data is staged
+//!   and imported only after the digest matched, so an unverified image never becomes active;
+//!   otherwise it is uploaded with `PUT /file` (the body is cut short on a mismatch);
+//! - **web-download**: create the image hidden (`os_hidden`), let Glance fetch the release
+//!   file itself (no byte crosses the client's uplink), and un-hide it only when Glance's
+//!   `os_hash_value` equals the signed SHA-512; a mismatch deletes it. `auto` takes this way
+//!   when the cloud offers it and the file is uncompressed, and streams when Glance cannot
+//!   fetch the file (a private mirror, a cloud without internet).
+//!
 //! Any failure, timeout or stop deletes the image: nothing is left behind.
 //!
 //! The image records where it came from in properties (`flatcar_*`, `os_version`), so that
@@ -16,7 +23,7 @@ use crate::flatcar::image_pipeline::{self, ImageSource, PipelineError};
 use crate::flatcar::release::{Compression, ReleaseError, ReleaseQuery, VerifiedRelease};
 use crate::flatcar::signature::TrustedKey;
 use crate::http::{HttpClient, StopSignal};
-use crate::openstack::glance::{Glance, Image, NewImage};
+use crate::openstack::glance::{Glance, Image, ImageChange, NewImage};
 use crate::openstack::{CloudError, CloudSession, DeleteError};
 
 /// Properties every image gets unless the user overrides them (`os_version` too).
@@ -24,6 +31,40 @@ pub const DEFAULT_PROPERTIES: &[(&str, &str)] =
     &[("hw_qemu_guest_agent", "yes"), ("os_distro", "flatcar")];
 /// Prefix of the properties where the publisher records what it published.
 pub const ORIGIN_PREFIX: &str = "flatcar_";
+
+/// Which way the image's bytes reach Glance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImportMethod {
+    /// web-download where the cloud offers it and the file is uncompressed, else stream; and
+    /// stream when Glance's download fails.
+    #[default]
+    Auto,
+    /// Through this process (the client's uplink), verified while streaming.
+    Stream,
+    /// Glance downloads the release file itself; verified by Glance's digest before un-hiding.
+    WebDownload,
+}
+
+impl ImportMethod {
+    pub const ALL: [&'static str; 3] = ["auto", "stream", "web-download"];
+
+    pub fn parse(s: &str) -> Option<ImportMethod> {
+        match s {
+            "auto" => Some(ImportMethod::Auto),
+            "stream" => Some(ImportMethod::Stream),
+            "web-download" => Some(ImportMethod::WebDownload),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportMethod::Auto => "auto",
+            ImportMethod::Stream => "stream",
+            ImportMethod::WebDownload => "web-download",
+        }
+    }
+}
 
 /// What to publish and how the image looks in Glance.
 #[derive(Debug, Clone)]
@@ -38,6 +79,7 @@ pub struct PublishRequest<'a> {
     pub properties: BTreeMap<String, String>,
     /// Upload and import must finish within this.
     pub limit: Duration,
+    pub import_method: ImportMethod,
 }
 
 /// A published, verified image.
@@ -47,6 +89,8 @@ pub struct Published {
     pub release: VerifiedRelease,
     /// The release file that was downloaded.
     pub source_url: String,
+    /// How the bytes reached Glance: `stream` or `web-download`.
+    pub imported_by: ImportMethod,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +117,16 @@ pub enum PublishError {
     Disappeared { id: String },
     #[error("Glance's SHA-512 is {glance}, the verified image's is {verified}")]
     StoredDifferently { glance: String, verified: String },
+    #[error("Glance downloaded {url} by web-download and stored SHA-512 {glance}, but the signed DIGESTS say {verified}: the server sent other bytes than Flatcar signed; the image is deleted")]
+    WebDownloadMismatch {
+        url: String,
+        glance: String,
+        verified: String,
+    },
+    #[error("Glance could not import {url} by web-download: {reason}")]
+    WebDownloadFailed { url: String, reason: String },
+    #[error("import_method = \"web-download\" {reason}; use \"auto\" or \"stream\"")]
+    WebDownloadUnavailable { reason: String },
     #[error("the upload did not finish within {0:?}")]
     TimedOut(Duration),
     #[error("cancelled because a stop was requested")]
@@ -108,6 +162,8 @@ pub struct ImageOrigin {
     pub compression: Option<String>,
     pub resolved_version: Option<String>,
     pub verified_fingerprint: Option<String>,
+    /// `stream` or `web-download`.
+    pub imported_by: Option<String>,
     /// The properties the user set (neither recorded origin nor unchanged defaults).
     pub user_properties: BTreeMap<String, String>,
 }
@@ -127,6 +183,7 @@ impl ImageOrigin {
             compression: recorded("compression"),
             resolved_version: image.properties.get("os_version").cloned(),
             verified_fingerprint: recorded("verified_fingerprint"),
+            imported_by: recorded("import_method"),
             user_properties: image
                 .properties
                 .iter()
@@ -193,14 +250,38 @@ pub async fn publish(
     };
     tracing::info!(version = %release.version, url = %source.url, "verified release; uploading image");
 
-    // 2. Create the image.
+    // 2. Choose the way and create the image.
     let glance = Glance::new(session);
-    let direct = glance
+    let methods = glance
         .import_methods()
         .await
-        .map_err(cloud("Cannot read the cloud's image import methods"))?
-        .iter()
-        .any(|m| m == "glance-direct");
+        .map_err(cloud("Cannot read the cloud's image import methods"))?;
+    let direct = methods.iter().any(|m| m == "glance-direct");
+    let offers_web = methods.iter().any(|m| m == "web-download");
+    let uncompressed = request.compression == Compression::None;
+    let web = match request.import_method {
+        ImportMethod::Stream => false,
+        ImportMethod::Auto => offers_web && uncompressed,
+        ImportMethod::WebDownload if !uncompressed => {
+            return Err(PublishError::WebDownloadUnavailable {
+                reason: format!(
+                    "cannot be combined with compression = \"{}\" (Glance stores what it downloads; only the uncompressed image can be verified)",
+                    request.compression.as_str()
+                ),
+            }
+            .into())
+        }
+        ImportMethod::WebDownload if !offers_web => {
+            return Err(PublishError::WebDownloadUnavailable {
+                reason: format!(
+                    "is not offered by this cloud (GET /v2/info/import lists {})",
+                    if methods.is_empty() { "none".to_string() } else { methods.join(", ") }
+                ),
+            }
+            .into())
+        }
+        ImportMethod::WebDownload => true,
+    };
     let mut properties: BTreeMap<String, String> = DEFAULT_PROPERTIES
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -217,31 +298,77 @@ pub async fn publish(
     }
     properties.insert("os_version".into(), release.version.clone());
     properties.extend(request.properties.clone());
-    let new = NewImage {
-        name: request.name.clone(),
-        visibility: request.visibility.clone(),
-        tags: request.tags.clone(),
-        properties,
+    let new = |hidden: bool, by: ImportMethod| {
+        let mut properties = properties.clone();
+        properties.insert(format!("{ORIGIN_PREFIX}import_method"), by.as_str().into());
+        NewImage {
+            name: request.name.clone(),
+            hidden,
+            visibility: request.visibility.clone(),
+            tags: request.tags.clone(),
+            properties,
+        }
     };
+    let started = tokio::time::Instant::now();
+
+    // 3. web-download: Glance fetches the file; the image stays hidden until verified.
+    if web {
+        let image = glance
+            .create(&new(true, ImportMethod::WebDownload))
+            .await
+            .map_err(cloud("Cannot create the Glance image"))?;
+        tracing::info!(id = %image.id, url = %source.url, "created hidden image; Glance downloads it (web-download)");
+        let outcome = bounded(
+            stop,
+            request.limit,
+            web_download(&glance, &image.id, &source),
+        )
+        .await;
+        match outcome {
+            Ok(stored) => {
+                return Ok(Published {
+                    image: stored,
+                    release,
+                    source_url: source.url,
+                    imported_by: ImportMethod::WebDownload,
+                })
+            }
+            Err(error) => {
+                let leftover = glance
+                    .delete(&image.id)
+                    .await
+                    .err()
+                    .map(|e| (image.id.clone(), e));
+                let fall_back = request.import_method == ImportMethod::Auto
+                    && matches!(error, PublishError::WebDownloadFailed { .. })
+                    && leftover.is_none();
+                if !fall_back {
+                    return Err(PublishFailure { error, leftover });
+                }
+                tracing::info!(%error, "web-download failed; streaming the image through this machine instead");
+            }
+        }
+    }
+
+    // 4. Stream, verify, import; on any failure, timeout or stop: delete.
     let image = glance
-        .create(&new)
+        .create(&new(false, ImportMethod::Stream))
         .await
         .map_err(cloud("Cannot create the Glance image"))?;
     tracing::info!(id = %image.id, direct, "created image; streaming data");
-
-    // 3-4. Stream, verify, import; on any failure, timeout or stop: delete.
-    let limit = request.limit;
-    let outcome = tokio::select! {
-        r = tokio::time::timeout(limit, transfer(http, &glance, &image.id, &source, direct)) => {
-            r.unwrap_or(Err(PublishError::TimedOut(limit)))
-        }
-        _ = stop.stopped() => Err(PublishError::Cancelled),
-    };
+    let limit = request.limit.saturating_sub(started.elapsed());
+    let outcome = bounded(
+        stop,
+        limit,
+        transfer(http, &glance, &image.id, &source, direct),
+    )
+    .await;
     match outcome {
         Ok(stored) => Ok(Published {
             image: stored,
             release,
             source_url: source.url,
+            imported_by: ImportMethod::Stream,
         }),
         Err(error) => Err(PublishFailure {
             error,
@@ -252,6 +379,91 @@ pub async fn publish(
                 .map(|e| (image.id.clone(), e)),
         }),
     }
+}
+
+/// `work` within `limit`, cut short by a stop.
+async fn bounded<T>(
+    stop: &StopSignal,
+    limit: Duration,
+    work: impl std::future::Future<Output = Result<T, PublishError>>,
+) -> Result<T, PublishError> {
+    tokio::select! {
+        r = tokio::time::timeout(limit, work) => r.unwrap_or(Err(PublishError::TimedOut(limit))),
+        _ = stop.stopped() => Err(PublishError::Cancelled),
+    }
+}
+
+/// Starts the web-download import, waits for it, compares Glance's SHA-512 with the signed
+/// one and only then un-hides the image.
+async fn web_download(
+    glance: &Glance<'_>,
+    id: &str,
+    source: &ImageSource,
+) -> Result<Image, PublishError> {
+    let failed = |reason: String| PublishError::WebDownloadFailed {
+        url: source.url.clone(),
+        reason,
+    };
+    glance
+        .import_web_download(id, &source.url)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    let backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+    let image = poll(backoff, || async {
+        match glance
+            .get(id)
+            .await
+            .map_err(cloud("Cannot read the image"))?
+        {
+            Some(image) if image.status == "active" => Ok(Some(Ok(image))),
+            Some(image) if image.status == "killed" => {
+                Err(PublishError::Killed { id: id.to_string() })
+            }
+            Some(image) if image.failed_import.is_some() && image.status != "importing" => {
+                Ok(Some(Err(())))
+            }
+            Some(_) => Ok(None),
+            None => Err(PublishError::Disappeared { id: id.to_string() }),
+        }
+    })
+    .await?;
+    let image = match image {
+        Ok(image) => image,
+        Err(()) => {
+            let reason = glance
+                .import_task_message(id)
+                .await
+                .unwrap_or_else(|| "the import task failed (Glance gave no reason)".into());
+            return Err(failed(reason));
+        }
+    };
+    match (&image.os_hash_algo, &image.os_hash_value) {
+        (Some(algo), Some(value)) if algo == "sha512" && *value == source.image_sha512 => {}
+        (algo, value) => {
+            return Err(PublishError::WebDownloadMismatch {
+                url: source.url.clone(),
+                glance: match (algo, value) {
+                    (Some(a), Some(v)) if a == "sha512" => v.clone(),
+                    (a, v) => format!(
+                        "{} (algorithm {})",
+                        v.as_deref().unwrap_or("none"),
+                        a.as_deref().unwrap_or("none")
+                    ),
+                },
+                verified: source.image_sha512.clone(),
+            })
+        }
+    }
+    glance
+        .update(
+            id,
+            &[ImageChange::Set(
+                "os_hidden".into(),
+                serde_json::Value::Bool(false),
+            )],
+        )
+        .await
+        .map_err(cloud("Cannot un-hide the verified image"))
 }
 
 async fn transfer(

@@ -54,6 +54,10 @@ pub struct Image {
     pub tags: Vec<String>,
     /// String-valued user properties (`os_distro`, `hw_qemu_guest_agent`, ...).
     pub properties: BTreeMap<String, String>,
+    /// `os_hidden`: left out of the default image list (and of Horizon's).
+    pub hidden: bool,
+    /// `os_glance_failed_import`: the stores an import failed for (non-empty after a failure).
+    pub failed_import: Option<String>,
 }
 
 impl Image {
@@ -85,6 +89,11 @@ impl Image {
                 })
                 .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
                 .collect(),
+            hidden: obj
+                .get("os_hidden")
+                .and_then(Json::as_bool)
+                .unwrap_or(false),
+            failed_import: s("os_glance_failed_import").filter(|f| !f.is_empty()),
         })
     }
 }
@@ -93,6 +102,8 @@ impl Image {
 #[derive(Debug, Clone)]
 pub struct NewImage {
     pub name: String,
+    /// Created with `os_hidden` (out of the default listing until un-hidden).
+    pub hidden: bool,
     pub visibility: String,
     pub tags: Vec<String>,
     pub properties: BTreeMap<String, String>,
@@ -157,6 +168,9 @@ impl<'a> Glance<'a> {
             "visibility": image.visibility,
             "tags": image.tags,
         });
+        if image.hidden {
+            body["os_hidden"] = Json::Bool(true);
+        }
         if let Some(obj) = body.as_object_mut() {
             for (k, v) in &image.properties {
                 obj.insert(k.clone(), Json::String(v.clone()));
@@ -189,10 +203,20 @@ impl<'a> Glance<'a> {
         }
     }
 
-    /// Every image the project sees, in any status (`GET /v2/images`, following `next`).
+    /// Every image the project sees, in any status (`GET /v2/images`, following `next`);
+    /// like Glance's default listing, without hidden (`os_hidden`) images.
     pub async fn list(&self) -> Result<Vec<Image>, CloudError> {
+        self.list_from("/v2/images?limit=200").await
+    }
+
+    /// The hidden (`os_hidden`) images only, e.g. a web-download not yet verified.
+    pub async fn list_hidden(&self) -> Result<Vec<Image>, CloudError> {
+        self.list_from("/v2/images?limit=200&os_hidden=true").await
+    }
+
+    async fn list_from(&self, first: &str) -> Result<Vec<Image>, CloudError> {
         let mut images = Vec::new();
-        let mut path = "/v2/images?limit=200".to_string();
+        let mut path = first.to_string();
         loop {
             let response = self
                 .session
@@ -267,6 +291,38 @@ impl<'a> Glance<'a> {
             )
             .await
             .map(drop)
+    }
+
+    /// Starts a `web-download` import: Glance fetches `uri` itself (its import filtering
+    /// decides which hosts and ports it may reach).
+    pub async fn import_web_download(&self, id: &str, uri: &str) -> Result<(), CloudError> {
+        let path = format!("/v2/images/{id}/import");
+        self.session
+            .send(
+                ApiRequest::new(Method::POST, SERVICE, &path)
+                    .json(json!({"method": {"name": "web-download", "uri": uri}})),
+            )
+            .await
+            .map(drop)
+    }
+
+    /// The message of the image's latest import task (`GET /v2/images/{id}/tasks`, API 2.12),
+    /// when Glance has one: why an import failed.
+    pub async fn import_task_message(&self, id: &str) -> Option<String> {
+        let path = format!("/v2/images/{id}/tasks");
+        let response = self
+            .session
+            .send(ApiRequest::new(Method::GET, SERVICE, &path))
+            .await
+            .ok()?;
+        let tasks: Json = self.session.json(response).await.ok()?;
+        tasks
+            .get("tasks")?
+            .as_array()?
+            .iter()
+            .filter_map(|t| t.get("message").and_then(Json::as_str))
+            .find(|m| !m.is_empty())
+            .map(str::to_string)
     }
 
     /// Starts the `glance-direct` import of staged data.

@@ -835,7 +835,14 @@ async fn cloud_stop_provider_during_an_image_apply_leaves_nothing() {
     .await;
     let name = unique_name("conformance-stop");
     let block = resource_block(&schema, IMAGE);
-    let config = object(block, &[("name", Value::from(name.as_str()))]);
+    // Streamed, so that the stop lands in this process's upload.
+    let config = object(
+        block,
+        &[
+            ("name", Value::from(name.as_str())),
+            ("import_method", Value::from("stream")),
+        ],
+    );
     let planned = answered(
         "PlanResourceChange",
         client

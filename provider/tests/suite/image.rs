@@ -129,6 +129,21 @@ fn full_lifecycle(e: &Env, provider_extra: &str, glance: &str, compression: &str
         images[0].properties.get("os_version").map(String::as_str),
         Some(VERSION)
     );
+    // auto: Glance downloads an uncompressed file itself where it offers web-download.
+    let by = if glance == direct_glance(e) && compression == "none" {
+        "web-download"
+    } else {
+        "stream"
+    };
+    assert_eq!(
+        images[0]
+            .properties
+            .get("flatcar_import_method")
+            .map(String::as_str),
+        Some(by),
+        "{compression} via {glance}"
+    );
+    assert!(!images[0].hidden, "a verified image is visible");
 
     let second = e.ws.plan_exit_code();
     assert_eq!(second.code, 0, "second plan not empty:\n{}", second.all());
@@ -180,8 +195,10 @@ fn full_lifecycle(e: &Env, provider_extra: &str, glance: &str, compression: &str
     e.assert_no_images(glance);
 }
 
+/// The catalog's Glance offers web-download and the file is uncompressed: `auto` lets Glance
+/// fetch the release itself.
 #[test]
-fn password_openrc_glance_direct_uncompressed() {
+fn password_openrc_web_download_uncompressed() {
     let e = env(Auth::PasswordEnv);
     let glance = direct_glance(&e);
     full_lifecycle(&e, "", &glance, "none");
@@ -245,7 +262,7 @@ fn a_flipped_byte_fails_with_both_digests_and_leaves_no_image_on_either_path() {
     for glance in [direct_glance(&e), plain_glance(&e)] {
         e.configure(
             &format!("  endpoint_overrides = {{ image = \"{glance}\" }}"),
-            "",
+            "  import_method = \"stream\"",
         );
         e.ws.init();
         let run = e.ws.apply();
@@ -258,6 +275,93 @@ fn a_flipped_byte_fails_with_both_digests_and_leaves_no_image_on_either_path() {
         );
         e.assert_no_images(&glance);
     }
+}
+
+/// web-download with bytes that differ from the signed DIGESTS: Glance stores them, but the
+/// image never shows in Glance's listing (it is hidden until verified) and is deleted, with an
+/// error naming both digests. Meanwhile a poller watches the default listing.
+#[test]
+fn web_download_of_tampered_bytes_is_never_visible_and_leaves_nothing() {
+    let e = env(Auth::PasswordEnv);
+    let (expected, actual) = tamper_image(&e);
+    let glance = direct_glance(&e);
+    e.configure(
+        &format!("  endpoint_overrides = {{ image = \"{glance}\" }}"),
+        "  import_method = \"web-download\"",
+    );
+    e.ws.init();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (done, cloud, glance, name) = (
+            done.clone(),
+            LocalCloud::get(),
+            glance.clone(),
+            e.name.clone(),
+        );
+        std::thread::spawn(move || {
+            let mut visible = Vec::new();
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                visible.extend(cloud.listed_images(&glance, &name, false));
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            visible
+        })
+    };
+    let run = e.ws.apply();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let visible = watcher.join().expect("watcher");
+    assert_ne!(run.code, 0);
+    let out = flat(&run);
+    assert!(out.contains("Flatcar image verification failed"), "{out}");
+    assert!(
+        out.contains(&format!("stored SHA-512 {actual}"))
+            && out.contains(&format!("the signed DIGESTS say {expected}")),
+        "{out}"
+    );
+    assert!(
+        visible.is_empty(),
+        "an unverified image was visible: {visible:?}"
+    );
+    e.assert_no_images(&glance);
+}
+
+/// `auto` where Glance may not fetch the URL (its import filtering allows 127.0.0.1, not
+/// `localhost`: like a private mirror): the image is streamed instead. `web-download` asked
+/// for explicitly fails with Glance's reason and leaves nothing.
+#[test]
+fn auto_falls_back_to_stream_when_glance_cannot_fetch_and_web_download_says_why() {
+    let e = env(Auth::PasswordEnv);
+    let glance = direct_glance(&e);
+    let unreachable_for_glance = e.server.base_url.replace("127.0.0.1", "localhost");
+    let write = |method: &str| {
+        e.ws.write_config(&format!(
+            "provider \"flatcar\" {{\n  release_base_url = \"{unreachable_for_glance}/{{channel}}\"\n  signing_key = <<-EOT\n{}  EOT\n  endpoint_overrides = {{ image = \"{glance}\" }}\n}}\nresource \"flatcar_image\" \"this\" {{\n  name = \"{}\"\n  import_method = \"{method}\"\n}}\noutput \"imported_by\" {{ value = flatcar_image.this.imported_by }}\n",
+            e.tree.key.armored_public, e.name
+        ))
+    };
+    write("web-download");
+    e.ws.init();
+    let run = e.ws.apply();
+    assert_ne!(run.code, 0);
+    let out = flat(&run);
+    assert!(
+        out.contains("Glance could not download the Flatcar image")
+            && out.contains("by web-download"),
+        "{out}"
+    );
+    e.assert_no_images(&glance);
+
+    write("auto");
+    e.ws.apply().ok();
+    assert_eq!(e.ws.output("imported_by"), "stream");
+    let images = e.glance_images(&glance);
+    assert_eq!(images.len(), 1, "exactly one image: {images:?}");
+    assert_eq!(
+        images[0].os_hash_value.as_deref(),
+        Some(e.image_sha512().as_str())
+    );
+    e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+    e.assert_no_images(&glance);
 }
 
 #[test]

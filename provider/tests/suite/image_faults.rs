@@ -42,7 +42,7 @@ fn env(glance_key: &str) -> Env {
     let mut ws = Workspace::new();
     ws.extra_env.extend(cloud.password_env());
     ws.write_config(&format!(
-        "provider \"flatcar\" {{\n  release_base_url = \"{}/{{channel}}\"\n  signing_key = <<-EOT\n{}  EOT\n  endpoint_overrides = {{ image = \"{}\" }}\n}}\nresource \"flatcar_image\" \"this\" {{\n  name = \"{name}\"\n}}\noutput \"hash\" {{ value = flatcar_image.this.os_hash_value }}\n",
+        "provider \"flatcar\" {{\n  release_base_url = \"{}/{{channel}}\"\n  signing_key = <<-EOT\n{}  EOT\n  endpoint_overrides = {{ image = \"{}\" }}\n}}\nresource \"flatcar_image\" \"this\" {{\n  name = \"{name}\"\n  import_method = \"stream\"\n}}\noutput \"hash\" {{ value = flatcar_image.this.os_hash_value }}\n",
         server.base_url, tree.key.armored_public, proxy.url
     ));
     ws.init();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use flatcar_cloud::flatcar::publish::{self, ImageOrigin, PublishRequest};
+use flatcar_cloud::flatcar::publish::{self, ImageOrigin, ImportMethod, PublishRequest};
 use flatcar_cloud::flatcar::release::{
     Compression, ReleaseQuery, DEFAULT_ARCH, DEFAULT_CHANNEL, DEFAULT_VERSION,
 };
@@ -71,6 +71,26 @@ impl TypedResource for ImageResource {
                 format!("{v:?} is not one of {}.", VISIBILITIES.join(", ")),
             );
         }
+        if let Some(m) = config
+            .import_method
+            .as_str()
+            .filter(|m| ImportMethod::parse(m).is_none())
+        {
+            fail(
+                AttributePath::root("import_method"),
+                "Invalid import_method",
+                format!("{m:?} is not one of {}.", ImportMethod::ALL.join(", ")),
+            );
+        }
+        if config.import_method.as_str() == Some("web-download")
+            && config.compression.as_str().is_some_and(|c| c != "none")
+        {
+            fail(
+                AttributePath::root("import_method"),
+                "web-download needs the uncompressed image",
+                "Glance stores exactly what it downloads, and only the uncompressed `.img` can be verified against its signed digest: set compression = \"none\" or import_method = \"stream\".".into(),
+            );
+        }
         if config.name.as_str() == Some("") {
             fail(
                 AttributePath::root("name"),
@@ -120,6 +140,8 @@ impl TypedResource for ImageResource {
             tags: planned.tags.items().to_vec(),
             properties: planned.properties.known().cloned().unwrap_or_default(),
             limit: timeouts::limit(&planned.timeouts, "create", CREATE_TIMEOUT),
+            import_method: ImportMethod::parse(planned.import_method.str_or("auto"))
+                .unwrap_or_default(),
         };
         let published = publish::publish(&self.state.http, &cloud, &self.state.stop, &request)
             .await
@@ -128,6 +150,7 @@ impl TypedResource for ImageResource {
         state.resolved_version = published.release.version.into();
         state.verified_fingerprint = published.release.signer_fingerprint.into();
         state.source_url = published.source_url.into();
+        state.imported_by = published.imported_by.as_str().to_string().into();
         Ok(state)
     }
 
@@ -213,6 +236,8 @@ impl TypedResource for ImageResource {
                 .into(),
             resolved_version: origin.resolved_version.into(),
             verified_fingerprint: origin.verified_fingerprint.into(),
+            import_method: Attr::Known("auto".into()),
+            imported_by: origin.imported_by.into(),
             ..ImageModel::default()
         };
         Ok(with_image(model, &image))

@@ -32,6 +32,8 @@ pub struct ImageModel {
     pub resolved_version: Attr<String>,
     pub verified_fingerprint: Attr<String>,
     pub source_url: Attr<String>,
+    pub import_method: Attr<String>,
+    pub imported_by: Attr<String>,
     pub timeouts: Attr<Timeouts>,
 }
 
@@ -41,7 +43,7 @@ pub fn schema() -> Schema {
         Attribute::computed(name, ty, description).use_state_for_unknown()
     };
     let block = Block {
-        description: "The Flatcar Container Linux OpenStack image in Glance. The release's signed DIGESTS are verified with the trusted OpenPGP key before any cloud call; the image is streamed from the release server into Glance in one pass (never on disk), its SHA-512 checked against the signed digest and against Glance's `os_hash_value`. Where the cloud offers `glance-direct` import, the image becomes active only after the digest matched. On any failure the half-made image is deleted.".into(),
+        description: "The Flatcar Container Linux OpenStack image in Glance. The release's signed DIGESTS are verified with the trusted OpenPGP key before any cloud call. Then either Glance downloads the release file itself (`web-download`: the image stays hidden until Glance's `os_hash_value` equals the signed SHA-512, so no byte crosses your uplink), or the image is streamed from the release server through this machine into Glance in one pass (never on disk), its SHA-512 checked against the signed digest and against Glance's `os_hash_value`; where the cloud offers `glance-direct` import, a streamed image becomes active only after the digest matched. On any failure the half-made image is deleted.".into(),
         attributes: vec![
             Attribute::required("name", s.clone(), "Image name in Glance. Changes in place."),
             Attribute::optional("channel", s.clone(), "Release channel: `stable`, `beta`, `alpha` or `lts`. Default `stable`. Changing it replaces the image.").default(DEFAULT_CHANNEL).requires_replace(),
@@ -60,7 +62,9 @@ pub fn schema() -> Schema {
             computed("os_hash_value", s.clone(), "Glance's SHA-512 of the stored data: equal to the signed digest of the `.img`."),
             computed("resolved_version", s.clone(), "The exact Flatcar version uploaded."),
             computed("verified_fingerprint", s.clone(), "Fingerprint of the key or subkey whose signature was verified."),
-            computed("source_url", s, "The release file that was downloaded."),
+            computed("source_url", s.clone(), "The release file that was downloaded."),
+            Attribute::optional("import_method", s.clone(), "How the bytes reach Glance: `auto` (default: `web-download` when the cloud offers it and `compression` is `none`, falling back to `stream` when Glance cannot fetch the release server, e.g. a private mirror), `stream` (through this machine) or `web-download` (Glance fetches the file; an error if the cloud does not offer it). Only affects the upload: changing it later changes nothing.").default("auto"),
+            computed("imported_by", s, "How the image's bytes reached Glance: `stream` or `web-download`."),
         ],
         blocks: vec![timeouts::block(&[("create", "60m"), ("delete", "10m")])],
         ..Block::default()
