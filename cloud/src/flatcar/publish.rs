@@ -10,7 +10,10 @@
 //!   when the cloud offers it and the file is uncompressed, and streams when Glance cannot
 //!   fetch the file (a private mirror, a cloud without internet).
 //!
-//! Any failure, timeout or stop deletes the image: nothing is left behind.
+//! Any failure, timeout or stop deletes the image: nothing is left behind. A create the
+//! process could not finish (SIGKILL, OOM, a closed laptop) is marked in the image itself
+//! ([`CREATE_KEY`], [`CREATE_STATE`] `creating`); the next create of the same image deletes such
+//! leftovers first, so a kill at any point ends, after the next apply, with one image.
 //!
 //! The image records where it came from in properties (`flatcar_*`, `os_version`), so that
 //! an import can tell what was published ([`ImageOrigin`]).
@@ -31,6 +34,62 @@ pub const DEFAULT_PROPERTIES: &[(&str, &str)] =
     &[("hw_qemu_guest_agent", "yes"), ("os_distro", "flatcar")];
 /// Prefix of the properties where the publisher records what it published.
 pub const ORIGIN_PREFIX: &str = "flatcar_";
+/// Property naming the image a create is for (a digest of name, channel, arch, version).
+pub const CREATE_KEY: &str = "flatcar_kube_create";
+/// Property naming one create attempt.
+pub const CREATE_ATTEMPT: &str = "flatcar_kube_attempt";
+/// Property that is `creating` until the create finished, then `created`.
+pub const CREATE_STATE: &str = "flatcar_kube_state";
+
+/// The key of the image `request` creates: the same for every attempt at the same image.
+pub fn create_key(request: &PublishRequest<'_>) -> String {
+    use sha2::{Digest, Sha256};
+    let q = &request.query;
+    let mut hash = Sha256::new();
+    for part in [
+        "flatcar_image",
+        request.name.as_str(),
+        q.channel.as_str(),
+        q.arch.as_str(),
+        q.version.as_str(),
+    ] {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    hex::encode(&hash.finalize()[..12])
+}
+
+/// One attempt's name: process and clock, unique enough to tell two attempts apart.
+fn attempt_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{:x}-{nanos:x}", std::process::id())
+}
+
+/// Deletes the images an interrupted create of the same image left (`creating`), hidden or not.
+async fn delete_leftovers(glance: &Glance<'_>, key: &str) -> Result<(), PublishError> {
+    let leftovers = glance
+        .list_with_property(CREATE_KEY, key)
+        .await
+        .map_err(cloud("Cannot look for images of an interrupted create"))?;
+    for image in leftovers
+        .iter()
+        .filter(|i| i.properties.get(CREATE_STATE).map(String::as_str) == Some("creating"))
+    {
+        tracing::warn!(
+            id = %image.id,
+            status = %image.status,
+            attempt = image.properties.get(CREATE_ATTEMPT).map(String::as_str).unwrap_or("?"),
+            "deleting an image an interrupted create left behind"
+        );
+        glance.delete(&image.id).await.map_err(cloud(
+            "Cannot delete an image an interrupted create left behind",
+        ))?;
+    }
+    Ok(())
+}
 
 /// Which way the image's bytes reach Glance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -297,6 +356,11 @@ pub async fn publish(
         properties.insert(format!("{ORIGIN_PREFIX}{key}"), value);
     }
     properties.insert("os_version".into(), release.version.clone());
+    let key = create_key(request);
+    properties.insert(CREATE_KEY.into(), key.clone());
+    properties.insert(CREATE_ATTEMPT.into(), attempt_id());
+    properties.insert(CREATE_STATE.into(), "creating".into());
+    delete_leftovers(&glance, &key).await?;
     properties.extend(request.properties.clone());
     let new = |hidden: bool, by: ImportMethod| {
         let mut properties = properties.clone();
@@ -506,7 +570,13 @@ async fn transfer(
                 verified: summary.image_sha512,
             })
         }
-        _ => Ok(image),
+        _ => glance
+            .update(
+                id,
+                &[ImageChange::Set(CREATE_STATE.into(), "created".into())],
+            )
+            .await
+            .map_err(cloud("Cannot mark the image as created")),
     }
 }
 

@@ -214,6 +214,28 @@ impl<'a> Glance<'a> {
         self.list_from("/v2/images?limit=200&os_hidden=true").await
     }
 
+    /// The images, hidden or not, whose property `key` is `value` (Glance filters by any
+    /// property given as a query parameter).
+    pub async fn list_with_property(
+        &self,
+        key: &str,
+        value: &str,
+    ) -> Result<Vec<Image>, CloudError> {
+        let mut images = Vec::new();
+        for hidden in ["false", "true"] {
+            images.extend(
+                self.list_from(&format!(
+                    "/v2/images?limit=200&os_hidden={hidden}&{}",
+                    url::form_urlencoded::Serializer::new(String::new())
+                        .append_pair(key, value)
+                        .finish()
+                ))
+                .await?,
+            );
+        }
+        Ok(images)
+    }
+
     async fn list_from(&self, first: &str) -> Result<Vec<Image>, CloudError> {
         let mut images = Vec::new();
         let mut path = first.to_string();

@@ -89,6 +89,7 @@ pub async fn serve(provider: Arc<dyn Provider>, options: ServeOptions) -> Result
         _ => None,
     };
 
+    watch_parent(Arc::clone(&provider), shutdown.clone());
     let router = router(provider, shutdown.clone()).await;
     let result = if let Some(mtls) = mtls {
         let cert = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&mtls.server_cert_der);
@@ -110,6 +111,31 @@ pub async fn serve(provider: Arc<dyn Provider>, options: ServeOptions) -> Result
     };
     let _ = std::fs::remove_dir_all(&socket_dir);
     result
+}
+
+/// How long in-flight operations get to clean up after Terraform vanished.
+const ORPHAN_GRACE: Duration = Duration::from_secs(15);
+
+/// Terraform gone without stopping us (SIGKILL, OOM, a closed laptop) re-parents the plugin:
+/// then stop what runs, as StopProvider would (the provider deletes its half-made objects),
+/// give that [`ORPHAN_GRACE`], and shut down, so no orphan keeps working for nobody.
+fn watch_parent(provider: Arc<dyn Provider>, shutdown: ShutdownSignal) {
+    let parent = std::os::unix::process::parent_id();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            if std::os::unix::process::parent_id() != parent {
+                tracing::warn!(
+                    parent,
+                    "Terraform exited without stopping the provider; stopping"
+                );
+                let _ = provider.stop().await;
+                tokio::time::sleep(ORPHAN_GRACE).await;
+                shutdown.trigger();
+                return;
+            }
+        }
+    });
 }
 
 async fn router(

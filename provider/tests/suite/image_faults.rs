@@ -234,3 +234,94 @@ fn a_create_timeout_deletes_the_half_made_image() {
         "no image",
     );
 }
+
+/// Who gets SIGKILL in the kill tests.
+#[derive(Debug, Clone, Copy)]
+enum Victim {
+    Terraform,
+    Provider,
+}
+
+/// SIGKILL to terraform, or separately to the provider, in the middle of the upload (after
+/// Glance created the image): the next `terraform apply` succeeds and Glance then holds
+/// exactly one image of that name, the one in state (the create deletes what the interrupted
+/// attempt left, found by its marker properties).
+#[test]
+fn a_kill_mid_upload_then_apply_leaves_exactly_one_image() {
+    for victim in [Victim::Terraform, Victim::Provider] {
+        let e = env("FK_GLANCE_URL");
+        e.proxy.add(Fault::Throttle {
+            method: "PUT".into(),
+            path_contains: "/stage".into(),
+            bytes_per_sec: 20_000,
+        });
+        let mut child =
+            e.ws.command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("terraform");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !e.proxy.saw("/stage") {
+            assert!(Instant::now() < deadline, "the upload never started");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let pid = match victim {
+            Victim::Terraform => child.id().to_string(),
+            Victim::Provider => {
+                let found = std::process::Command::new("pgrep")
+                    .args([
+                        "-P",
+                        &child.id().to_string(),
+                        "-f",
+                        "terraform-provider-flatcar",
+                    ])
+                    .output()
+                    .expect("pgrep");
+                String::from_utf8_lossy(&found.stdout)
+                    .lines()
+                    .next()
+                    .expect("the provider process")
+                    .trim()
+                    .to_string()
+            }
+        };
+        assert!(std::process::Command::new("kill")
+            .args(["-KILL", &pid])
+            .status()
+            .expect("kill")
+            .success());
+        let status = child.wait().expect("wait");
+        assert!(!status.success(), "{victim:?} killed: the apply fails");
+
+        // The next apply, at full speed, as a user would run it.
+        if let Ok(mut faults) = e.proxy.faults.lock() {
+            faults.clear();
+        }
+        let run = e.ws.apply();
+        assert_eq!(
+            run.code,
+            0,
+            "{victim:?}: the next apply fails:\n{}",
+            run.all()
+        );
+        let state =
+            e.ws.run(&["state", "show", "-no-color", "flatcar_image.this"]);
+        let images = e.cloud.images(&e.cloud.value("FK_GLANCE_URL"), &e.name);
+        assert_eq!(images.len(), 1, "{victim:?}: Glance holds {images:#?}");
+        assert!(
+            state.all().contains(&images[0].id),
+            "{victim:?}: the image left is the one in state:\n{}",
+            state.all()
+        );
+        e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+        assert_eq!(e.images_left("FK_GLANCE_URL"), 0);
+        record(
+            &format!("SIGKILL to {victim:?} mid-upload, then apply").to_lowercase(),
+            1,
+            "next apply succeeds, leftover deleted",
+            "exactly one image",
+        );
+    }
+}
