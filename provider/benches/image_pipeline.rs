@@ -1,36 +1,53 @@
 //! Image pipeline figures, measured in one run against the local Keystone + Glance and
 //! written into BENCHMARKS.md (run `bash scripts/bench.sh`, which starts the cloud):
 //! for a 256 MiB and a 2 GiB real qcow2 (random content, so nothing compresses away),
-//! (a) `terraform apply` of one `flatcar_image` (plain `PUT /file`, and stage + import),
-//! (b) the manual sequence: download to a file, then `openstack image create --file`,
-//! (c) each stage alone (download to /dev/null; `openstack image create` from a local file);
-//! plus the provider's peak RSS and bytes it wrote to disk. Also renders the reliability
+//! (a) `terraform apply` of one `flatcar_image` by `stream` (plain `PUT /file`, and stage +
+//! import), (b) the manual sequence: download to a file, then `openstack image create --file`,
+//! (c) each stage alone (download to /dev/null; `openstack image create` from a local file),
+//! (d) the floor: a plain streaming `PUT /file` of the same bytes with `curl -T`,
+//! (e) the apply by `web-download`, (f) Glance's own web-download of the same file,
+//! (g) `stream` and `web-download` through a relay that limits the client's uplink to 50 Mbit/s;
+//! plus the provider's peak RSS and bytes it wrote to disk, and, from polling Glance beside
+//! each apply, when the image appeared and when it turned active. Also renders the reliability
 //! table from the fault tests' records (FLATCAR_KUBE_RELIABILITY_OUT).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use flatcar_cloud::openstack::auth::{self, CloudSettings};
 use support::benchmarks::{sample_processes, secs, write_section, ProcessPeak};
 use support::cloud::{unique_name, LocalCloud};
+use support::fault_proxy::{Fault, FaultProxy};
 use support::http_server::StaticServer;
 use support::release_tree::{publish_files, SigningKey, IMAGE};
 use support::terraform::Workspace;
 
 const VERSION: &str = "4593.2.5";
+/// 50 Mbit/s: the client uplink of (g).
+const UPLINK_BYTES_PER_SEC: usize = 6_250_000;
+/// How often the bench asks Glance about an image (its own web-download, and beside applies).
+const POLL: Duration = Duration::from_millis(200);
+/// Targets (issue 14): stream apply / curl floor, web-download apply / Glance's own, and
+/// web-download through the 50 Mbit/s uplink / unthrottled.
+const FLOOR_TARGET: f64 = 1.05;
+const GLANCE_TARGET: f64 = 1.2;
+const UPLINK_TARGET: f64 = 1.2;
 
-fn run_ok(cmd: &mut Command) {
+/// Runs `cmd`, which must succeed; its stdout.
+fn run_ok(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn timed(cmd: &mut Command) -> Duration {
@@ -59,55 +76,296 @@ fn big_release(key: &SigningKey, root: &Path, mib: u64) {
     publish_files(key, &dir, VERSION, false);
 }
 
-struct Figures {
-    size: String,
-    apply_plain: Duration,
-    apply_direct: Duration,
-    manual: Duration,
-    download_alone: Duration,
-    upload_alone: Duration,
+/// A Keystone token of the cloud's password user, asked for with `curl`.
+fn keystone_token(cloud: &LocalCloud) -> String {
+    let env: BTreeMap<String, String> = cloud.password_env().into_iter().collect();
+    let profile =
+        auth::resolve(&CloudSettings::default(), &|k| env.get(k).cloned()).expect("credentials");
+    let head = run_ok(
+        Command::new("curl")
+            .args(["-sSf", "-D", "-", "-o", "/dev/null"])
+            .args(["-H", "Content-Type: application/json", "-d"])
+            .arg(profile.token_request().to_string())
+            .arg(format!("{}/auth/tokens", profile.auth_url)),
+    );
+    head.lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(name, _)| name.eq_ignore_ascii_case("x-subject-token"))
+        .map(|(_, token)| token.trim().to_string())
+        .expect("Keystone answered without X-Subject-Token")
+}
+
+/// One Glance driven by `curl` alone, no code of ours in the path: the floors the applies are
+/// measured against, and a view of the images an apply creates.
+struct CurlGlance {
+    base: String,
+    token: String,
+}
+
+impl CurlGlance {
+    fn request(&self, method: &str, path: &str) -> Command {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-sSf", "-X", method, "-H"])
+            .arg(format!("X-Auth-Token: {}", self.token))
+            .arg(format!("{}{path}", self.base));
+        cmd
+    }
+
+    /// The JSON answer of `cmd`, or why there is none.
+    fn try_json(cmd: &mut Command) -> Result<serde_json::Value, String> {
+        let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("{cmd:?}: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("{cmd:?}: {e}"))
+    }
+
+    fn json(&self, cmd: &mut Command) -> serde_json::Value {
+        CurlGlance::try_json(cmd).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Creates an image (one API call); its id.
+    fn create(&self, name: &str) -> String {
+        let body =
+            serde_json::json!({"name": name, "disk_format": "qcow2", "container_format": "bare"});
+        let image = self.json(
+            self.request("POST", "/v2/images")
+                .args(["-H", "Content-Type: application/json", "-d"])
+                .arg(body.to_string()),
+        );
+        image["id"].as_str().expect("image id").to_string()
+    }
+
+    fn get(&self, id: &str) -> Result<serde_json::Value, String> {
+        CurlGlance::try_json(&mut self.request("GET", &format!("/v2/images/{id}")))
+    }
+
+    fn delete(&self, id: &str) {
+        run_ok(&mut self.request("DELETE", &format!("/v2/images/{id}")));
+    }
+
+    /// The id of the image called `name`, hidden or not, once Glance lists it.
+    fn find(&self, name: &str) -> Option<String> {
+        ["", "&os_hidden=true"].iter().find_map(|hidden| {
+            let path = format!("/v2/images?name={name}{hidden}");
+            let list = CurlGlance::try_json(&mut self.request("GET", &path)).ok()?;
+            list["images"][0]["id"].as_str().map(str::to_string)
+        })
+    }
+
+    /// (d) The floor: `curl -T file` to `PUT /file` of a fresh image; the PUT's time alone.
+    /// `Expect:` is off, so curl does not wait for a `100 Continue` first.
+    fn put_file(&self, file: &Path) -> Duration {
+        let id = self.create(&unique_name("fk-bench-floor"));
+        let put = timed(
+            self.request("PUT", &format!("/v2/images/{id}/file"))
+                .args([
+                    "-H",
+                    "Content-Type: application/octet-stream",
+                    "-H",
+                    "Expect:",
+                    "-T",
+                ])
+                .arg(file),
+        );
+        self.delete(&id);
+        put
+    }
+
+    /// (f) Glance's own web-download of `url` into a fresh image: from the import call until
+    /// the image is active (polled every [`POLL`]).
+    fn web_download(&self, url: &str, bytes: u64) -> Duration {
+        let id = self.create(&unique_name("fk-bench-glance-web"));
+        let body = serde_json::json!({"method": {"name": "web-download", "uri": url}});
+        let start = Instant::now();
+        run_ok(
+            self.request("POST", &format!("/v2/images/{id}/import"))
+                .args(["-H", "Content-Type: application/json", "-d"])
+                .arg(body.to_string()),
+        );
+        let image = loop {
+            assert!(
+                start.elapsed() < Duration::from_secs(30 * 60),
+                "Glance's web-download of {url} did not finish in 30 minutes"
+            );
+            let image = self.get(&id).unwrap_or_else(|e| panic!("{e}"));
+            let failed = image["os_glance_failed_import"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty());
+            match image["status"].as_str() {
+                Some("active") => break image,
+                Some("killed") => panic!("Glance's web-download of {url} was killed: {image}"),
+                _ if failed => panic!("Glance's web-download of {url} failed: {image}"),
+                _ => std::thread::sleep(POLL),
+            }
+        };
+        let elapsed = start.elapsed();
+        assert_eq!(image["size"].as_u64(), Some(bytes), "{image}");
+        self.delete(&id);
+        elapsed
+    }
+
+    /// When, after `start`, the image called `name` appeared and when it turned active;
+    /// polled every [`POLL`] until it is active or `done()`.
+    fn watch(&self, name: &str, start: Instant, done: &AtomicBool) -> Seen {
+        let mut seen = Seen::default();
+        let mut id = None;
+        while seen.active.is_none() && !done.load(Ordering::SeqCst) {
+            match &id {
+                None => {
+                    id = self.find(name);
+                    seen.created = id.as_ref().map(|_| start.elapsed());
+                }
+                Some(id) if self.get(id).is_ok_and(|i| i["status"] == "active") => {
+                    seen.active = Some(start.elapsed())
+                }
+                Some(_) => {}
+            }
+            std::thread::sleep(POLL);
+        }
+        seen
+    }
+}
+
+/// When an apply's image appeared in Glance and turned active (upper bounds: polled).
+#[derive(Debug, Default, Clone, Copy)]
+struct Seen {
+    created: Option<Duration>,
+    active: Option<Duration>,
+}
+
+/// One `terraform apply` of one `flatcar_image`.
+struct Apply {
+    total: Duration,
+    seen: Seen,
     peak: ProcessPeak,
 }
 
-fn apply_image(
-    cloud: &LocalCloud,
-    server: &StaticServer,
-    key: &SigningKey,
-    glance: &str,
-) -> (Duration, ProcessPeak) {
-    let mut ws = Workspace::new();
-    ws.extra_env.extend(cloud.password_env());
-    let name = unique_name("fk-bench");
-    ws.write_config(&format!(
-        "provider \"flatcar\" {{\n  release_base_url = \"{}/{{channel}}\"\n  signing_key = <<-EOT\n{}  EOT\n  endpoint_overrides = {{ image = \"{glance}\" }}\n}}\nresource \"flatcar_image\" \"this\" {{\n  name = \"{name}\"\n  version = \"{VERSION}\"\n  import_method = \"stream\"\n}}\n",
-        server.base_url, key.armored_public
-    ));
-    ws.init();
-    let done = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&done);
-    let sampler = std::thread::spawn(move || {
-        sample_processes("terraform-provider-flatcar_v", || {
-            flag.load(Ordering::SeqCst)
-        })
-    });
-    let start = Instant::now();
-    ws.apply().ok();
-    let elapsed = start.elapsed();
-    done.store(true, Ordering::SeqCst);
-    let peak = sampler.join().expect("sampler");
-    ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
-    (elapsed, peak)
+impl Apply {
+    fn ratio(&self, reference: Duration) -> f64 {
+        self.total.as_secs_f64() / reference.as_secs_f64()
+    }
+
+    /// Before the image existed (terraform and provider start, release check, leftover
+    /// look-up), created -> active (the transfer and Glance's hash), after active (the
+    /// provider's digest check, marking or un-hiding the image, terraform's state).
+    fn phases(&self) -> [String; 3] {
+        let opt = |d: Option<Duration>| d.map(secs).unwrap_or_else(|| "–".into());
+        let Seen { created, active } = self.seen;
+        [
+            opt(created),
+            opt(active.zip(created).map(|(a, c)| a.saturating_sub(c))),
+            opt(active.map(|a| self.total.saturating_sub(a))),
+        ]
+    }
 }
 
-fn measure(cloud: &LocalCloud, key: &SigningKey, mib: u64) -> Figures {
+/// The release under test, served on 127.0.0.1, and the Glances it goes to.
+struct Bench<'a> {
+    cloud: &'a LocalCloud,
+    key: &'a SigningKey,
+    server: StaticServer,
+    /// The image file of the release (the bytes every method moves).
+    file: PathBuf,
+    url: String,
+    /// The plain `PUT /file` Glance, and the catalog's (stage + import, web-download).
+    plain: CurlGlance,
+    catalog: CurlGlance,
+}
+
+impl Bench<'_> {
+    /// Applies one `flatcar_image` by `method` with the image endpoint `endpoint` (Glance or a
+    /// relay to `glance`), sampling the provider process and watching `glance` beside it.
+    fn apply(&self, glance: &CurlGlance, endpoint: &str, method: &str) -> Apply {
+        let mut ws = Workspace::new();
+        ws.extra_env.extend(self.cloud.password_env());
+        let name = unique_name("fk-bench");
+        ws.write_config(&format!(
+            "provider \"flatcar\" {{\n  release_base_url = \"{}/{{channel}}\"\n  signing_key = <<-EOT\n{}  EOT\n  endpoint_overrides = {{ image = \"{endpoint}\" }}\n}}\nresource \"flatcar_image\" \"this\" {{\n  name = \"{name}\"\n  version = \"{VERSION}\"\n  import_method = \"{method}\"\n}}\n",
+            self.server.base_url, self.key.armored_public
+        ));
+        ws.init();
+        let done = AtomicBool::new(false);
+        let start = Instant::now();
+        let (run, total, seen, peak) = std::thread::scope(|s| {
+            let sampler = s.spawn(|| {
+                sample_processes("terraform-provider-flatcar_v", || {
+                    done.load(Ordering::SeqCst)
+                })
+            });
+            let watcher = s.spawn(|| glance.watch(&name, start, &done));
+            let run = ws.apply();
+            let total = start.elapsed();
+            done.store(true, Ordering::SeqCst);
+            let seen = watcher.join().expect("watcher");
+            (run, total, seen, sampler.join().expect("sampler"))
+        });
+        run.ok();
+        ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+        Apply { total, seen, peak }
+    }
+
+    /// (g) The same apply through a relay on 127.0.0.1 that passes the provider's request
+    /// bodies to the catalog's Glance at 50 Mbit/s (the client's uplink; Glance's own download
+    /// from the release server does not cross it).
+    fn apply_over_uplink(&self, method: &str) -> Apply {
+        let relay = FaultProxy::start(&self.catalog.base);
+        for verb in ["PUT", "POST", "PATCH"] {
+            relay.add(Fault::Throttle {
+                method: verb.into(),
+                path_contains: "/".into(),
+                bytes_per_sec: UPLINK_BYTES_PER_SEC,
+            });
+        }
+        let apply = self.apply(&self.catalog, &relay.url, method);
+        assert!(
+            relay.saw("/v2/images"),
+            "the apply did not go through the relay"
+        );
+        apply
+    }
+}
+
+struct Figures {
+    size: String,
+    put: Apply,
+    stage: Apply,
+    floor: Duration,
+    manual: Duration,
+    download_alone: Duration,
+    upload_alone: Duration,
+    web: Apply,
+    glance_web: Duration,
+    uplink_stream: Apply,
+    uplink_web: Apply,
+}
+
+fn measure(cloud: &LocalCloud, key: &SigningKey, token: &str, mib: u64) -> Figures {
     let root = tempfile::tempdir().expect("root");
     big_release(key, root.path(), mib);
     let server = StaticServer::start(root.path());
     let url = format!("{}/stable/amd64-usr/{VERSION}/{IMAGE}", server.base_url);
+    let glance = |env_key: &str| CurlGlance {
+        base: cloud.value(env_key),
+        token: token.to_string(),
+    };
+    let bench = Bench {
+        cloud,
+        key,
+        server,
+        file: root
+            .path()
+            .join(format!("stable/amd64-usr/{VERSION}/{IMAGE}")),
+        url,
+        plain: glance("FK_GLANCE_PLAIN_URL"),
+        catalog: glance("FK_GLANCE_URL"),
+    };
+    let bytes = std::fs::metadata(&bench.file).expect("image file").len();
 
-    let (apply_plain, peak) = apply_image(cloud, &server, key, &cloud.value("FK_GLANCE_PLAIN_URL"));
-    let (apply_direct, direct_peak) =
-        apply_image(cloud, &server, key, &cloud.value("FK_GLANCE_URL"));
+    // (a) and (d) side by side, then (a) by stage + import.
+    let put = bench.apply(&bench.plain, &bench.plain.base, "stream");
+    let floor = bench.plain.put_file(&bench.file);
+    let stage = bench.apply(&bench.catalog, &bench.catalog.base, "stream");
 
     let openstack = Path::new(&std::env::var("FLATCAR_KUBE_CACHE").unwrap_or_else(|_| {
         format!(
@@ -138,7 +396,7 @@ fn measure(cloud: &LocalCloud, key: &SigningKey, mib: u64) -> Figures {
             Command::new(&openstack)
                 .envs(cloud.password_env())
                 .args(["image", "delete", name]),
-        )
+        );
     };
 
     // (b) the manual sequence, then (c) each stage alone.
@@ -147,13 +405,19 @@ fn measure(cloud: &LocalCloud, key: &SigningKey, mib: u64) -> Figures {
         Command::new("curl")
             .args(["-sSf", "-o"])
             .arg(&file)
-            .arg(&url),
+            .arg(&bench.url),
     ) + timed(&mut upload(&manual_name));
     delete(&manual_name);
-    let download_alone = timed(Command::new("curl").args(["-sSf", "-o", "/dev/null", &url]));
+    let download_alone = timed(Command::new("curl").args(["-sSf", "-o", "/dev/null", &bench.url]));
     let alone_name = unique_name("fk-bench-alone");
     let upload_alone = timed(&mut upload(&alone_name));
     delete(&alone_name);
+
+    // (e) and (f) side by side, then (g).
+    let web = bench.apply(&bench.catalog, &bench.catalog.base, "web-download");
+    let glance_web = bench.catalog.web_download(&bench.url, bytes);
+    let uplink_stream = bench.apply_over_uplink("stream");
+    let uplink_web = bench.apply_over_uplink("web-download");
 
     Figures {
         size: if mib >= 1024 {
@@ -161,16 +425,157 @@ fn measure(cloud: &LocalCloud, key: &SigningKey, mib: u64) -> Figures {
         } else {
             format!("{mib} MiB")
         },
-        apply_plain,
-        apply_direct,
+        put,
+        stage,
+        floor,
         manual,
         download_alone,
         upload_alone,
-        peak: ProcessPeak {
-            peak_rss_kib: peak.peak_rss_kib.max(direct_peak.peak_rss_kib),
-            disk_write_bytes: peak.disk_write_bytes.max(direct_peak.disk_write_bytes),
-        },
+        web,
+        glance_web,
+        uplink_stream,
+        uplink_web,
     }
+}
+
+/// One size's line under a target: the ratio, and for a missed one where the apply's time went.
+fn verdict(size: &str, apply: &Apply, reference: Duration, against: &str, limit: f64) -> String {
+    let ratio = apply.ratio(reference);
+    if ratio <= limit {
+        return format!("  - {size}: {ratio:.2} x, met.\n");
+    }
+    let [before, transfer, after] = apply.phases();
+    format!(
+        "  - {size}: {ratio:.2} x, **not met**: the apply took {} against {against}; of it, {before} \
+         passed before the image existed, {transfer} from created to active, {after} after active.\n",
+        secs(apply.total)
+    )
+}
+
+fn render(figures: &[Figures]) -> String {
+    let mut pipeline = String::new();
+    let mut web = String::new();
+    let mut phases = String::new();
+    let mut targets = [String::new(), String::new(), String::new()];
+    for f in figures {
+        let slowest = f.download_alone.max(f.upload_alone);
+        let peak = ProcessPeak {
+            peak_rss_kib: f.put.peak.peak_rss_kib.max(f.stage.peak.peak_rss_kib),
+            disk_write_bytes: f
+                .put
+                .peak
+                .disk_write_bytes
+                .max(f.stage.peak.disk_write_bytes),
+        };
+        pipeline.push_str(&format!(
+            "| {} | {} | {} | {} | {:.2} x | {} | {} / {} | {:.2} x | {:.1} MiB | {} B |\n",
+            f.size,
+            secs(f.put.total),
+            secs(f.stage.total),
+            secs(f.floor),
+            f.put.ratio(f.floor),
+            secs(f.manual),
+            secs(f.download_alone),
+            secs(f.upload_alone),
+            f.put.ratio(slowest),
+            peak.peak_rss_kib as f64 / 1024.0,
+            peak.disk_write_bytes
+        ));
+        web.push_str(&format!(
+            "| {} | {} | {} | {:.2} x | {} | {} | {:.2} x | {:.1} MiB | {} B |\n",
+            f.size,
+            secs(f.web.total),
+            secs(f.glance_web),
+            f.web.ratio(f.glance_web),
+            secs(f.uplink_stream.total),
+            secs(f.uplink_web.total),
+            f.uplink_web.ratio(f.web.total),
+            f.web.peak.peak_rss_kib as f64 / 1024.0,
+            f.web.peak.disk_write_bytes
+        ));
+        for (what, apply) in [
+            ("(a) stream, PUT /file", &f.put),
+            ("(a) stream, stage + import", &f.stage),
+            ("(e) web-download", &f.web),
+            ("(g) 50 Mbit/s, stream (stage + import)", &f.uplink_stream),
+            ("(g) 50 Mbit/s, web-download", &f.uplink_web),
+        ] {
+            let [before, transfer, after] = apply.phases();
+            phases.push_str(&format!(
+                "| {} | {what} | {} | {before} | {transfer} | {after} |\n",
+                f.size,
+                secs(apply.total)
+            ));
+        }
+        let [unthrottled_before, unthrottled_transfer, unthrottled_after] = f.web.phases();
+        for (line, apply, reference, against, limit) in [
+            (
+                0,
+                &f.put,
+                f.floor,
+                format!("{} for curl's PUT", secs(f.floor)),
+                FLOOR_TARGET,
+            ),
+            (
+                1,
+                &f.web,
+                f.glance_web,
+                format!("{} for Glance alone", secs(f.glance_web)),
+                GLANCE_TARGET,
+            ),
+            (
+                2,
+                &f.uplink_web,
+                f.web.total,
+                format!(
+                    "{} unthrottled ({unthrottled_before} / {unthrottled_transfer} / {unthrottled_after})",
+                    secs(f.web.total)
+                ),
+                UPLINK_TARGET,
+            ),
+        ] {
+            targets[line].push_str(&verdict(&f.size, apply, reference, &against, limit));
+        }
+    }
+    let [floor_lines, glance_lines, uplink_lines] = targets;
+    format!(
+        "## Image pipeline (`flatcar_image` create)\n\n\
+         Measured by `bash scripts/bench.sh` in one run ({} cores), real Keystone + Glance on 127.0.0.1 \
+         (MariaDB, filesystem store), the release served locally, random-content qcow2 fixtures.\n\
+         (a) `terraform apply` of one `flatcar_image` with `import_method = \"stream\"`: plain `PUT /file` Glance, and the glance-direct \
+         Glance (stage + import, import copies the staged data once more inside Glance); \
+         (b) manual: `curl -o file` then `openstack image create --file`; (c) each stage alone: \
+         `curl -o /dev/null`, and `openstack image create --file` from a local file (Glance's write speed); \
+         (d) the floor: `curl -T file` of the same bytes to `PUT /v2/images/{{id}}/file` of the plain Glance \
+         (the image created by one API call before; only the PUT timed; `Expect:` off, so curl does not wait for a `100 Continue`). \
+         Peak RSS and disk writes are the provider process's (VmHWM, `write_bytes` from /proc), over both applies; the pipeline opens no file, so a disk-write figure that does not grow with the image (a few KiB of process bookkeeping) means no image byte touched the disk, where a temporary file would show the image's size.\n\n\
+         | image | (a) apply, PUT /file | (a) apply, stage + import | (d) floor: `curl -T`, PUT /file | (a) PUT /file / (d) | (b) manual | (c) download / upload alone | (a) / slowest stage | provider peak RSS | provider disk writes |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n{pipeline}\n\
+         ### web-download, and a 50 Mbit/s client uplink\n\n\
+         (e) `terraform apply` with `import_method = \"web-download\"` against the catalog's Glance: Glance fetches the release file \
+         from the local release server into a hidden image; the provider waits for it, compares Glance's `os_hash_value` with the signed SHA-512 and un-hides it. \
+         (f) Glance alone: an image created by one API call, `POST /v2/images/{{id}}/import` with `web-download` and the same URL, \
+         `GET /v2/images/{{id}}` every {} s until active, timed from the import call. \
+         (g) `stream` (stage + import on this Glance) and `web-download` through a relay on 127.0.0.1 (the fault proxy's `Throttle`) \
+         that passes the provider's request bodies to Glance at 50 Mbit/s ({UPLINK_BYTES_PER_SEC} bytes/s), as a client's uplink would; \
+         Glance's own download from the release server does not cross it. Peak RSS and disk writes are the provider's during (e).\n\n\
+         | image | (e) apply, web-download | (f) Glance alone | (e) / (f) | (g) 50 Mbit/s: apply, stream | (g) 50 Mbit/s: apply, web-download | (g) web-download / (e) | provider peak RSS, web-download | provider disk writes, web-download |\n\
+         |---|---|---|---|---|---|---|---|---|\n{web}\n\
+         ### Where an apply's time goes\n\n\
+         The bench polls Glance every {} s beside each apply (the image by name, hidden or not, then by id), so each figure is late by up to that. \
+         Before the image exists: terraform's start and plan, the provider's start, the release check (version.txt, DIGESTS.asc signature), the look-up of an interrupted create's leftovers. \
+         Created to active: the transfer (the upload, or Glance's download) and Glance's hash. \
+         After active: the provider's comparison of `os_hash_value`, un-hiding or marking the image created, terraform writing state and exiting.\n\n\
+         | image | apply | total | before the image existed | created -> active | after active |\n\
+         |---|---|---|---|---|---|\n{phases}\n\
+         ### Targets (issue 14)\n\n\
+         - `stream` apply by plain `PUT /file`, (a) / (d), <= {FLOOR_TARGET} x the `curl -T` floor:\n{floor_lines}\
+         - `web-download` apply, (e) / (f), <= {GLANCE_TARGET} x Glance's own download-and-store time:\n{glance_lines}\
+         - `web-download` independent of the client's uplink: (g) / (e) <= {UPLINK_TARGET} x (phases unthrottled: before / created -> active / after):\n{uplink_lines}",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        POLL.as_secs_f64(),
+        POLL.as_secs_f64(),
+    )
 }
 
 fn main() {
@@ -183,43 +588,16 @@ fn main() {
     }
     let cloud = LocalCloud::get();
     let key = SigningKey::generate("Bench Image");
+    let token = keystone_token(&cloud);
     let sizes: Vec<u64> = std::env::var("FLATCAR_KUBE_BENCH_SIZES_MIB")
         .ok()
         .map(|s| s.split(',').filter_map(|v| v.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![256, 2048]);
     let figures: Vec<Figures> = sizes
         .iter()
-        .map(|&mib| measure(&cloud, &key, mib))
+        .map(|&mib| measure(&cloud, &key, &token, mib))
         .collect();
-    let mut rows = String::new();
-    for f in &figures {
-        let slowest = f.download_alone.max(f.upload_alone);
-        rows.push_str(&format!(
-            "| {} | {} | {} | {} | {} / {} | {:.2} x | {:.1} MiB | {} B |\n",
-            f.size,
-            secs(f.apply_plain),
-            secs(f.apply_direct),
-            secs(f.manual),
-            secs(f.download_alone),
-            secs(f.upload_alone),
-            f.apply_plain.as_secs_f64() / slowest.as_secs_f64(),
-            f.peak.peak_rss_kib as f64 / 1024.0,
-            f.peak.disk_write_bytes
-        ));
-    }
-    let section = format!(
-        "## Image pipeline (`flatcar_image` create)\n\n\
-         Measured by `bash scripts/bench.sh` in one run ({} cores), real Keystone + Glance on 127.0.0.1 \
-         (MariaDB, filesystem store), the release served locally, random-content qcow2 fixtures.\n\
-         (a) `terraform apply` of one `flatcar_image`: plain `PUT /file` Glance, and the glance-direct \
-         Glance (stage + import, import copies the staged data once more inside Glance); \
-         (b) manual: `curl -o file` then `openstack image create --file`; (c) each stage alone: \
-         `curl -o /dev/null`, and `openstack image create --file` from a local file (Glance's write speed). \
-         Peak RSS and disk writes are the provider process's (VmHWM, `write_bytes` from /proc), over both applies; the pipeline opens no file, so a disk-write figure that does not grow with the image (a few KiB of process bookkeeping) means no image byte touched the disk, where a temporary file would show the image's size.\n\n\
-         | image | (a) apply, PUT /file | (a) apply, stage + import | (b) manual | (c) download / upload alone | (a) / slowest stage | provider peak RSS | provider disk writes |\n\
-         |---|---|---|---|---|---|---|---|\n{rows}",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
-    );
+    let section = render(&figures);
     println!("{section}");
     write_section("image-pipeline", &section);
 }
