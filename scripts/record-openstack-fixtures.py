@@ -136,6 +136,11 @@ def main():
     wait("ACTIVE", lambda: (lambda s: s if json.loads(s[2])["server"]["status"] == "ACTIVE" else None)(
         call("GET", f"{nova}/servers/{active}", token=token, headers=micro)))
     save("nova-server-active", *drop_headers(call("GET", f"{nova}/servers/{active}", token=token, headers=micro)))
+    # A launch lists the servers (leftovers of a killed create) and marks its server created.
+    save("nova-servers", *drop_headers(call("GET", nova + "/servers", token=token, headers=micro)))
+    save("nova-server-metadata-item", *drop_headers(call(
+        "PUT", f"{nova}/servers/{active}/metadata/flatcar_kube_state",
+        {"meta": {"flatcar_kube_state": "created"}}, token=token, headers=micro)))
     save("neutron-networks", *drop_headers(
         call("GET", f"{neutron}/v2.0/networks?name={ENV['FK_NETWORK_NAME']}", token=token)))
     status, _, text = call("GET", f"{neutron}/v2.0/ports?device_id={active}", token=token)

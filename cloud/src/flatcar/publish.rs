@@ -12,7 +12,7 @@
 //!
 //! Any failure, timeout or stop deletes the image: nothing is left behind. A create the
 //! process could not finish (SIGKILL, OOM, a closed laptop) is marked in the image itself
-//! ([`CREATE_KEY`], [`CREATE_STATE`] `creating`); the next create of the same image deletes such
+//! ([`create_marker`]); the next create of the same image deletes such
 //! leftovers first, so a kill at any point ends, after the next apply, with one image.
 //!
 //! The image records where it came from in properties (`flatcar_*`, `os_version`), so that
@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::backoff::{poll, Backoff};
+use crate::create_marker;
 use crate::flatcar::image_pipeline::{self, ImageSource, PipelineError};
 use crate::flatcar::release::{Compression, ReleaseError, ReleaseQuery, VerifiedRelease};
 use crate::flatcar::signature::TrustedKey;
@@ -34,54 +35,32 @@ pub const DEFAULT_PROPERTIES: &[(&str, &str)] =
     &[("hw_qemu_guest_agent", "yes"), ("os_distro", "flatcar")];
 /// Prefix of the properties where the publisher records what it published.
 pub const ORIGIN_PREFIX: &str = "flatcar_";
-/// Property naming the image a create is for (a digest of name, channel, arch, version).
-pub const CREATE_KEY: &str = "flatcar_kube_create";
-/// Property naming one create attempt.
-pub const CREATE_ATTEMPT: &str = "flatcar_kube_attempt";
-/// Property that is `creating` until the create finished, then `created`.
-pub const CREATE_STATE: &str = "flatcar_kube_state";
-
-/// The key of the image `request` creates: the same for every attempt at the same image.
+/// The create key of the image `request` makes: the same for every attempt at that image.
 pub fn create_key(request: &PublishRequest<'_>) -> String {
-    use sha2::{Digest, Sha256};
     let q = &request.query;
-    let mut hash = Sha256::new();
-    for part in [
+    create_marker::key(&[
         "flatcar_image",
         request.name.as_str(),
         q.channel.as_str(),
         q.arch.as_str(),
         q.version.as_str(),
-    ] {
-        hash.update(part.as_bytes());
-        hash.update([0]);
-    }
-    hex::encode(&hash.finalize()[..12])
-}
-
-/// One attempt's name: process and clock, unique enough to tell two attempts apart.
-fn attempt_id() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!("{:x}-{nanos:x}", std::process::id())
+    ])
 }
 
 /// Deletes the images an interrupted create of the same image left (`creating`), hidden or not.
 async fn delete_leftovers(glance: &Glance<'_>, key: &str) -> Result<(), PublishError> {
     let leftovers = glance
-        .list_with_property(CREATE_KEY, key)
+        .list_with_property(create_marker::CREATE_KEY, key)
         .await
         .map_err(cloud("Cannot look for images of an interrupted create"))?;
     for image in leftovers
         .iter()
-        .filter(|i| i.properties.get(CREATE_STATE).map(String::as_str) == Some("creating"))
+        .filter(|i| create_marker::is_leftover(&i.properties, key))
     {
         tracing::warn!(
             id = %image.id,
             status = %image.status,
-            attempt = image.properties.get(CREATE_ATTEMPT).map(String::as_str).unwrap_or("?"),
+            attempt = image.properties.get(create_marker::CREATE_ATTEMPT).map(String::as_str).unwrap_or("?"),
             "deleting an image an interrupted create left behind"
         );
         glance.delete(&image.id).await.map_err(cloud(
@@ -357,9 +336,7 @@ pub async fn publish(
     }
     properties.insert("os_version".into(), release.version.clone());
     let key = create_key(request);
-    properties.insert(CREATE_KEY.into(), key.clone());
-    properties.insert(CREATE_ATTEMPT.into(), attempt_id());
-    properties.insert(CREATE_STATE.into(), "creating".into());
+    properties.extend(create_marker::marks(&key));
     delete_leftovers(&glance, &key).await?;
     properties.extend(request.properties.clone());
     let new = |hidden: bool, by: ImportMethod| {
@@ -573,7 +550,10 @@ async fn transfer(
         _ => glance
             .update(
                 id,
-                &[ImageChange::Set(CREATE_STATE.into(), "created".into())],
+                &[ImageChange::Set(
+                    create_marker::CREATE_STATE.into(),
+                    create_marker::CREATED.into(),
+                )],
             )
             .await
             .map_err(cloud("Cannot mark the image as created")),

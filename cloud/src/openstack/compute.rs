@@ -1,7 +1,9 @@
 //! The choreography of a server's life on Nova and Neutron: resolve the flavor (listed once
 //! per process) and the networks, launch, wait for ACTIVE with capped backoff, allocate and
 //! associate a floating IP, and destroy-and-wait (floating IPs released first). A server that
-//! fails to build, times out or is cancelled is deleted before the error is returned.
+//! fails to build, times out or is cancelled is deleted before the error is returned. A server
+//! carries the [`create_marker`] marks in its metadata until its launch finished; a launch
+//! first deletes what a killed launch of the same name left (the server and its floating IPs).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -9,10 +11,15 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 
 use crate::backoff::{poll, Backoff};
+use crate::create_marker;
 use crate::http::StopSignal;
 use crate::openstack::neutron::Neutron;
 use crate::openstack::nova::{Flavor, NetworkAttachment, NewServer, Nova, Server};
 use crate::openstack::{CloudError, CloudSession, DeleteError};
+
+/// The start of the description of every floating IP a launch allocates (then the server's
+/// name and ID).
+pub const FLOATING_IP_DESCRIPTION: &str = "flatcar_instance";
 
 /// Which flavor: by ID or by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -259,6 +266,11 @@ impl<'a> Compute<'a> {
             ),
             None => None,
         };
+        let key = create_marker::key(&["flatcar_instance", &request.name]);
+        self.delete_leftovers(&request.name, &key, request.delete_limit)
+            .await?;
+        let mut metadata = request.metadata.clone();
+        metadata.extend(create_marker::marks(&key));
         let new = NewServer {
             name: request.name.clone(),
             image_id: request.image_id.clone(),
@@ -267,7 +279,7 @@ impl<'a> Compute<'a> {
             user_data: request.user_data.clone(),
             networks: attachments.clone(),
             security_groups: request.security_groups.clone(),
-            metadata: request.metadata.clone(),
+            metadata,
             availability_zone: request.availability_zone.clone(),
             config_drive: request.config_drive,
             root_volume_size: request.root_volume_size,
@@ -284,6 +296,15 @@ impl<'a> Compute<'a> {
                 r.unwrap_or_else(|_| Err(ComputeError::TimedOut { id: id.clone(), limit }))
             }
             _ = self.stop.stopped() => Err(ComputeError::Cancelled),
+        };
+        let outcome = match outcome {
+            Ok(launched) => self
+                .nova()
+                .set_metadata_item(&id, create_marker::CREATE_STATE, create_marker::CREATED)
+                .await
+                .map(|()| launched)
+                .map_err(cloud("Cannot mark the server as created")),
+            Err(e) => Err(e),
         };
         match outcome {
             Ok((server, floating_ip)) => Ok(Launched {
@@ -302,6 +323,57 @@ impl<'a> Compute<'a> {
                     .err(),
             }),
         }
+    }
+
+    /// Deletes the servers a killed launch of `name` left (still marked `creating`), with their
+    /// floating IPs, and the floating IPs such a launch allocated for `name` that are attached
+    /// to nothing.
+    async fn delete_leftovers(
+        &self,
+        name: &str,
+        key: &str,
+        limit: Duration,
+    ) -> Result<(), ComputeError> {
+        let nova = self.nova();
+        let mut servers = Vec::new();
+        for id in nova
+            .ids_named(name)
+            .await
+            .map_err(cloud("Cannot look for servers of an interrupted create"))?
+        {
+            if let Some(server) = self.get(&id).await? {
+                servers.push(server);
+            }
+        }
+        for server in servers
+            .iter()
+            .filter(|s| create_marker::is_leftover(&s.metadata, key))
+        {
+            tracing::warn!(id = %server.id, status = %server.status, "deleting a server an interrupted create left behind");
+            self.destroy(&server.id, true, None, limit).await?;
+        }
+        let neutron = self.neutron();
+        let ours = format!("{} {name} (", FLOATING_IP_DESCRIPTION);
+        for fip in neutron
+            .all_floating_ips()
+            .await
+            .map_err(cloud(
+                "Cannot look for floating IPs of an interrupted create",
+            ))?
+            .iter()
+            .filter(|f| f.port_id.is_none())
+            .filter(|f| {
+                f.description
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with(&ours))
+            })
+        {
+            tracing::warn!(ip = %fip.floating_ip_address, "releasing a floating IP an interrupted create left behind");
+            neutron.release_floating_ip(&fip.id).await.map_err(cloud(
+                "Cannot release a floating IP an interrupted create left",
+            ))?;
+        }
+        Ok(())
     }
 
     /// The uuid and name of each requested network, as attached.
@@ -374,7 +446,7 @@ impl<'a> Compute<'a> {
             .allocate_floating_ip(
                 pool,
                 &port.id,
-                &format!("flatcar_instance {} ({id})", server.name),
+                &format!("{FLOATING_IP_DESCRIPTION} {} ({id})", server.name),
             )
             .await
             .map_err(cloud("Cannot allocate a floating IP"))?;

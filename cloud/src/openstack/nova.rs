@@ -225,6 +225,33 @@ impl<'a> Nova<'a> {
         Ok(self.session.json::<List>(response).await?.servers)
     }
 
+    /// The IDs of the project's servers named exactly `name` (`GET /v2.1/servers`, which lists
+    /// IDs and names only).
+    pub async fn ids_named(&self, name: &str) -> Result<Vec<String>, CloudError> {
+        #[derive(Deserialize)]
+        struct Brief {
+            id: String,
+            name: String,
+        }
+        #[derive(Deserialize)]
+        struct List {
+            servers: Vec<Brief>,
+        }
+        let response = self
+            .session
+            .send(Nova::request(Method::GET, "/v2.1/servers"))
+            .await?;
+        Ok(self
+            .session
+            .json::<List>(response)
+            .await?
+            .servers
+            .into_iter()
+            .filter(|s| s.name == name)
+            .map(|s| s.id)
+            .collect())
+    }
+
     /// The server, or `None` once Nova no longer knows it.
     pub async fn get(&self, id: &str) -> Result<Option<Server>, CloudError> {
         #[derive(Deserialize)]
@@ -259,6 +286,20 @@ impl<'a> Nova<'a> {
         let path = format!("/v2.1/servers/{id}/metadata");
         self.session
             .send(Nova::request(Method::PUT, &path).json(json!({"metadata": metadata})))
+            .await
+            .map(drop)
+    }
+
+    /// Sets one metadata item, keeping the others.
+    pub async fn set_metadata_item(
+        &self,
+        id: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<(), CloudError> {
+        let path = format!("/v2.1/servers/{id}/metadata/{key}");
+        self.session
+            .send(Nova::request(Method::PUT, &path).json(json!({"meta": {key: value}})))
             .await
             .map(drop)
     }

@@ -771,3 +771,105 @@ fn butane_through_the_provider_function_becomes_the_servers_ignition() {
     assert_eq!(second.code, 0, "second plan not empty:\n{}", second.all());
     e.destroy_and_check_gone(&node);
 }
+
+/// SIGKILL to terraform, or separately to the provider, after Nova accepted the server and
+/// while the provider waits for ACTIVE (it builds and runs without anyone recording it): the next `terraform apply` succeeds and
+/// Nova and Neutron then hold exactly one server of that name and one floating IP for it, the
+/// ones in state (the launch deletes what the killed one left, found by its marks).
+#[test]
+fn a_kill_after_the_server_post_then_apply_leaves_one_server_and_one_floating_ip() {
+    for victim in ["terraform", "provider"] {
+        let e = env();
+        // The provider sees the server in BUILD for as long as the test needs, so the kill
+        // lands after the POST and before the launch finished.
+        let proxy = with_nova_proxy(
+            &e,
+            Fault::Status {
+                method: "GET".into(),
+                path_contains: "/v2.1/servers/".into(),
+                status: 200,
+                headers: vec![],
+                body: STUCK_SERVER.into(),
+                times: 1000,
+            },
+        );
+        e.configure_through(&proxy, "killed", "");
+        let mut child =
+            e.ws.command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("terraform");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        // Nova has the server (the POST was answered), nobody has recorded it yet.
+        while !proxy.saw("POST /v2.1/servers") || e.cloud.servers(&e.name).is_empty() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server was never created"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let pid = if victim == "terraform" {
+            child.id().to_string()
+        } else {
+            let found = std::process::Command::new("pgrep")
+                .args([
+                    "-P",
+                    &child.id().to_string(),
+                    "-f",
+                    "terraform-provider-flatcar",
+                ])
+                .output()
+                .expect("pgrep");
+            String::from_utf8_lossy(&found.stdout)
+                .lines()
+                .next()
+                .expect("the provider process")
+                .trim()
+                .to_string()
+        };
+        assert!(std::process::Command::new("kill")
+            .args(["-KILL", &pid])
+            .status()
+            .expect("kill")
+            .success());
+        assert!(!child.wait().expect("wait").success());
+        if let Ok(mut faults) = proxy.faults.lock() {
+            faults.clear();
+        }
+
+        let run = e.ws.apply();
+        assert_eq!(
+            run.code,
+            0,
+            "{victim}: the next apply fails:\n{}",
+            run.all()
+        );
+        let id = e.ws.output("id");
+        let servers = e.cloud.servers(&e.name);
+        assert_eq!(servers.len(), 1, "{victim}: Nova holds {servers:#?}");
+        assert_eq!(Some(servers[0].id.as_str()), id.as_str(), "{victim}");
+        let fips: Vec<String> = e
+            .cloud
+            .floating_ips()
+            .into_iter()
+            .filter(|f| {
+                f.description
+                    .as_deref()
+                    .is_some_and(|d| d.contains(&e.name))
+            })
+            .map(|f| f.floating_ip_address)
+            .collect();
+        assert_eq!(fips.len(), 1, "{victim}: Neutron holds {fips:?}");
+        assert_eq!(Some(fips[0].as_str()), e.ws.output("floating_ip").as_str());
+        e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+        assert!(e.cloud.servers(&e.name).is_empty());
+        assert!(e.no_fips_left(), "{victim}: a floating IP was left behind");
+        record(
+            &format!("SIGKILL to {victim} after the server POST, then apply"),
+            1,
+            "next apply succeeds, leftover deleted",
+            "exactly one server, one floating IP",
+        );
+    }
+}

@@ -127,6 +127,10 @@ fn answer(method: &str, path: &str, shared: &Mutex<Shared>) -> (u16, Option<serd
         }
         ("GET", "/v2.1/flavors/detail") => replay("nova-flavors"),
         ("POST", "/v2.1/servers") => replay("nova-server-create"),
+        ("GET", "/v2.1/servers") => replay("nova-servers"),
+        ("PUT", p) if p.starts_with("/v2.1/servers/") && p.contains("/metadata/") => {
+            replay("nova-server-metadata-item")
+        }
         ("GET", p) if p.starts_with("/v2.1/servers/") => {
             if gone(&id) {
                 replay("nova-server-missing")

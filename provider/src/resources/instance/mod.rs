@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use flatcar_cloud::create_marker;
 use flatcar_cloud::openstack::compute::{Compute, FlavorCache};
 use tfplugin::framework::{timeouts, Attr, TypedResource};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Schema};
@@ -154,8 +155,9 @@ impl TypedResource for InstanceResource {
             return Ok(None);
         };
         let mut next = state;
-        if !(next.metadata.is_null() && server.metadata.is_empty()) {
-            next.metadata = Attr::Known(server.metadata.clone());
+        let metadata = user_metadata(&server.metadata);
+        if !(next.metadata.is_null() && metadata.is_empty()) {
+            next.metadata = Attr::Known(metadata);
         }
         if let Some(key) = &server.key_name {
             next.key_pair = key.clone().into();
@@ -248,7 +250,7 @@ impl TypedResource for InstanceResource {
             flavor_name: d.flavor_name.into(),
             key_pair: d.server.key_name.clone().into(),
             user_data: d.server.user_data().into(),
-            metadata: Some(d.server.metadata.clone())
+            metadata: Some(user_metadata(&d.server.metadata))
                 .filter(|m| !m.is_empty())
                 .into(),
             floating_ip_pool: d.floating_ip_pool.into(),
@@ -257,6 +259,15 @@ impl TypedResource for InstanceResource {
         };
         Ok(with_server(model, &d.server, d.floating_ip))
     }
+}
+
+/// The server's metadata without the provider's create marks.
+fn user_metadata(metadata: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    metadata
+        .iter()
+        .filter(|(k, _)| !create_marker::is_mark(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 #[cfg(test)]
