@@ -13,7 +13,7 @@ use support::fault_proxy::{Fault, FaultProxy};
 use support::http_server::{Fault as ServerFault, StaticServer};
 use support::release_tree::{Release, ReleaseTree, SigningKey, IMAGE};
 use support::reliability::record;
-use support::terraform::Workspace;
+use support::terraform::{sigkill, wait_until, Victim, Workspace};
 
 const VERSION: &str = "4593.2.5";
 
@@ -168,11 +168,9 @@ fn sigint_during_the_upload_stops_cleanly_and_leaves_nothing() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("terraform");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !e.proxy.saw("/stage") {
-        assert!(Instant::now() < deadline, "the upload never started");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_until("the upload", Duration::from_secs(60), || {
+        e.proxy.saw("/stage")
+    });
     std::thread::sleep(Duration::from_millis(500));
     let pid = child.id().to_string();
     assert!(std::process::Command::new("kill")
@@ -235,13 +233,6 @@ fn a_create_timeout_deletes_the_half_made_image() {
     );
 }
 
-/// Who gets SIGKILL in the kill tests.
-#[derive(Debug, Clone, Copy)]
-enum Victim {
-    Terraform,
-    Provider,
-}
-
 /// SIGKILL to terraform, or separately to the provider, in the middle of the upload (after
 /// Glance created the image): the next `terraform apply` succeeds and Glance then holds
 /// exactly one image of that name, the one in state (the create deletes what the interrupted
@@ -255,45 +246,12 @@ fn a_kill_mid_upload_then_apply_leaves_exactly_one_image() {
             path_contains: "/stage".into(),
             bytes_per_sec: 20_000,
         });
-        let mut child =
-            e.ws.command(&["apply", "-auto-approve", "-input=false", "-no-color"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("terraform");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !e.proxy.saw("/stage") {
-            assert!(Instant::now() < deadline, "the upload never started");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let mut child = e.ws.spawn_apply();
+        wait_until("the upload", Duration::from_secs(60), || {
+            e.proxy.saw("/stage")
+        });
         std::thread::sleep(Duration::from_millis(300));
-        let pid = match victim {
-            Victim::Terraform => child.id().to_string(),
-            Victim::Provider => {
-                let found = std::process::Command::new("pgrep")
-                    .args([
-                        "-P",
-                        &child.id().to_string(),
-                        "-f",
-                        "terraform-provider-flatcar",
-                    ])
-                    .output()
-                    .expect("pgrep");
-                String::from_utf8_lossy(&found.stdout)
-                    .lines()
-                    .next()
-                    .expect("the provider process")
-                    .trim()
-                    .to_string()
-            }
-        };
-        assert!(std::process::Command::new("kill")
-            .args(["-KILL", &pid])
-            .status()
-            .expect("kill")
-            .success());
-        let status = child.wait().expect("wait");
-        assert!(!status.success(), "{victim:?} killed: the apply fails");
+        sigkill(&mut child, victim);
 
         // The next apply, at full speed, as a user would run it.
         if let Ok(mut faults) = e.proxy.faults.lock() {

@@ -14,7 +14,7 @@ use support::fault_proxy::{Fault, FaultProxy};
 use support::http_server::StaticServer;
 use support::release_tree::{Release, ReleaseTree, SigningKey};
 use support::reliability::record;
-use support::terraform::{Run, Workspace};
+use support::terraform::{sigkill, wait_until, Run, Victim, Workspace};
 
 /// What the fault proxy answers for a server stuck in BUILD: the shape of Nova's
 /// GET /v2.1/servers/{id} (the lifecycle test checks it against the real answer).
@@ -375,6 +375,18 @@ fn a_flavor_too_large_reports_novas_fault_and_leaves_no_server() {
     );
 }
 
+/// The next `times` reads of a server answer BUILD.
+fn stuck_in_build(times: u32) -> Fault {
+    Fault::Status {
+        method: "GET".into(),
+        path_contains: "/v2.1/servers/".into(),
+        status: 200,
+        headers: vec![],
+        body: STUCK_SERVER.into(),
+        times,
+    }
+}
+
 fn with_nova_proxy(e: &Env, fault: Fault) -> FaultProxy {
     let proxy = FaultProxy::start(&e.cloud.value("FK_NOVA_URL"));
     proxy.add(fault);
@@ -444,17 +456,7 @@ fn rate_limits_and_quota_errors_on_server_create() {
 #[test]
 fn a_build_stuck_in_build_times_out_and_the_server_is_deleted() {
     let e = env();
-    let proxy = with_nova_proxy(
-        &e,
-        Fault::Status {
-            method: "GET".into(),
-            path_contains: "/v2.1/servers/".into(),
-            status: 200,
-            headers: vec![],
-            body: STUCK_SERVER.into(),
-            times: 5,
-        },
-    );
+    let proxy = with_nova_proxy(&e, stuck_in_build(5));
     e.configure_through(
         &proxy,
         "stuck",
@@ -778,62 +780,20 @@ fn butane_through_the_provider_function_becomes_the_servers_ignition() {
 /// ones in state (the launch deletes what the killed one left, found by its marks).
 #[test]
 fn a_kill_after_the_server_post_then_apply_leaves_one_server_and_one_floating_ip() {
-    for victim in ["terraform", "provider"] {
+    for victim in [Victim::Terraform, Victim::Provider] {
         let e = env();
         // The provider sees the server in BUILD for as long as the test needs, so the kill
         // lands after the POST and before the launch finished.
-        let proxy = with_nova_proxy(
-            &e,
-            Fault::Status {
-                method: "GET".into(),
-                path_contains: "/v2.1/servers/".into(),
-                status: 200,
-                headers: vec![],
-                body: STUCK_SERVER.into(),
-                times: 1000,
-            },
-        );
+        let proxy = with_nova_proxy(&e, stuck_in_build(1000));
         e.configure_through(&proxy, "killed", "");
-        let mut child =
-            e.ws.command(&["apply", "-auto-approve", "-input=false", "-no-color"])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .expect("terraform");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        let mut child = e.ws.spawn_apply();
         // Nova has the server (the POST was answered), nobody has recorded it yet.
-        while !proxy.saw("POST /v2.1/servers") || e.cloud.servers(&e.name).is_empty() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the server was never created"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        let pid = if victim == "terraform" {
-            child.id().to_string()
-        } else {
-            let found = std::process::Command::new("pgrep")
-                .args([
-                    "-P",
-                    &child.id().to_string(),
-                    "-f",
-                    "terraform-provider-flatcar",
-                ])
-                .output()
-                .expect("pgrep");
-            String::from_utf8_lossy(&found.stdout)
-                .lines()
-                .next()
-                .expect("the provider process")
-                .trim()
-                .to_string()
-        };
-        assert!(std::process::Command::new("kill")
-            .args(["-KILL", &pid])
-            .status()
-            .expect("kill")
-            .success());
-        assert!(!child.wait().expect("wait").success());
+        wait_until(
+            "the server POST",
+            std::time::Duration::from_secs(120),
+            || proxy.saw("POST /v2.1/servers") && !e.cloud.servers(&e.name).is_empty(),
+        );
+        sigkill(&mut child, victim);
         if let Ok(mut faults) = proxy.faults.lock() {
             faults.clear();
         }
@@ -842,13 +802,13 @@ fn a_kill_after_the_server_post_then_apply_leaves_one_server_and_one_floating_ip
         assert_eq!(
             run.code,
             0,
-            "{victim}: the next apply fails:\n{}",
+            "{victim:?}: the next apply fails:\n{}",
             run.all()
         );
         let id = e.ws.output("id");
         let servers = e.cloud.servers(&e.name);
-        assert_eq!(servers.len(), 1, "{victim}: Nova holds {servers:#?}");
-        assert_eq!(Some(servers[0].id.as_str()), id.as_str(), "{victim}");
+        assert_eq!(servers.len(), 1, "{victim:?}: Nova holds {servers:#?}");
+        assert_eq!(Some(servers[0].id.as_str()), id.as_str(), "{victim:?}");
         let fips: Vec<String> = e
             .cloud
             .floating_ips()
@@ -860,13 +820,16 @@ fn a_kill_after_the_server_post_then_apply_leaves_one_server_and_one_floating_ip
             })
             .map(|f| f.floating_ip_address)
             .collect();
-        assert_eq!(fips.len(), 1, "{victim}: Neutron holds {fips:?}");
+        assert_eq!(fips.len(), 1, "{victim:?}: Neutron holds {fips:?}");
         assert_eq!(Some(fips[0].as_str()), e.ws.output("floating_ip").as_str());
         e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
         assert!(e.cloud.servers(&e.name).is_empty());
-        assert!(e.no_fips_left(), "{victim}: a floating IP was left behind");
+        assert!(
+            e.no_fips_left(),
+            "{victim:?}: a floating IP was left behind"
+        );
         record(
-            &format!("SIGKILL to {victim} after the server POST, then apply"),
+            &format!("SIGKILL to {victim:?} after the server POST, then apply").to_lowercase(),
             1,
             "next apply succeeds, leftover deleted",
             "exactly one server, one floating IP",

@@ -149,3 +149,64 @@ impl Workspace {
         &self.dir
     }
 }
+
+/// Who gets SIGKILL in the kill tests: the `terraform` process, or the provider it started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Victim {
+    Terraform,
+    Provider,
+}
+
+impl Workspace {
+    /// `terraform apply` in the background, output discarded (for tests that interrupt it).
+    pub fn spawn_apply(&self) -> std::process::Child {
+        self.command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("terraform")
+    }
+}
+
+/// SIGKILLs `victim` of the running `terraform` and waits for terraform, which must fail.
+pub fn sigkill(terraform: &mut std::process::Child, victim: Victim) {
+    let pid = match victim {
+        Victim::Terraform => terraform.id().to_string(),
+        Victim::Provider => {
+            let found = Command::new("pgrep")
+                .args([
+                    "-P",
+                    &terraform.id().to_string(),
+                    "-f",
+                    "terraform-provider-flatcar",
+                ])
+                .output()
+                .expect("pgrep");
+            String::from_utf8_lossy(&found.stdout)
+                .lines()
+                .next()
+                .expect("the provider process")
+                .trim()
+                .to_string()
+        }
+    };
+    assert!(Command::new("kill")
+        .args(["-KILL", &pid])
+        .status()
+        .expect("kill")
+        .success());
+    let status = terraform.wait().expect("wait");
+    assert!(!status.success(), "{victim:?} killed: the apply must fail");
+}
+
+/// Waits (up to `limit`) until `ready` holds, e.g. until a proxy saw the upload start.
+pub fn wait_until(what: &str, limit: std::time::Duration, mut ready: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} never happened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
