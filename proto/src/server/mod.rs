@@ -132,7 +132,9 @@ fn watch_parent(provider: Arc<dyn Provider>, shutdown: ShutdownSignal) {
                 let _ = provider.stop().await;
                 tokio::time::sleep(ORPHAN_GRACE).await;
                 shutdown.trigger();
-                return;
+                // Nobody waits for an orderly end: if work still holds the runtime, leave.
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                std::process::exit(1);
             }
         }
     });
