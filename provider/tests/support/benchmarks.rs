@@ -48,24 +48,38 @@ fn field(text: &str, key: &str) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// Samples every process whose command line contains `needle` until `done()` says so.
+/// The /proc directories of the processes whose command line contains `needle`.
+fn matching_processes(needle: &str) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|dir| {
+            let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
+            String::from_utf8_lossy(&cmdline).contains(needle)
+        })
+        .collect()
+}
+
+/// Samples every process whose command line contains `needle` and that started after the
+/// sampling did (a provider left over from another test is not the one measured) until
+/// `done()` says so.
 pub fn sample_processes(needle: &str, done: impl Fn() -> bool) -> ProcessPeak {
+    let before = matching_processes(needle);
     let mut peak = ProcessPeak::default();
     loop {
-        if let Ok(entries) = std::fs::read_dir("/proc") {
-            for entry in entries.flatten() {
-                let dir = entry.path();
-                let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
-                if !String::from_utf8_lossy(&cmdline).contains(needle) {
-                    continue;
-                }
-                let status = std::fs::read_to_string(dir.join("status")).unwrap_or_default();
-                let io = std::fs::read_to_string(dir.join("io")).unwrap_or_default();
-                peak.peak_rss_kib = peak.peak_rss_kib.max(field(&status, "VmHWM:").unwrap_or(0));
-                peak.disk_write_bytes = peak
-                    .disk_write_bytes
-                    .max(field(&io, "write_bytes:").unwrap_or(0));
+        for dir in matching_processes(needle) {
+            if before.contains(&dir) {
+                continue;
             }
+            let status = std::fs::read_to_string(dir.join("status")).unwrap_or_default();
+            let io = std::fs::read_to_string(dir.join("io")).unwrap_or_default();
+            peak.peak_rss_kib = peak.peak_rss_kib.max(field(&status, "VmHWM:").unwrap_or(0));
+            peak.disk_write_bytes = peak
+                .disk_write_bytes
+                .max(field(&io, "write_bytes:").unwrap_or(0));
         }
         if done() {
             return peak;
