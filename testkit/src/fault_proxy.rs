@@ -140,6 +140,13 @@ impl FaultProxy {
         proxy
     }
 
+    /// Removes every fault: from now on the proxy only forwards.
+    pub fn clear(&self) {
+        if let Ok(mut faults) = self.faults.lock() {
+            faults.clear();
+        }
+    }
+
     pub fn add(&self, fault: Fault) {
         if let Ok(mut f) = self.faults.lock() {
             f.push(fault);

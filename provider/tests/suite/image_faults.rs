@@ -254,9 +254,7 @@ fn a_kill_mid_upload_then_apply_leaves_exactly_one_image() {
         sigkill(&mut child, victim);
 
         // The next apply, at full speed, as a user would run it.
-        if let Ok(mut faults) = e.proxy.faults.lock() {
-            faults.clear();
-        }
+        e.proxy.clear();
         let run = e.ws.apply();
         assert_eq!(
             run.code,

@@ -794,9 +794,7 @@ fn a_kill_after_the_server_post_then_apply_leaves_one_server_and_one_floating_ip
             || proxy.saw("POST /v2.1/servers") && !e.cloud.servers(&e.name).is_empty(),
         );
         sigkill(&mut child, victim);
-        if let Ok(mut faults) = proxy.faults.lock() {
-            faults.clear();
-        }
+        proxy.clear();
 
         let run = e.ws.apply();
         assert_eq!(
