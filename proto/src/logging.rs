@@ -30,9 +30,13 @@ pub fn init(module: &'static str, crate_targets: &[&str]) {
         .map(|target| format!(",{target}={level}"))
         .collect();
     let filter = tracing_subscriber::EnvFilter::new(format!("warn,tfplugin={level}{ours}"));
+    // Once Terraform is gone (SIGKILL, OOM), stderr is a broken pipe. The subscriber's own
+    // report of a failed write goes through `eprintln!`, which panics there and would end
+    // the task that logged: the clean-up of a half-made object, or the orphan watch itself.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .log_internal_errors(false)
         .event_format(HclogJson { module })
         .try_init();
 }

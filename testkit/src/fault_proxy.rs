@@ -6,7 +6,9 @@
 //! - `Fault::ResetBody`: forward a matching request but cut the connection after `bytes` of
 //!   its body (a reset mid-upload);
 //! - `Fault::Throttle`: forward matching bodies at most `bytes_per_sec`;
-//! - `Fault::Drop`: close the connection without an answer.
+//! - `Fault::Drop`: close the connection without an answer;
+//! - `Fault::Stall`: hold matching requests unanswered until the fault is cleared, then close
+//!   them (a kill test freezes the client at one step of a create this way).
 //!
 //! Every request line is logged, and the first 64 KiB of each forwarded request body kept
 //! (`bodies_of`), so a test can check what the provider sent. Bounded: stops when dropped.
@@ -45,6 +47,12 @@ pub enum Fault {
         path_contains: String,
         times: u32,
     },
+    /// Hold every matching request, unforwarded and unanswered, until the fault is removed
+    /// (`FaultProxy::clear`); then close its connection.
+    Stall {
+        method: String,
+        path_contains: String,
+    },
 }
 
 impl Fault {
@@ -71,6 +79,10 @@ impl Fault {
                 method,
                 path_contains,
                 ..
+            }
+            | Fault::Stall {
+                method,
+                path_contains,
             } => (method, path_contains, 1),
         };
         times > 0 && m == method && path.contains(p.as_str())
@@ -194,7 +206,7 @@ fn take(faults: &Mutex<Vec<Fault>>, method: &str, path: &str) -> Option<Fault> {
         Fault::Status { times, .. }
         | Fault::ResetBody { times, .. }
         | Fault::Drop { times, .. } => *times -= 1,
-        Fault::Throttle { .. } => {}
+        Fault::Throttle { .. } | Fault::Stall { .. } => {}
     }
     Some(taken)
 }
@@ -254,6 +266,22 @@ fn relay(
         response.push_str("\r\n");
         response.push_str(body);
         client_w.write_all(response.as_bytes())?;
+        return client_w.shutdown(Shutdown::Both);
+    }
+    if let Some(Fault::Stall { .. }) = &fault {
+        if let Ok(mut n) = injected.lock() {
+            *n += 1;
+        }
+        while faults
+            .lock()
+            .map(|f| {
+                f.iter()
+                    .any(|f| matches!(f, Fault::Stall { .. }) && f.matches(&method, &path))
+            })
+            .unwrap_or(false)
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
         return client_w.shutdown(Shutdown::Both);
     }
     if let Some(Fault::Drop { .. }) = &fault {

@@ -1,7 +1,8 @@
 //! A small static HTTP/1.1 server over a directory, for the release-server fixture. It logs
 //! request paths, answers `/redirect/<path>` with a 302 to `/<path>`, honours
 //! `Range: bytes=N-` (206), can drop a connection mid-body (`Fault::ResetAfter`) to test
-//! resumption, and serves one connection per thread. It stops when dropped.
+//! resumption, can hold a request unanswered until told to go on (`Fault::Stall`), and serves
+//! one connection per thread. It stops when dropped.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -18,6 +19,9 @@ pub enum Fault {
         bytes: usize,
         times: u32,
     },
+    /// Hold every matching request until the fault is removed (`StaticServer::clear`), then
+    /// answer it as usual: an importer that fetches the file waits mid-import meanwhile.
+    Stall { path_suffix: String },
 }
 
 pub struct StaticServer {
@@ -56,6 +60,19 @@ impl StaticServer {
         }
     }
 
+    pub fn add(&self, fault: Fault) {
+        if let Ok(mut faults) = self.faults.lock() {
+            faults.push(fault);
+        }
+    }
+
+    /// Removes every fault; held requests are answered.
+    pub fn clear(&self) {
+        if let Ok(mut faults) = self.faults.lock() {
+            faults.clear();
+        }
+    }
+
     pub fn requested(&self, needle: &str) -> bool {
         self.requests
             .lock()
@@ -79,13 +96,27 @@ fn take_fault(faults: &Mutex<Vec<Fault>>, path: &str) -> Option<usize> {
             path_suffix,
             bytes,
             times,
-        } = fault;
+        } = fault
+        else {
+            continue;
+        };
         if *times > 0 && path.ends_with(path_suffix.as_str()) {
             *times -= 1;
             return Some(*bytes);
         }
     }
     None
+}
+
+fn is_stalled(faults: &Mutex<Vec<Fault>>, path: &str) -> bool {
+    faults
+        .lock()
+        .map(|f| {
+            f.iter().any(|f| {
+                matches!(f, Fault::Stall { path_suffix } if path.ends_with(path_suffix.as_str()))
+            })
+        })
+        .unwrap_or(false)
 }
 
 fn handle(conn: TcpStream, root: &Path, log: &Mutex<Vec<String>>, faults: &Mutex<Vec<Fault>>) {
@@ -111,6 +142,9 @@ fn handle(conn: TcpStream, root: &Path, log: &Mutex<Vec<String>>, faults: &Mutex
                 Some(start) => l.push(format!("{method} {path} range={start}")),
                 None => l.push(format!("{method} {path}")),
             }
+        }
+        while is_stalled(faults, &path) {
+            std::thread::sleep(std::time::Duration::from_millis(50));
         }
         let cut = take_fault(faults, &path);
         let response = if let Some(rest) = path.strip_prefix("/redirect/") {

@@ -27,6 +27,12 @@ struct Env {
 }
 
 fn env(glance_key: &str) -> Env {
+    env_with(glance_key, "stream")
+}
+
+/// The release tree, its server, a proxy in front of Glance (`glance_key` names the catalog's
+/// or the plain Glance) and an initialised workspace with one image by `import_method`.
+fn env_with(glance_key: &str, import_method: &str) -> Env {
     let tree = ReleaseTree::build(
         SigningKey::generate("Faults"),
         &[Release {
@@ -42,7 +48,7 @@ fn env(glance_key: &str) -> Env {
     let mut ws = Workspace::new();
     ws.extra_env.extend(cloud.password_env());
     ws.write_config(&format!(
-        "provider \"flatcar\" {{\n  release_base_url = \"{}/{{channel}}\"\n  signing_key = <<-EOT\n{}  EOT\n  endpoint_overrides = {{ image = \"{}\" }}\n}}\nresource \"flatcar_image\" \"this\" {{\n  name = \"{name}\"\n  import_method = \"stream\"\n}}\noutput \"hash\" {{ value = flatcar_image.this.os_hash_value }}\n",
+        "provider \"flatcar\" {{\n  release_base_url = \"{}/{{channel}}\"\n  signing_key = <<-EOT\n{}  EOT\n  endpoint_overrides = {{ image = \"{}\" }}\n}}\nresource \"flatcar_image\" \"this\" {{\n  name = \"{name}\"\n  import_method = \"{import_method}\"\n}}\noutput \"hash\" {{ value = flatcar_image.this.os_hash_value }}\n",
         server.base_url, tree.key.armored_public, proxy.url
     ));
     ws.init();
@@ -65,13 +71,11 @@ impl Env {
 #[test]
 fn a_reset_mid_download_is_resumed() {
     let e = env("FK_GLANCE_URL");
-    if let Ok(mut f) = e.server.faults.lock() {
-        f.push(ServerFault::ResetAfter {
-            path_suffix: IMAGE.into(),
-            bytes: 40_000,
-            times: 2,
-        });
-    }
+    e.server.add(ServerFault::ResetAfter {
+        path_suffix: IMAGE.into(),
+        bytes: 40_000,
+        times: 2,
+    });
     e.ws.apply().ok();
     assert_eq!(e.ws.output("hash"), e.tree.image_sha512("stable", VERSION));
     assert!(e.server.requested(&format!("{IMAGE} range=40000")));
@@ -233,51 +237,137 @@ fn a_create_timeout_deletes_the_half_made_image() {
     );
 }
 
-/// SIGKILL to terraform, or separately to the provider, in the middle of the upload (after
-/// Glance created the image): the next `terraform apply` succeeds and Glance then holds
-/// exactly one image of that name, the one in state (the create deletes what the interrupted
-/// attempt left, found by its marker properties).
-#[test]
-fn a_kill_mid_upload_then_apply_leaves_exactly_one_image() {
+/// Where in an image create the kill tests freeze the provider before the SIGKILL.
+#[derive(Debug, Clone, Copy)]
+enum Stage {
+    /// Glance created the image (queued); not one byte was sent.
+    AfterCreate,
+    /// The bytes are flowing into Glance (throttled to 20 kB/s).
+    MidUpload,
+    /// Glance is fetching the release by web-download (the release server holds its request).
+    DuringImport,
+}
+
+impl Stage {
+    fn import_method(self) -> &'static str {
+        match self {
+            Stage::DuringImport => "web-download",
+            Stage::AfterCreate | Stage::MidUpload => "stream",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Stage::AfterCreate => "after the image create",
+            Stage::MidUpload => "mid-upload",
+            Stage::DuringImport => "during a web-download import",
+        }
+    }
+
+    /// Puts the fault in place that stops the create at this stage.
+    fn arrange(self, e: &Env) {
+        match self {
+            Stage::AfterCreate => e.proxy.add(Fault::Stall {
+                method: "PUT".into(),
+                path_contains: "/v2/images/".into(),
+            }),
+            Stage::MidUpload => e.proxy.add(Fault::Throttle {
+                method: "PUT".into(),
+                path_contains: "/stage".into(),
+                bytes_per_sec: 20_000,
+            }),
+            Stage::DuringImport => e.server.add(ServerFault::Stall {
+                path_suffix: IMAGE.into(),
+            }),
+        }
+    }
+
+    /// Whether the running create has reached this stage.
+    fn reached(self, e: &Env) -> bool {
+        match self {
+            Stage::AfterCreate => e.proxy.injected() > 0,
+            Stage::MidUpload => e.proxy.saw("/stage"),
+            // Only Glance fetches the image file by web-download, after the import call.
+            // (not its DIGESTS or signature, whose names start with the image's).
+            Stage::DuringImport => e
+                .server
+                .requests
+                .lock()
+                .is_ok_and(|r| r.iter().any(|p| p.ends_with(IMAGE))),
+        }
+    }
+}
+
+/// SIGKILL to terraform, and separately to the provider, at `stage` of the image create: the
+/// next `terraform apply` succeeds and Glance then holds exactly one image of that name (hidden
+/// ones included), the one in state: the create deletes what the interrupted attempt left,
+/// found by its marker properties.
+fn a_kill_then_apply_leaves_exactly_one_image(stage: Stage) {
     for victim in [Victim::Terraform, Victim::Provider] {
-        let e = env("FK_GLANCE_URL");
-        e.proxy.add(Fault::Throttle {
-            method: "PUT".into(),
-            path_contains: "/stage".into(),
-            bytes_per_sec: 20_000,
-        });
+        let e = env_with("FK_GLANCE_URL", stage.import_method());
+        stage.arrange(&e);
         let mut child = e.ws.spawn_apply();
-        wait_until("the upload", Duration::from_secs(60), || {
-            e.proxy.saw("/stage")
+        wait_until(stage.describe(), Duration::from_secs(60), || {
+            stage.reached(&e)
         });
         std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            e.images_left("FK_GLANCE_URL") > 0,
+            "{victim:?}: no image in Glance {}",
+            stage.describe()
+        );
+        // With terraform killed, the orphaned provider may delete the image itself (it stops
+        // and cleans up before it exits); with the provider killed, the next apply must.
         sigkill(&mut child, victim);
 
-        // The next apply, at full speed, as a user would run it.
+        // The next apply, with nothing in the way, as a user would run it.
         e.proxy.clear();
+        e.server.clear();
         let run = e.ws.apply();
         assert_eq!(
             run.code,
             0,
-            "{victim:?}: the next apply fails:\n{}",
+            "{victim:?} {}: the next apply fails:\n{}",
+            stage.describe(),
             run.all()
         );
         let state =
             e.ws.run(&["state", "show", "-no-color", "flatcar_image.this"]);
         let images = e.cloud.images(&e.cloud.value("FK_GLANCE_URL"), &e.name);
-        assert_eq!(images.len(), 1, "{victim:?}: Glance holds {images:#?}");
+        assert_eq!(
+            images.len(),
+            1,
+            "{victim:?} {}: Glance holds {images:#?}",
+            stage.describe()
+        );
         assert!(
             state.all().contains(&images[0].id),
-            "{victim:?}: the image left is the one in state:\n{}",
+            "{victim:?} {}: the image left is the one in state:\n{}",
+            stage.describe(),
             state.all()
         );
         e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
         assert_eq!(e.images_left("FK_GLANCE_URL"), 0);
         record(
-            &format!("SIGKILL to {victim:?} mid-upload, then apply").to_lowercase(),
+            &format!("SIGKILL to {victim:?} {}, then apply", stage.describe()).to_lowercase(),
             1,
             "next apply succeeds, leftover deleted",
             "exactly one image",
         );
     }
+}
+
+#[test]
+fn a_kill_after_the_image_create_then_apply_leaves_exactly_one_image() {
+    a_kill_then_apply_leaves_exactly_one_image(Stage::AfterCreate);
+}
+
+#[test]
+fn a_kill_mid_upload_then_apply_leaves_exactly_one_image() {
+    a_kill_then_apply_leaves_exactly_one_image(Stage::MidUpload);
+}
+
+#[test]
+fn a_kill_during_a_web_download_import_then_apply_leaves_exactly_one_image() {
+    a_kill_then_apply_leaves_exactly_one_image(Stage::DuringImport);
 }

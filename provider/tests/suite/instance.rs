@@ -774,24 +774,59 @@ fn butane_through_the_provider_function_becomes_the_servers_ignition() {
     e.destroy_and_check_gone(&node);
 }
 
-/// SIGKILL to terraform, or separately to the provider, after Nova accepted the server and
-/// while the provider waits for ACTIVE (it builds and runs without anyone recording it): the next `terraform apply` succeeds and
-/// Nova and Neutron then hold exactly one server of that name and one floating IP for it, the
-/// ones in state (the launch deletes what the killed one left, found by its marks).
-#[test]
-fn a_kill_after_the_server_post_then_apply_leaves_one_server_and_one_floating_ip() {
+/// Where in a server launch the kill tests freeze the provider before the SIGKILL.
+#[derive(Debug, Clone, Copy)]
+enum Stage {
+    /// Nova accepted the server; the provider sees it in BUILD for as long as the test needs.
+    WhileBuild,
+    /// The server is ACTIVE and its floating IP allocated and associated; the provider's
+    /// request that marks the server created is held by the proxy.
+    AfterFloatingIp,
+}
+
+impl Stage {
+    fn describe(self) -> &'static str {
+        match self {
+            Stage::WhileBuild => "after the server POST, while BUILD",
+            Stage::AfterFloatingIp => "after the floating IP allocation",
+        }
+    }
+
+    fn fault(self) -> Fault {
+        match self {
+            Stage::WhileBuild => stuck_in_build(1000),
+            Stage::AfterFloatingIp => Fault::Stall {
+                method: "PUT".into(),
+                path_contains: "/metadata/".into(),
+            },
+        }
+    }
+
+    /// Whether the running launch has reached this stage (nobody has recorded the server yet).
+    fn reached(self, e: &Env, proxy: &FaultProxy) -> bool {
+        match self {
+            Stage::WhileBuild => {
+                proxy.saw("POST /v2.1/servers") && !e.cloud.servers(&e.name).is_empty()
+            }
+            Stage::AfterFloatingIp => proxy.injected() > 0 && !e.no_fips_left(),
+        }
+    }
+}
+
+/// SIGKILL to terraform, and separately to the provider, at `stage` of the launch (the server
+/// builds and runs without anyone recording it): the next `terraform apply` succeeds and Nova
+/// and Neutron then hold exactly one server of that name and one floating IP for it, the ones in
+/// state (the launch deletes what the killed one left, found by its marks).
+fn a_kill_then_apply_leaves_one_server_and_one_floating_ip(stage: Stage) {
     for victim in [Victim::Terraform, Victim::Provider] {
         let e = env();
-        // The provider sees the server in BUILD for as long as the test needs, so the kill
-        // lands after the POST and before the launch finished.
-        let proxy = with_nova_proxy(&e, stuck_in_build(1000));
+        let proxy = with_nova_proxy(&e, stage.fault());
         e.configure_through(&proxy, "killed", "");
         let mut child = e.ws.spawn_apply();
-        // Nova has the server (the POST was answered), nobody has recorded it yet.
         wait_until(
-            "the server POST",
+            stage.describe(),
             std::time::Duration::from_secs(120),
-            || proxy.saw("POST /v2.1/servers") && !e.cloud.servers(&e.name).is_empty(),
+            || stage.reached(&e, &proxy),
         );
         sigkill(&mut child, victim);
         proxy.clear();
@@ -800,12 +835,18 @@ fn a_kill_after_the_server_post_then_apply_leaves_one_server_and_one_floating_ip
         assert_eq!(
             run.code,
             0,
-            "{victim:?}: the next apply fails:\n{}",
+            "{victim:?} {}: the next apply fails:\n{}",
+            stage.describe(),
             run.all()
         );
         let id = e.ws.output("id");
         let servers = e.cloud.servers(&e.name);
-        assert_eq!(servers.len(), 1, "{victim:?}: Nova holds {servers:#?}");
+        assert_eq!(
+            servers.len(),
+            1,
+            "{victim:?} {}: Nova holds {servers:#?}",
+            stage.describe()
+        );
         assert_eq!(Some(servers[0].id.as_str()), id.as_str(), "{victim:?}");
         let fips: Vec<String> = e
             .cloud
@@ -818,7 +859,12 @@ fn a_kill_after_the_server_post_then_apply_leaves_one_server_and_one_floating_ip
             })
             .map(|f| f.floating_ip_address)
             .collect();
-        assert_eq!(fips.len(), 1, "{victim:?}: Neutron holds {fips:?}");
+        assert_eq!(
+            fips.len(),
+            1,
+            "{victim:?} {}: Neutron holds {fips:?}",
+            stage.describe()
+        );
         assert_eq!(Some(fips[0].as_str()), e.ws.output("floating_ip").as_str());
         e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
         assert!(e.cloud.servers(&e.name).is_empty());
@@ -827,10 +873,20 @@ fn a_kill_after_the_server_post_then_apply_leaves_one_server_and_one_floating_ip
             "{victim:?}: a floating IP was left behind"
         );
         record(
-            &format!("SIGKILL to {victim:?} after the server POST, then apply").to_lowercase(),
+            &format!("SIGKILL to {victim:?} {}, then apply", stage.describe()).to_lowercase(),
             1,
             "next apply succeeds, leftover deleted",
             "exactly one server, one floating IP",
         );
     }
+}
+
+#[test]
+fn a_kill_after_the_server_post_then_apply_leaves_one_server_and_one_floating_ip() {
+    a_kill_then_apply_leaves_one_server_and_one_floating_ip(Stage::WhileBuild);
+}
+
+#[test]
+fn a_kill_after_the_floating_ip_allocation_then_apply_leaves_one_server_and_one_floating_ip() {
+    a_kill_then_apply_leaves_one_server_and_one_floating_ip(Stage::AfterFloatingIp);
 }

@@ -169,26 +169,28 @@ impl Workspace {
 }
 
 /// SIGKILLs `victim` of the running `terraform` and waits for terraform, which must fail.
+/// When terraform is the victim, its provider is orphaned: it must stop what it was doing and
+/// exit on its own (the orphan watch: a grace for clean-up, then exit), checked here with a
+/// bound far above that grace.
 pub fn sigkill(terraform: &mut std::process::Child, victim: Victim) {
+    let found = Command::new("pgrep")
+        .args([
+            "-P",
+            &terraform.id().to_string(),
+            "-f",
+            "terraform-provider-flatcar",
+        ])
+        .output()
+        .expect("pgrep");
+    let provider = String::from_utf8_lossy(&found.stdout)
+        .lines()
+        .next()
+        .expect("the provider process")
+        .trim()
+        .to_string();
     let pid = match victim {
         Victim::Terraform => terraform.id().to_string(),
-        Victim::Provider => {
-            let found = Command::new("pgrep")
-                .args([
-                    "-P",
-                    &terraform.id().to_string(),
-                    "-f",
-                    "terraform-provider-flatcar",
-                ])
-                .output()
-                .expect("pgrep");
-            String::from_utf8_lossy(&found.stdout)
-                .lines()
-                .next()
-                .expect("the provider process")
-                .trim()
-                .to_string()
-        }
+        Victim::Provider => provider.clone(),
     };
     assert!(Command::new("kill")
         .args(["-KILL", &pid])
@@ -197,6 +199,23 @@ pub fn sigkill(terraform: &mut std::process::Child, victim: Victim) {
         .success());
     let status = terraform.wait().expect("wait");
     assert!(!status.success(), "{victim:?} killed: the apply must fail");
+    if victim == Victim::Terraform {
+        wait_until(
+            &format!("the exit of the provider (pid {provider}) orphaned by the kill"),
+            std::time::Duration::from_secs(60),
+            || has_exited(&provider),
+        );
+    }
+}
+
+/// Whether process `pid` is gone or a zombie (an orphan's new parent may never reap it).
+fn has_exited(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| rest.starts_with('Z') || rest.starts_with('X')),
+        Err(_) => true,
+    }
 }
 
 /// Waits (up to `limit`) until `ready` holds, e.g. until a proxy saw the upload start.
