@@ -289,11 +289,19 @@ pub async fn publish(
     tracing::info!(version = %release.version, url = %source.url, "verified release; uploading image");
 
     // 2. Choose the way and create the image.
+    // The import methods and the look-up of an interrupted create's leftovers are independent:
+    // one round trip for both.
     let glance = Glance::new(session);
-    let methods = glance
-        .import_methods()
-        .await
-        .map_err(cloud("Cannot read the cloud's image import methods"))?;
+    let key = create_key(request);
+    let (methods, ()) = tokio::try_join!(
+        async {
+            glance
+                .import_methods()
+                .await
+                .map_err(cloud("Cannot read the cloud's image import methods"))
+        },
+        delete_leftovers(&glance, &key),
+    )?;
     let direct = methods.iter().any(|m| m == "glance-direct");
     let offers_web = methods.iter().any(|m| m == "web-download");
     let uncompressed = request.compression == Compression::None;
@@ -335,9 +343,7 @@ pub async fn publish(
         properties.insert(format!("{ORIGIN_PREFIX}{key}"), value);
     }
     properties.insert("os_version".into(), release.version.clone());
-    let key = create_key(request);
     properties.extend(create_marker::marks(&key));
-    delete_leftovers(&glance, &key).await?;
     properties.extend(request.properties.clone());
     let new = |hidden: bool, by: ImportMethod| {
         let mut properties = properties.clone();
@@ -495,13 +501,18 @@ async fn web_download(
             })
         }
     }
+    // Visible and finished in one change: a later create of the same key must not take it
+    // for the leftover of an interrupted one.
     glance
         .update(
             id,
-            &[ImageChange::Set(
-                "os_hidden".into(),
-                serde_json::Value::Bool(false),
-            )],
+            &[
+                ImageChange::Set("os_hidden".into(), serde_json::Value::Bool(false)),
+                ImageChange::Set(
+                    create_marker::CREATE_STATE.into(),
+                    create_marker::CREATED.into(),
+                ),
+            ],
         )
         .await
         .map_err(cloud("Cannot un-hide the verified image"))

@@ -221,18 +221,17 @@ impl<'a> Glance<'a> {
         key: &str,
         value: &str,
     ) -> Result<Vec<Image>, CloudError> {
-        let mut images = Vec::new();
-        for hidden in ["false", "true"] {
-            images.extend(
-                self.list_from(&format!(
-                    "/v2/images?limit=200&os_hidden={hidden}&{}",
-                    url::form_urlencoded::Serializer::new(String::new())
-                        .append_pair(key, value)
-                        .finish()
-                ))
-                .await?,
-            );
-        }
+        // Glance lists hidden images only when asked for them alone: two listings, at once.
+        let filter = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair(key, value)
+            .finish();
+        let (visible, hidden) = (
+            format!("/v2/images?limit=200&os_hidden=false&{filter}"),
+            format!("/v2/images?limit=200&os_hidden=true&{filter}"),
+        );
+        let (mut images, hidden) =
+            futures::try_join!(self.list_from(&visible), self.list_from(&hidden))?;
+        images.extend(hidden);
         Ok(images)
     }
 

@@ -144,6 +144,14 @@ fn full_lifecycle(e: &Env, provider_extra: &str, glance: &str, compression: &str
         "{compression} via {glance}"
     );
     assert!(!images[0].hidden, "a verified image is visible");
+    assert_eq!(
+        images[0]
+            .properties
+            .get("flatcar_kube_state")
+            .map(String::as_str),
+        Some("created"),
+        "{by}: a finished create is marked so; another create of the same image would take it for a leftover"
+    );
 
     let second = e.ws.plan_exit_code();
     assert_eq!(second.code, 0, "second plan not empty:\n{}", second.all());
