@@ -349,7 +349,11 @@ fn a_kill_then_apply_leaves_exactly_one_image(stage: Stage) {
         e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
         assert_eq!(e.images_left("FK_GLANCE_URL"), 0);
         record(
-            &format!("SIGKILL to {victim:?} {}, then apply", stage.describe()).to_lowercase(),
+            &format!(
+                "SIGKILL to {} {}, then apply",
+                victim.name(),
+                stage.describe()
+            ),
             1,
             "next apply succeeds, leftover deleted",
             "exactly one image",

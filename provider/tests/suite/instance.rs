@@ -873,7 +873,11 @@ fn a_kill_then_apply_leaves_one_server_and_one_floating_ip(stage: Stage) {
             "{victim:?}: a floating IP was left behind"
         );
         record(
-            &format!("SIGKILL to {victim:?} {}, then apply", stage.describe()).to_lowercase(),
+            &format!(
+                "SIGKILL to {} {}, then apply",
+                victim.name(),
+                stage.describe()
+            ),
             1,
             "next apply succeeds, leftover deleted",
             "exactly one server, one floating IP",

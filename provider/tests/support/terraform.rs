@@ -157,6 +157,16 @@ pub enum Victim {
     Provider,
 }
 
+impl Victim {
+    /// The process's name, as a reliability row says it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Victim::Terraform => "terraform",
+            Victim::Provider => "the provider",
+        }
+    }
+}
+
 impl Workspace {
     /// `terraform apply` in the background, output discarded (for tests that interrupt it).
     pub fn spawn_apply(&self) -> std::process::Child {
