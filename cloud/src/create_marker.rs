@@ -12,6 +12,9 @@ pub const CREATE_KEY: &str = "flatcar_kube_create";
 pub const CREATE_ATTEMPT: &str = "flatcar_kube_attempt";
 /// `creating` until the create finished, then `created`.
 pub const CREATE_STATE: &str = "flatcar_kube_state";
+/// What the object was built from (a digest of the request): a leftover that is complete and
+/// was built from the same request can be adopted instead of deleted and built again.
+pub const CREATE_REQUEST: &str = "flatcar_kube_request";
 pub const CREATING: &str = "creating";
 pub const CREATED: &str = "created";
 
@@ -50,7 +53,7 @@ pub fn is_leftover(values: &std::collections::BTreeMap<String, String>, key: &st
 
 /// Whether `name` is one of these marks (not the user's property or metadata).
 pub fn is_mark(name: &str) -> bool {
-    [CREATE_KEY, CREATE_ATTEMPT, CREATE_STATE].contains(&name)
+    [CREATE_KEY, CREATE_ATTEMPT, CREATE_STATE, CREATE_REQUEST].contains(&name)
 }
 
 #[cfg(test)]
@@ -73,6 +76,6 @@ mod tests {
         assert!(!is_leftover(&values, "k2"));
         values.insert(CREATE_STATE.into(), CREATED.into());
         assert!(!is_leftover(&values, "k1"));
-        assert!(is_mark(CREATE_ATTEMPT) && !is_mark("os_distro"));
+        assert!(is_mark(CREATE_ATTEMPT) && is_mark(CREATE_REQUEST) && !is_mark("os_distro"));
     }
 }

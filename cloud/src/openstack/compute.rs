@@ -267,11 +267,7 @@ impl<'a> Compute<'a> {
             None => None,
         };
         let key = create_marker::key(&["flatcar_instance", &request.name]);
-        self.delete_leftovers(&request.name, &key, request.delete_limit)
-            .await?;
-        let mut metadata = request.metadata.clone();
-        metadata.extend(create_marker::marks(&key));
-        let new = NewServer {
+        let mut new = NewServer {
             name: request.name.clone(),
             image_id: request.image_id.clone(),
             flavor_id: flavor.id.clone(),
@@ -279,17 +275,41 @@ impl<'a> Compute<'a> {
             user_data: request.user_data.clone(),
             networks: attachments.clone(),
             security_groups: request.security_groups.clone(),
-            metadata,
+            metadata: request.metadata.clone(),
             availability_zone: request.availability_zone.clone(),
             config_drive: request.config_drive,
             root_volume_size: request.root_volume_size,
         };
-        let id = self
-            .nova()
-            .create(&new)
-            .await
-            .map_err(cloud("Nova refused to create the server"))?;
-        tracing::info!(%id, name = %new.name, "server created; waiting for ACTIVE");
+        // What the server is built from, marks aside: an interrupted create's server that
+        // is ACTIVE and was built from the same request is adopted, not built again.
+        let body = new
+            .body()
+            .map_err(cloud("Cannot write the server request"))?;
+        let digest = create_marker::key(&[
+            &body.to_string(),
+            request.floating_ip_pool.as_deref().unwrap_or(""),
+        ]);
+        let adoptable = self
+            .clear_leftovers(&request.name, &key, &digest, request.delete_limit)
+            .await?;
+        new.metadata.extend(create_marker::marks(&key));
+        new.metadata
+            .insert(create_marker::CREATE_REQUEST.into(), digest);
+        let id = match adoptable {
+            Some(id) => {
+                tracing::warn!(%id, name = %new.name, "adopting the server an interrupted create built from the same request");
+                id
+            }
+            None => {
+                let id = self
+                    .nova()
+                    .create(&new)
+                    .await
+                    .map_err(cloud("Nova refused to create the server"))?;
+                tracing::info!(%id, name = %new.name, "server created; waiting for ACTIVE");
+                id
+            }
+        };
         let limit = request.create_limit;
         let outcome = tokio::select! {
             r = tokio::time::timeout(limit, self.finish_launch(&id, pool_network.as_deref())) => {
@@ -325,15 +345,17 @@ impl<'a> Compute<'a> {
         }
     }
 
-    /// Deletes the servers a killed launch of `name` left (still marked `creating`), with their
-    /// floating IPs, and the floating IPs such a launch allocated for `name` that are attached
-    /// to nothing.
-    async fn delete_leftovers(
+    /// Clears what a killed launch of `name` left (servers still marked `creating`): the first
+    /// one that is ACTIVE and was built from `request` (its digest) is returned for adoption,
+    /// with its floating IP; the others are deleted with theirs, and so are the floating IPs
+    /// such a launch allocated for `name` that are attached to nothing.
+    async fn clear_leftovers(
         &self,
         name: &str,
         key: &str,
+        request: &str,
         limit: Duration,
-    ) -> Result<(), ComputeError> {
+    ) -> Result<Option<String>, ComputeError> {
         let nova = self.nova();
         let mut servers = Vec::new();
         for id in nova
@@ -345,10 +367,21 @@ impl<'a> Compute<'a> {
                 servers.push(server);
             }
         }
+        let mut adoptable = None;
         for server in servers
             .iter()
             .filter(|s| create_marker::is_leftover(&s.metadata, key))
         {
+            let built_from_request = server.status == "ACTIVE"
+                && server
+                    .metadata
+                    .get(create_marker::CREATE_REQUEST)
+                    .map(String::as_str)
+                    == Some(request);
+            if adoptable.is_none() && built_from_request {
+                adoptable = Some(server.id.clone());
+                continue;
+            }
             tracing::warn!(id = %server.id, status = %server.status, "deleting a server an interrupted create left behind");
             self.destroy(&server.id, true, None, limit).await?;
         }
@@ -373,7 +406,7 @@ impl<'a> Compute<'a> {
                 "Cannot release a floating IP an interrupted create left",
             ))?;
         }
-        Ok(())
+        Ok(adoptable)
     }
 
     /// The uuid and name of each requested network, as attached.
@@ -442,14 +475,24 @@ impl<'a> Compute<'a> {
             .into_iter()
             .next()
             .ok_or_else(|| ComputeError::NoPort(id.to_string()))?;
-        let fip = neutron
-            .allocate_floating_ip(
-                pool,
-                &port.id,
-                &format!("{FLOATING_IP_DESCRIPTION} {} ({id})", server.name),
-            )
+        // An adopted server keeps the floating IP its first launch associated.
+        let associated = neutron
+            .floating_ips_on_port(&port.id)
             .await
-            .map_err(cloud("Cannot allocate a floating IP"))?;
+            .map_err(cloud("Cannot look up the server's floating IP"))?
+            .into_iter()
+            .next();
+        let fip = match associated {
+            Some(fip) => fip,
+            None => neutron
+                .allocate_floating_ip(
+                    pool,
+                    &port.id,
+                    &format!("{FLOATING_IP_DESCRIPTION} {} ({id})", server.name),
+                )
+                .await
+                .map_err(cloud("Cannot allocate a floating IP"))?,
+        };
         tracing::info!(%id, ip = %fip.floating_ip_address, "floating IP associated");
         let server = nova
             .get(id)

@@ -131,6 +131,50 @@ pub struct NewServer {
     pub root_volume_size: Option<i64>,
 }
 
+impl NewServer {
+    /// The body of `POST /v2.1/servers` (inside `"server"`).
+    pub fn body(&self) -> Result<Json, CloudError> {
+        let mut body = json!({
+            "name": self.name,
+            "imageRef": self.image_id,
+            "flavorRef": self.flavor_id,
+            "metadata": self.metadata,
+            "networks": self.networks.iter().map(|n| match n {
+                NetworkAttachment::Network { uuid, fixed_ip_v4: Some(ip) } => json!({"uuid": uuid, "fixed_ip": ip}),
+                NetworkAttachment::Network { uuid, fixed_ip_v4: None } => json!({"uuid": uuid}),
+                NetworkAttachment::Port(port) => json!({"port": port}),
+            }).collect::<Vec<_>>(),
+            "security_groups": self.security_groups.iter().map(|g| json!({"name": g})).collect::<Vec<_>>(),
+            "config_drive": self.config_drive,
+        });
+        let obj = body.as_object_mut().ok_or_else(|| CloudError::Decode {
+            url: String::new(),
+            reason: "body".into(),
+        })?;
+        if let Some(key) = &self.key_name {
+            obj.insert("key_name".into(), json!(key));
+        }
+        if let Some(data) = &self.user_data {
+            obj.insert(
+                "user_data".into(),
+                json!(base64::engine::general_purpose::STANDARD.encode(data)),
+            );
+        }
+        if let Some(az) = &self.availability_zone {
+            obj.insert("availability_zone".into(), json!(az));
+        }
+        if let Some(size) = self.root_volume_size {
+            obj.insert("imageRef".into(), json!(""));
+            obj.insert(
+                "block_device_mapping_v2".into(),
+                json!([{"boot_index": 0, "uuid": self.image_id, "source_type": "image",
+                         "destination_type": "volume", "volume_size": size, "delete_on_termination": true}]),
+            );
+        }
+        Ok(body)
+    }
+}
+
 pub struct Nova<'a> {
     session: &'a CloudSession,
 }
@@ -160,43 +204,7 @@ impl<'a> Nova<'a> {
     }
 
     pub async fn create(&self, server: &NewServer) -> Result<String, CloudError> {
-        let mut body = json!({
-            "name": server.name,
-            "imageRef": server.image_id,
-            "flavorRef": server.flavor_id,
-            "metadata": server.metadata,
-            "networks": server.networks.iter().map(|n| match n {
-                NetworkAttachment::Network { uuid, fixed_ip_v4: Some(ip) } => json!({"uuid": uuid, "fixed_ip": ip}),
-                NetworkAttachment::Network { uuid, fixed_ip_v4: None } => json!({"uuid": uuid}),
-                NetworkAttachment::Port(port) => json!({"port": port}),
-            }).collect::<Vec<_>>(),
-            "security_groups": server.security_groups.iter().map(|g| json!({"name": g})).collect::<Vec<_>>(),
-            "config_drive": server.config_drive,
-        });
-        let obj = body.as_object_mut().ok_or_else(|| CloudError::Decode {
-            url: String::new(),
-            reason: "body".into(),
-        })?;
-        if let Some(key) = &server.key_name {
-            obj.insert("key_name".into(), json!(key));
-        }
-        if let Some(data) = &server.user_data {
-            obj.insert(
-                "user_data".into(),
-                json!(base64::engine::general_purpose::STANDARD.encode(data)),
-            );
-        }
-        if let Some(az) = &server.availability_zone {
-            obj.insert("availability_zone".into(), json!(az));
-        }
-        if let Some(size) = server.root_volume_size {
-            obj.insert("imageRef".into(), json!(""));
-            obj.insert(
-                "block_device_mapping_v2".into(),
-                json!([{"boot_index": 0, "uuid": server.image_id, "source_type": "image",
-                         "destination_type": "volume", "volume_size": size, "delete_on_termination": true}]),
-            );
-        }
+        let body = server.body()?;
         #[derive(Deserialize)]
         struct Created {
             server: CreatedServer,

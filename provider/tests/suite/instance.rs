@@ -816,7 +816,8 @@ impl Stage {
 /// SIGKILL to terraform, and separately to the provider, at `stage` of the launch (the server
 /// builds and runs without anyone recording it): the next `terraform apply` succeeds and Nova
 /// and Neutron then hold exactly one server of that name and one floating IP for it, the ones in
-/// state (the launch deletes what the killed one left, found by its marks).
+/// state (the launch finds what the killed one left by its marks, and adopts an ACTIVE server
+/// built from the same request or deletes it).
 fn a_kill_then_apply_leaves_one_server_and_one_floating_ip(stage: Stage) {
     for victim in [Victim::Terraform, Victim::Provider] {
         let e = env();
@@ -828,6 +829,7 @@ fn a_kill_then_apply_leaves_one_server_and_one_floating_ip(stage: Stage) {
             std::time::Duration::from_secs(120),
             || stage.reached(&e, &proxy),
         );
+        let before: Vec<String> = e.cloud.servers(&e.name).into_iter().map(|s| s.id).collect();
         sigkill(&mut child, victim);
         proxy.clear();
 
@@ -848,6 +850,15 @@ fn a_kill_then_apply_leaves_one_server_and_one_floating_ip(stage: Stage) {
             stage.describe()
         );
         assert_eq!(Some(servers[0].id.as_str()), id.as_str(), "{victim:?}");
+        // A killed provider leaves its ACTIVE server, built from the same request: the next
+        // launch adopts it (no second build). A killed terraform's provider deletes its own.
+        let adopted = before.contains(&servers[0].id);
+        if victim == Victim::Provider && matches!(stage, Stage::AfterFloatingIp) {
+            assert!(
+                adopted,
+                "the built server {before:?} was not adopted: {servers:#?}"
+            );
+        }
         let fips: Vec<String> = e
             .cloud
             .floating_ips()
@@ -879,7 +890,11 @@ fn a_kill_then_apply_leaves_one_server_and_one_floating_ip(stage: Stage) {
                 stage.describe()
             ),
             1,
-            "next apply succeeds, leftover deleted",
+            if adopted {
+                "next apply adopts the built server and its floating IP"
+            } else {
+                "next apply succeeds, leftover deleted"
+            },
             "exactly one server, one floating IP",
         );
     }
