@@ -70,6 +70,11 @@ async fn delete_leftovers(glance: &Glance<'_>, key: &str) -> Result<(), PublishE
     Ok(())
 }
 
+/// The longest wait between two looks at an image Glance is importing: a finished import is
+/// seen at most this late, at one small GET per second (a cap of 5 s could add seconds to an
+/// import of a few seconds).
+const IMPORT_POLL_CAP: Duration = Duration::from_secs(1);
+
 /// Which way the image's bytes reach Glance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ImportMethod {
@@ -455,7 +460,7 @@ async fn web_download(
         .import_web_download(id, &source.url)
         .await
         .map_err(|e| failed(e.to_string()))?;
-    let backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+    let backoff = Backoff::new(Duration::from_millis(200), IMPORT_POLL_CAP);
     let image = poll(backoff, || async {
         match glance
             .get(id)
@@ -573,7 +578,7 @@ async fn transfer(
 
 /// Polls with capped backoff until the image is active; `killed` or a vanished image fail.
 async fn wait_until_active(glance: &Glance<'_>, id: &str) -> Result<Image, PublishError> {
-    let backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+    let backoff = Backoff::new(Duration::from_millis(200), IMPORT_POLL_CAP);
     poll(backoff, || async {
         match glance
             .get(id)
