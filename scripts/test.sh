@@ -11,7 +11,7 @@ export FLATCAR_KUBE_CACHE=${FLATCAR_KUBE_CACHE:-$HOME/.cache/flatcar-kube}
 # starts in the background while the workspace compiles (most of its start is waiting on
 # Python services), and the tests wait for it.
 cloud_start=
-trap '[ -z "$cloud_start" ] || kill "$cloud_start" 2>/dev/null; bash scripts/local-cloud.sh stop >/dev/null 2>&1 || true' EXIT
+trap '[ -z "$cloud_start" ] || kill "$cloud_start" 2>/dev/null || true; bash scripts/local-cloud.sh stop >/dev/null 2>&1 || true' EXIT
 cloud_log=$FLATCAR_KUBE_CACHE/cloud-start.log
 mkdir -p "$FLATCAR_KUBE_CACHE"
 bash scripts/local-cloud.sh start --compute >"$cloud_log" 2>&1 &
