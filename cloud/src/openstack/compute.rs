@@ -295,6 +295,7 @@ impl<'a> Compute<'a> {
         new.metadata.extend(create_marker::marks(&key));
         new.metadata
             .insert(create_marker::CREATE_REQUEST.into(), digest);
+        let adopted = adoptable.is_some();
         let id = match adoptable {
             Some(id) => {
                 tracing::warn!(%id, name = %new.name, "adopting the server an interrupted create built from the same request");
@@ -312,7 +313,7 @@ impl<'a> Compute<'a> {
         };
         let limit = request.create_limit;
         let outcome = tokio::select! {
-            r = tokio::time::timeout(limit, self.finish_launch(&id, pool_network.as_deref())) => {
+            r = tokio::time::timeout(limit, self.finish_launch(&id, pool_network.as_deref(), adopted)) => {
                 r.unwrap_or_else(|_| Err(ComputeError::TimedOut { id: id.clone(), limit }))
             }
             _ = self.stop.stopped() => Err(ComputeError::Cancelled),
@@ -434,11 +435,14 @@ impl<'a> Compute<'a> {
         out
     }
 
-    /// Waits for ACTIVE (capped backoff), then allocates and associates the floating IP.
+    /// Waits for ACTIVE (capped backoff), then allocates and associates the floating IP. An
+    /// `adopted` server may already have the floating IP its first launch associated: only
+    /// then is it looked up (a fresh server has none).
     async fn finish_launch(
         &self,
         id: &str,
         pool: Option<&str>,
+        adopted: bool,
     ) -> Result<(Server, Option<String>), ComputeError> {
         let nova = self.nova();
         // Short first polls (a small server on a quiet cloud is ACTIVE in seconds), then at
@@ -475,13 +479,16 @@ impl<'a> Compute<'a> {
             .into_iter()
             .next()
             .ok_or_else(|| ComputeError::NoPort(id.to_string()))?;
-        // An adopted server keeps the floating IP its first launch associated.
-        let associated = neutron
-            .floating_ips_on_port(&port.id)
-            .await
-            .map_err(cloud("Cannot look up the server's floating IP"))?
-            .into_iter()
-            .next();
+        let associated = if adopted {
+            neutron
+                .floating_ips_on_port(&port.id)
+                .await
+                .map_err(cloud("Cannot look up the server's floating IP"))?
+                .into_iter()
+                .next()
+        } else {
+            None
+        };
         let fip = match associated {
             Some(fip) => fip,
             None => neutron
