@@ -71,9 +71,10 @@ async fn delete_leftovers(glance: &Glance<'_>, key: &str) -> Result<(), PublishE
 }
 
 /// The longest wait between two looks at an image Glance is importing: a finished import is
-/// seen at most this late, at one small GET per second (a cap of 5 s could add seconds to an
-/// import of a few seconds).
-const IMPORT_POLL_CAP: Duration = Duration::from_secs(1);
+/// seen at most this late. Half a second, as a person or script polling by hand would look: at
+/// 1 s the apply of a 256 MiB web-download waited 0.25 s longer on average than such a poller
+/// (BENCHMARKS.md), and a small GET every half second is nothing beside an import.
+const IMPORT_POLL_CAP: Duration = Duration::from_millis(500);
 
 /// Which way the image's bytes reach Glance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

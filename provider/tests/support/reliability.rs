@@ -25,9 +25,12 @@ pub fn record(fault: &str, injected: u32, outcome: &str, left_behind: &str) {
 pub fn section() -> Option<String> {
     let path = std::env::var_os("FLATCAR_KUBE_RELIABILITY_OUT")?;
     let text = std::fs::read_to_string(path).ok()?;
+    // Tests finish in any order: sorted rows keep the table's diff between runs to what changed.
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort_unstable();
     let mut rows = String::new();
     let (mut faults, mut injected) = (0u32, 0u32);
-    for line in text.lines() {
+    for line in lines {
         if let [fault, count, outcome, left] = line.split('\t').collect::<Vec<_>>()[..] {
             let n: u32 = count.parse().unwrap_or(0);
             faults += 1;
@@ -40,7 +43,7 @@ pub fn section() -> Option<String> {
     }
     Some(format!(
         "## Reliability (faults injected by the fault tests)\n\n\
-         Recorded by `provider/tests/image_faults.rs` and `provider/tests/instance.rs` in the same \
+         Recorded by `provider/tests/suite/image_faults.rs` and `provider/tests/suite/instance.rs` in the same \
          `bash scripts/bench.sh` run against the local cloud. \"Left behind\" is what Glance, Nova \
          and Neutron list afterwards; each test asserts it. A row is written only after all of \
          the test's assertions passed, so every row is a fault that was handled.\n\n\
