@@ -267,18 +267,9 @@ impl Apply {
 
     /// The sample with the median time, carrying the largest peak RSS and disk writes of all.
     fn median(mut samples: Vec<Apply>) -> Apply {
-        let peak = ProcessPeak {
-            peak_rss_kib: samples
-                .iter()
-                .map(|a| a.peak.peak_rss_kib)
-                .max()
-                .unwrap_or(0),
-            disk_write_bytes: samples
-                .iter()
-                .map(|a| a.peak.disk_write_bytes)
-                .max()
-                .unwrap_or(0),
-        };
+        let peak = samples
+            .iter()
+            .fold(ProcessPeak::default(), |peak, a| peak.max(a.peak));
         samples.sort_by_key(|a| a.total);
         let middle = samples.swap_remove(samples.len() / 2);
         Apply { peak, ..middle }
@@ -626,14 +617,7 @@ fn render(figures: &[Figures]) -> String {
             f.per_apply.small_call.as_millis(),
         ));
         let slowest = f.download_alone.max(f.upload_alone);
-        let peak = ProcessPeak {
-            peak_rss_kib: f.put.peak.peak_rss_kib.max(f.stage.peak.peak_rss_kib),
-            disk_write_bytes: f
-                .put
-                .peak
-                .disk_write_bytes
-                .max(f.stage.peak.disk_write_bytes),
-        };
+        let peak = f.put.peak.max(f.stage.peak);
         pipeline.push_str(&format!(
             "| {} | {} | {} | {} | {:.2} x | {} | {} / {} | {:.2} x | {:.1} MiB | {} B |\n",
             f.size,

@@ -71,9 +71,9 @@ async fn delete_leftovers(glance: &Glance<'_>, key: &str) -> Result<(), PublishE
 }
 
 /// The longest wait between two looks at an image Glance is importing: a finished import is
-/// seen at most this late. Half a second, as a person or script polling by hand would look: at
-/// 1 s the apply of a 256 MiB web-download waited 0.25 s longer on average than such a poller
-/// (BENCHMARKS.md), and a small GET every half second is nothing beside an import.
+/// seen at most this late. Half a second, as the benchmark's own poller of Glance looks: at
+/// 1 s a finished import waited up to a second (half a second on average) to be seen, twice as
+/// long as that poller, and a small GET every half second is nothing beside an import.
 const IMPORT_POLL_CAP: Duration = Duration::from_millis(500);
 
 /// Which way the image's bytes reach Glance.

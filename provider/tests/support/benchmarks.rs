@@ -41,6 +41,16 @@ pub struct ProcessPeak {
     pub disk_write_bytes: u64,
 }
 
+impl ProcessPeak {
+    /// The larger of each figure of two measurements, as one covering both.
+    pub fn max(self, other: ProcessPeak) -> ProcessPeak {
+        ProcessPeak {
+            peak_rss_kib: self.peak_rss_kib.max(other.peak_rss_kib),
+            disk_write_bytes: self.disk_write_bytes.max(other.disk_write_bytes),
+        }
+    }
+}
+
 fn field(text: &str, key: &str) -> Option<u64> {
     text.lines()
         .find(|l| l.starts_with(key))
