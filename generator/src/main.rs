@@ -79,20 +79,35 @@ Examples:
     /// --deploy run Kubespray; later runs change the living cluster safely.
     #[command(after_help = "\
 Steps (each printed as it runs; Terraform inherits the environment: OS_*, TF_CLI_CONFIG_FILE):
+  0. with --deploy: the Kubespray to run: kubespray.path (or --kubespray), else the release
+     kubespray.version cloned into the cache (FLATCAR_KUBE_CACHE, default ~/.cache/flatcar-kube)
+     with a virtualenv from its own requirements.txt (both reused later). kubernetes.version
+     must be one that Kubespray has checksums for; unset, Kubespray's default is used and
+     recorded. Refused here, before any machine is made.
   1. flatcar-kube generate PROFILE -o DIR
   2. terraform -chdir=DIR/terraform init, then the previous output machine_images into
-     DIR/terraform/machine-images.auto.tfvars.json (running machines keep their image)
+     DIR/terraform/machine-images.auto.tfvars.json (running machines keep their image). When
+     no CLI config (TF_CLI_CONFIG_FILE, ~/.terraformrc) and no ~/.terraform.d/plugins copy
+     provides the provider, the terraform-provider-flatcar beside flatcar-kube (or on PATH)
+     is handed to Terraform through DIR/terraform/provider-mirror.tfrc.
   3. terraform plan -out=up.tfplan, and a summary per machine: create / update in place /
      REPLACE / DESTROY / unchanged. Replacing or destroying a control-plane or etcd machine is
-     refused unless --allow-disruption. On an existing cluster any change is confirmed at the
-     terminal ('yes'), or by --yes; without a terminal and without --yes nothing is applied.
+     refused unless --allow-disruption; the first control-plane or etcd host always (Kubespray
+     cannot remove it; the error says how to by hand). On an existing cluster any change is
+     confirmed at the terminal ('yes'), or by --yes; without a terminal and without --yes
+     nothing is applied.
   4. with --deploy: Kubespray's remove-node.yml for machines that leave, BEFORE their servers
-     are destroyed
-  5. terraform apply up.tfplan (exactly the plan shown), then DIR/inventory/hosts.yaml
+     are destroyed; unreachable ones (or all, with --ungraceful-removal) again with
+     reset_nodes=false allow_ungraceful_removal=true
+  5. terraform apply up.tfplan (exactly the plan shown), then DIR/inventory/hosts.yaml (hosts
+     in natural order: cp-2 before cp-10)
   6. with --deploy: cluster.yml the first time, then the reboot coordinator (kured); later:
-     upgrade-cluster.yml when kubernetes.version moved (one minor at a time; a skipped minor
-     is refused before anything runs), scale.yml --limit=NEW for new workers (cluster.yml for
-     new control-plane or etcd machines). DIR/deployed.json records what was deployed.
+     upgrade-cluster.yml when Kubernetes or Kubespray moved (one minor, one release at a time;
+     a skip is refused before anything runs); for etcd members that join or leave, cluster.yml
+     and upgrade-cluster.yml --limit=etcd,kube_control_plane -e ignore_assert_errors=yes;
+     cluster.yml for new control planes; scale.yml --limit=NEW for new workers; playbooks/
+     facts.yml before any --limit. DIR/deployed.json records the machines, the Kubernetes
+     version and the Kubespray release and commit; --destroy removes it.
 Day 2: a newer flatcar.version, another SSH key or a butane_file reach new machines only;
 running machines keep their image and Ignition, and Flatcar updates them itself (kured
 reboots one node at a time in updates.reboot_window). Rebuild one machine on purpose with
@@ -129,10 +144,17 @@ Examples:
         /// Allow the plan to replace or destroy control-plane and etcd machines.
         #[arg(long)]
         allow_disruption: bool,
-        /// The ansible-playbook to run (deploy.sh's ANSIBLE_PLAYBOOK; default: from PATH).
+        /// Remove leaving machines without reaching them (Kubespray's reset_nodes=false,
+        /// allow_ungraceful_removal=true), e.g. when they are dead. Without it, unreachable
+        /// machines are removed that way after a graceful attempt fails.
+        #[arg(long, requires = "deploy")]
+        ungraceful_removal: bool,
+        /// The ansible-playbook to run (deploy.sh's ANSIBLE_PLAYBOOK; default: the virtualenv
+        /// `up` made for the Kubespray release, else ansible-playbook from PATH).
         #[arg(long, value_name = "PATH")]
         ansible_playbook: Option<PathBuf>,
-        /// The Kubespray checkout (deploy.sh's KUBESPRAY_DIR; default: the profile's kubespray.path).
+        /// A Kubespray checkout of your own (deploy.sh's KUBESPRAY_DIR; default: the profile's
+        /// kubespray.path, else its kubespray.version fetched into the cache).
         #[arg(long, value_name = "DIR")]
         kubespray: Option<PathBuf>,
     },
@@ -264,6 +286,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             deploy,
             yes,
             allow_disruption,
+            ungraceful_removal,
             ansible_playbook,
             kubespray,
         } => {
@@ -275,6 +298,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 allow_disruption,
                 yes,
                 deploy,
+                ungraceful_removal,
                 ansible_playbook,
                 kubespray_dir: kubespray,
             };

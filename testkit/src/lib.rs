@@ -5,6 +5,7 @@
 //!   on demand (429, 403, dropped connections, a stuck build);
 //! - `http_server`: a static HTTP server for the release tree (ranges, redirects, resets);
 //! - `release_tree`: a Flatcar release tree signed with a key the test generates;
+//! - `kubespray_tree`: Kubespray-shaped checkouts from our own test data;
 //! - `process`: ending processes the tests started.
 //!
 //! Everything listens on 127.0.0.1 only.
@@ -12,5 +13,6 @@
 pub mod cloud;
 pub mod fault_proxy;
 pub mod http_server;
+pub mod kubespray_tree;
 pub mod process;
 pub mod release_tree;

@@ -33,6 +33,25 @@ pub struct KubesprayInventory {
     pub hosts: BTreeMap<String, Host>,
 }
 
+impl KubesprayInventory {
+    /// Hosts in natural order of their names (`cp-2` before `cp-10`): the order of every group
+    /// in `hosts.yaml`, so the first control plane is the one Kubespray treats as first.
+    pub fn ordered(&self) -> Vec<(&String, &Host)> {
+        let mut hosts: Vec<(&String, &Host)> = self.hosts.iter().collect();
+        hosts.sort_by(|a, b| crate::natural::cmp(a.0, b.0));
+        hosts
+    }
+
+    /// Members of `group`, in natural order.
+    pub fn members(&self, group: &str) -> Vec<&String> {
+        self.ordered()
+            .into_iter()
+            .filter(|(_, h)| h.groups.contains(group))
+            .map(|(n, _)| n)
+            .collect()
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum InventoryError {
     #[error("{source_name}: the input is not JSON ({detail}); pipe `terraform output -json` or `terraform show -json` into `flatcar-kube inventory`")]
@@ -77,14 +96,16 @@ pub fn read(
 }
 
 /// Hosts without an address of their own reach Ansible through the bastion, or else through
-/// the first host (by name) that has a floating IP, like Kubespray's `no_floating.yml`.
+/// the first host (in natural order of names) that has a floating IP, like Kubespray's `no_floating.yml`.
 fn jump_host(inv: &KubesprayInventory) -> Option<(&String, &Host)> {
     let reachable = |h: &&Host| h.access_ip.is_some() || h.ansible_host != h.ip;
-    inv.hosts
+    let ordered = inv.ordered();
+    ordered
         .iter()
         .filter(|(_, h)| h.groups.contains("bastion"))
         .find(|(_, h)| reachable(h))
-        .or_else(|| inv.hosts.iter().find(|(_, h)| reachable(h)))
+        .or_else(|| ordered.iter().find(|(_, h)| reachable(h)))
+        .copied()
 }
 
 /// The addresses by which the control plane is reached from outside (floating IPs: a host's
@@ -94,7 +115,7 @@ fn jump_host(inv: &KubesprayInventory) -> Option<(&String, &Host)> {
 /// `hosts.yaml` carries them and the generated group_vars do not.
 pub fn control_plane_public_addresses(inv: &KubesprayInventory) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for h in inv.hosts.values() {
+    for (_, h) in inv.ordered() {
         if h.groups.contains("kube_control_plane")
             && h.ansible_host != h.ip
             && !out.contains(&h.ansible_host)
@@ -113,8 +134,8 @@ pub fn to_hosts_yaml(
     let jump = jump_host(inv)
         .map(|(name, h)| (name.clone(), h.ansible_host.clone(), h.ansible_user.clone()));
     let hosts: Vec<Value> = inv
-        .hosts
-        .iter()
+        .ordered()
+        .into_iter()
         .map(|(name, h)| {
             let has_own_address = h.ansible_host != h.ip || h.access_ip.is_some();
             let proxy_jump = match &jump {
@@ -145,12 +166,7 @@ pub fn to_hosts_yaml(
     let groups: Vec<Value> = group_names
         .iter()
         .map(|g| {
-            let members: Vec<&String> = inv
-                .hosts
-                .iter()
-                .filter(|(_, h)| h.groups.contains(g))
-                .map(|(n, _)| n)
-                .collect();
+            let members = inv.members(g);
             let api_sans =
                 (g == "kube_control_plane" && !api_addresses.is_empty()).then_some(&api_addresses);
             json!({"name": g, "members": members, "api_sans": api_sans})

@@ -4,10 +4,29 @@
 //! generator writes itself. Facts come from Kubespray's sources at the tags named; nothing here
 //! reads files or renders output.
 
+/// The newest Kubespray release this generator knows (`init` writes it; the profile's default).
+pub const NEWEST_RELEASE: &str = "v2.31.0";
+
+/// Kubespray's own git repository (`kubespray.repository` names a mirror).
+pub const UPSTREAM_REPOSITORY: &str = "https://github.com/kubernetes-sigs/kubespray";
+
+/// Whether `version` names a release tag (`v2.31.0`), which a fetch can pin.
+pub fn is_release_tag(version: &str) -> bool {
+    version
+        .strip_prefix('v')
+        .map(|v| {
+            v.split('.').count() == 3
+                && v.split('.')
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .unwrap_or(false)
+}
+
 /// Kubespray variables the generator writes itself (group_vars, or `hosts.yaml` for
 /// `supplementary_addresses_in_ssl_keys`); `extra_vars` may not override them.
 pub const GENERATED_VARS: &[&str] = &[
     "bin_dir",
+    "coreos_locksmithd_disable",
     "cloud_provider",
     "external_cloud_provider",
     "external_openstack_lbaas_enabled",
@@ -92,7 +111,7 @@ pub const REMOVED_VARS: &[RemovedVar] = &[
 
 /// The minor version of a Kubespray 2.x release tag (`v2.31.0` -> 31); `None` for `master`
 /// or anything else.
-fn minor_of(kubespray_version: &str) -> Option<u32> {
+pub fn minor_of(kubespray_version: &str) -> Option<u32> {
     let rest = kubespray_version.strip_prefix("v2.")?;
     rest.split('.').next()?.parse().ok()
 }

@@ -353,13 +353,18 @@ impl ContainerManager {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Kubespray {
-    /// Kubespray release (`v2.31.0`) or `master`; decides the ansible-core range deploy.sh checks.
+    /// Kubespray release tag (`v2.31.0`), or `master` with `path`. It decides the ansible-core
+    /// range deploy.sh checks; without `path`, `flatcar-kube up --deploy` fetches this tag into
+    /// its cache and makes a virtualenv from the tag's own `requirements.txt`.
     #[serde(default = "default_kubespray_version")]
     pub version: String,
-    /// Where the Kubespray checkout is, absolute or relative to the generated directory
-    /// (deploy.sh's default for `KUBESPRAY_DIR`).
-    #[serde(default = "default_kubespray_path")]
-    pub path: String,
+    /// A Kubespray checkout of your own, absolute or relative to the generated directory
+    /// (deploy.sh's default for `KUBESPRAY_DIR`). Absent: the release `version`, fetched by `up`.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Where `up` clones the release from (a mirror of Kubespray's git repository).
+    #[serde(default = "default_kubespray_repository")]
+    pub repository: String,
     /// More Kubespray variables for `group_vars/k8s_cluster/extra.yml`; they cannot override the generated ones.
     #[serde(default)]
     pub extra_vars: BTreeMap<String, serde_json::Value>,
@@ -369,18 +374,19 @@ impl Default for Kubespray {
     fn default() -> Kubespray {
         Kubespray {
             version: default_kubespray_version(),
-            path: default_kubespray_path(),
+            path: None,
+            repository: default_kubespray_repository(),
             extra_vars: BTreeMap::new(),
         }
     }
 }
 
 fn default_kubespray_version() -> String {
-    "master".to_string()
+    kubespray::NEWEST_RELEASE.to_string()
 }
 
-fn default_kubespray_path() -> String {
-    "../kubespray".to_string()
+fn default_kubespray_repository() -> String {
+    kubespray::UPSTREAM_REPOSITORY.to_string()
 }
 
 /// How running machines take Flatcar's updates. Flatcar downloads them by itself; the reboot

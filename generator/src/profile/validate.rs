@@ -5,7 +5,10 @@
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
-use super::kubespray::{ansible_core_range, removed, GENERATED_VARS};
+use super::kubespray::{
+    ansible_core_range, is_release_tag, removed, GENERATED_VARS, NEWEST_RELEASE,
+    UPSTREAM_REPOSITORY,
+};
 use super::yaml::{Node, Pos};
 use super::{Coordinator, Diagnostic, Pool, Profile};
 
@@ -514,11 +517,35 @@ fn check_kubespray(c: &mut Checker<'_>, p: &Profile) {
             "use `master` or a release from v2.26.0 to v2.31.x",
         );
     }
-    if k.path.trim().is_empty() {
-        c.at(
+    match &k.path {
+        Some(path) if path.trim().is_empty() => c.at(
             &["kubespray", "path"],
             "kubespray.path is empty",
-            "write where the Kubespray checkout is, or remove the key",
+            "write where the Kubespray checkout is, or remove the key to let `up` fetch the release",
+        ),
+        None if !is_release_tag(&k.version) && ansible_core_range(&k.version).is_some() => c.at(
+            &["kubespray", "version"],
+            format!(
+                "Kubespray `{}` is not a release, so `up` cannot fetch it and no deploy is reproducible",
+                k.version
+            ),
+            format!(
+                "pin a release (`version: {NEWEST_RELEASE}`), or set `kubespray.path` to a checkout of your own"
+            ),
+        ),
+        _ => {}
+    }
+    if !k.repository.starts_with("https://")
+        && !k.repository.starts_with("http://")
+        && !k.repository.starts_with("file://")
+        && !k.repository.starts_with("ssh://")
+        && !k.repository.starts_with("git@")
+        && !k.repository.starts_with('/')
+    {
+        c.at(
+            &["kubespray", "repository"],
+            format!("`{}` is not a git repository URL", k.repository),
+            format!("write an https://, ssh:// or file:// URL, or remove the key for {UPSTREAM_REPOSITORY}"),
         );
     }
     for key in k.extra_vars.keys() {

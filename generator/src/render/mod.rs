@@ -393,6 +393,7 @@ fn context(loaded: &LoadedProfile, ids: &FlavorIds) -> Value {
         "kubespray": {
             "version": p.kubespray.version,
             "path": p.kubespray.path,
+            "repository": p.kubespray.repository,
             "ansible_min": ansible_min,
             "ansible_max": ansible_max,
         },

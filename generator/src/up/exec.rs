@@ -71,6 +71,7 @@ pub fn execute(
         return Err(UpError::Failed {
             command,
             status: status.to_string(),
+            code: status.code(),
             hint: String::new(),
             tail: if tail.is_empty() {
                 "(nothing on stderr)".to_string()

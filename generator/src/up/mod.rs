@@ -1,22 +1,32 @@
 //! `flatcar-kube up`: generate, then Terraform on the generated `terraform/`, reviewed before
 //! it acts, and optionally Kubespray (`--deploy`), so that later runs change a living cluster
-//! safely:
+//! safely. Kubespray's node operations follow its `docs/operations/nodes.md` and
+//! `upgrades.md`; each decision below names the section it follows.
 //!
+//! 0. with `--deploy`: the Kubespray to run ([`kubespray`]: a checkout of one's own, or the
+//!    profile's release fetched with its own virtualenv) and the Kubernetes version checked
+//!    against that Kubespray's checksums ([`checksums`]) before anything else runs;
 //! 1. the previous apply's output `machine_images` is handed back to the module (running
 //!    machines keep their image, old images stay while used);
 //! 2. `terraform plan -out`, then a per-machine summary of that saved plan ([`plan`]); replacing
-//!    or destroying a control-plane or etcd machine is refused without `--allow-disruption`; on
-//!    an existing cluster a change is confirmed on the terminal or by `--yes`;
+//!    or destroying a control-plane or etcd machine is refused without `--allow-disruption`,
+//!    and the first of them always; on an existing cluster a change is confirmed on the
+//!    terminal or by `--yes`;
 //! 3. with `--deploy`, Kubespray's `remove-node.yml` for machines that leave, *before* the
-//!    apply destroys them; the saved plan is applied; then `cluster.yml` the first time (and the
-//!    reboot coordinator), `upgrade-cluster.yml` when `kubernetes.version` moved one minor,
-//!    `scale.yml --limit` for new workers; `DIR/deployed.json` ([`record`]) remembers what was
-//!    deployed. Playbooks run through the generated `deploy.sh` (`PLAYBOOK=...`).
+//!    apply destroys them (ungracefully when they are unreachable); the saved plan is applied;
+//!    then `cluster.yml` the first time (and the reboot coordinator), `upgrade-cluster.yml`
+//!    when Kubernetes or Kubespray moved, the etcd membership follow-up, `scale.yml --limit`
+//!    for new workers, `facts.yml` before any `--limit`; `DIR/deployed.json` ([`record`])
+//!    remembers what was deployed. Playbooks run through the generated `deploy.sh`.
 //!
-//! Terraform inherits the whole environment (`OS_*`, `TF_CLI_CONFIG_FILE`, ...).
+//! Terraform inherits the whole environment (`OS_*`, `TF_CLI_CONFIG_FILE`, ...); when nothing
+//! there provides our provider, [`provider_mirror`] hands it the one beside `flatcar-kube`.
 
+pub mod checksums;
 pub mod exec;
+pub mod kubespray;
 pub mod plan;
+pub mod provider_mirror;
 pub mod record;
 
 use std::collections::BTreeSet;
@@ -27,10 +37,13 @@ use std::process::Command;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
+use crate::profile::{Diagnostic, LoadedProfile, ProfileErrors};
 use crate::{flavors, inventory, profile, render};
+use checksums::{KubeVersion, SupportedVersions};
 use exec::{capture, progress, run};
+use kubespray::KubesprayCheckout;
 use plan::PlanSummary;
-use record::{Deployed, VersionMove};
+use record::{Deployed, KubesprayRecord, VersionMove};
 
 /// How many lines of a failed command's stderr an error shows.
 pub const STDERR_TAIL_LINES: usize = 25;
@@ -40,6 +53,19 @@ pub const PLAN_FILE: &str = "up.tfplan";
 
 /// Where `up` hands the previous `machine_images` output to the root module.
 pub const MACHINE_IMAGES_FILE: &str = "machine-images.auto.tfvars.json";
+
+/// Kubespray's fact-gathering playbook (relative to the checkout). Kubespray requires it
+/// "without the limit to refresh facts cache for all nodes" before any `--limit`
+/// (docs/operations/nodes.md, "Adding/replacing a worker node", 2; upgrades.md, "Node-based upgrade").
+pub const FACTS_PLAYBOOK: &str = "playbooks/facts.yml";
+
+/// `ansible-playbook`'s exit status when hosts were unreachable (ansible-core's
+/// `TaskQueueManager.RUN_UNREACHABLE_HOSTS`).
+pub const ANSIBLE_UNREACHABLE: i32 = 4;
+
+/// The limit and variables Kubespray documents for etcd membership changes
+/// (docs/operations/nodes.md, "Adding an etcd node", 1).
+const ETCD_LIMIT: &str = "--limit=etcd,kube_control_plane";
 
 /// What `up` does.
 #[derive(Debug, Clone, Default)]
@@ -56,9 +82,14 @@ pub struct UpOptions {
     pub yes: bool,
     /// Run Kubespray too (cluster.yml, scale.yml, remove-node.yml, upgrade-cluster.yml).
     pub deploy: bool,
-    /// `ANSIBLE_PLAYBOOK` for deploy.sh (default: its own, `ansible-playbook`).
+    /// Remove leaving machines with Kubespray's variables for unreachable nodes, without first
+    /// trying gracefully.
+    pub ungraceful_removal: bool,
+    /// `ANSIBLE_PLAYBOOK` for deploy.sh (default: the fetched release's virtualenv, else
+    /// deploy.sh's own `ansible-playbook`).
     pub ansible_playbook: Option<PathBuf>,
-    /// `KUBESPRAY_DIR` for deploy.sh (default: the profile's kubespray.path).
+    /// `KUBESPRAY_DIR` for deploy.sh (default: the profile's kubespray.path, else the release
+    /// fetched into the cache).
     pub kubespray_dir: Option<PathBuf>,
 }
 
@@ -95,6 +126,8 @@ pub enum UpError {
     Failed {
         command: String,
         status: String,
+        /// The exit code, when the command exited (rather than being killed).
+        code: Option<i32>,
         tail: String,
         /// What to do, when the failure is a known one (starts with a newline), else empty.
         hint: String,
@@ -117,12 +150,36 @@ pub enum UpError {
     Record(#[from] record::RecordError),
     #[error("{0}")]
     KubernetesVersion(String),
+    #[error("{0}")]
+    Checksums(#[from] checksums::ChecksumsError),
     #[error("refusing to {what}: {machines} hold the control plane or etcd, and losing them can lose the cluster's data. Nothing was changed. If this is intended (e.g. one at a time in an HA control plane), run again with --allow-disruption; to keep them, undo the profile change.", machines = machines.join(", "))]
     Disruption { what: String, machines: Vec<String> },
+    #[error("refusing to replace or destroy {machine}: it is the first host of {groups}, which Kubespray cannot remove (docs/operations/nodes.md, \"Adding/Removal of first `kube_control_plane` and etcd-master\"). Nothing was changed. Replace another control-plane machine instead, or follow that section by hand: in {hosts}, move {machine} to the end of kube_control_plane and etcd, run `PLAYBOOK=upgrade-cluster.yml {deploy}`, then `PLAYBOOK=remove-node.yml {deploy} -e node={machine}`, point the cluster-info ConfigMap (kube-public) at a live control plane, and only then run `flatcar-kube up --allow-disruption`.")]
+    FirstHost {
+        machine: String,
+        groups: String,
+        hosts: String,
+        deploy: String,
+    },
     #[error("the plan above changes a running cluster and there is no terminal to confirm it; review it and run again with --yes. Nothing was changed.")]
     NotConfirmed,
     #[error("not applied: nothing was changed")]
     Declined,
+}
+
+/// The Kubespray `up --deploy` runs, and the Kubernetes version it will install.
+struct DeployTarget {
+    checkout: KubesprayCheckout,
+    kubernetes: KubeVersion,
+}
+
+impl DeployTarget {
+    fn kubespray_record(&self) -> KubesprayRecord {
+        KubesprayRecord {
+            release: self.checkout.release.clone(),
+            commit: self.checkout.commit.clone(),
+        }
+    }
 }
 
 /// Runs the whole flow, printing progress to `log`.
@@ -131,25 +188,34 @@ pub fn up(
     confirm: &mut dyn Confirm,
     log: &mut dyn Write,
 ) -> Result<UpResult, UpError> {
+    let opts = &absolute_paths(opts);
     let loaded = profile::load(&opts.profile)?;
     let flavor_ids = flavors::resolve(&loaded, &|key| std::env::var(key).ok())?;
     for warning in &flavor_ids.warnings {
         eprintln!("{warning}");
     }
-    // What cannot be done is refused before anything runs.
-    let record = if opts.deploy {
+    // What cannot be done is refused before anything runs: Kubespray and the versions first.
+    let target = if opts.deploy {
+        Some(deploy_target(opts, &loaded, log)?)
+    } else {
+        None
+    };
+    let mut record = if opts.deploy {
         Deployed::load(&opts.output)?
     } else {
         None
     };
-    let wanted_kubernetes = loaded.profile.kubernetes.version.clone();
-    let version_move = match &record {
-        Some(r) if !opts.destroy => record::version_move(
-            r.kubernetes_version.as_deref(),
-            wanted_kubernetes.as_deref(),
-        )
-        .map_err(UpError::KubernetesVersion)?,
-        _ => VersionMove::Same,
+    let (version_move, kubespray_moved) = match (&record, &target) {
+        (Some(r), Some(t)) => (
+            record::version_move(
+                r.kubernetes_version.as_deref(),
+                Some(&t.kubernetes.to_string()),
+            )
+            .map_err(UpError::KubernetesVersion)?,
+            record::kubespray_move(r.kubespray.as_ref(), &t.kubespray_record())
+                .map_err(UpError::KubernetesVersion)?,
+        ),
+        _ => (VersionMove::Same, false),
     };
 
     let files = render::generate(&loaded, &flavor_ids.ids)?;
@@ -163,13 +229,23 @@ pub fn up(
     );
     render::write_files(&opts.output, &files)?;
 
-    let tf = Terraform::new(opts);
+    let tf = Terraform::new(opts, log)?;
     run(log, tf.cmd(&["init", "-input=false", "-no-color"])).map_err(|e| lock_hint(e, &tf.dir))?;
     if opts.destroy {
         run(
             log,
             tf.cmd(&["destroy", "-auto-approve", "-input=false", "-no-color"]),
         )?;
+        // The machines are gone, and Kubernetes with them: the next deploy is a first deploy.
+        if Deployed::remove(&opts.output)? {
+            progress(
+                log,
+                &format!(
+                    "removed {}: the next `up --deploy` deploys Kubernetes from the start",
+                    opts.output.join(record::RECORD_FILE).display()
+                ),
+            );
+        }
         progress(
             log,
             "destroyed: no image, server or floating IP of the profile is left",
@@ -188,10 +264,22 @@ pub fn up(
         .pointer("/kubespray_inventory/value/hosts")
         .and_then(Value::as_object)
         .is_some_and(|hosts| !hosts.is_empty());
-    if existing_cluster {
+    let running = if existing_cluster {
         // The inventory as the state has it: remove-node.yml still needs the leaving machines.
-        write_inventory(opts, &tf, &previous.to_string(), log)?;
-    }
+        Some(write_inventory(opts, &tf, &previous.to_string(), log)?.1)
+    } else {
+        if record.take().is_some() {
+            // No machine of the record exists (destroyed outside `up`, or state lost).
+            progress(
+                log,
+                &format!(
+                    "{} names machines that no longer exist: this deploy starts from the beginning",
+                    opts.output.join(record::RECORD_FILE).display()
+                ),
+            );
+        }
+        None
+    };
     render::write_file(
         &tf.dir.join(MACHINE_IMAGES_FILE),
         (serde_json::to_string_pretty(&serde_json::json!({ "machine_images": machine_images }))
@@ -219,6 +307,9 @@ pub fn up(
             tf.dir.join(PLAN_FILE).display()
         ),
     );
+    if let Some(inv) = &running {
+        refuse_first_host(opts, &summary, inv)?;
+    }
     let disruptions: Vec<String> = summary
         .disruptions()
         .iter()
@@ -240,8 +331,8 @@ pub fn up(
     }
 
     // 3. Machines that leave are drained and removed from Kubernetes before their servers go.
-    let mut record = record;
-    if let Some(rec) = record.as_mut() {
+    let mut etcd_left = Vec::new();
+    if let (Some(rec), Some(inv), Some(target)) = (record.as_mut(), &running, &target) {
         let leaving: Vec<String> = summary
             .machines
             .iter()
@@ -249,24 +340,12 @@ pub fn up(
             .map(|m| m.name.clone())
             .collect();
         if !leaving.is_empty() {
-            progress(
-                log,
-                &format!(
-                    "removing {} from Kubernetes before their servers are destroyed",
-                    leaving.join(", ")
-                ),
-            );
-            playbook(
-                log,
-                opts,
-                "remove-node.yml",
-                &[
-                    "-e".to_string(),
-                    format!("node={}", leaving.join(",")),
-                    "-e".to_string(),
-                    "skip_confirmation=yes".to_string(),
-                ],
-            )?;
+            remove_nodes(log, opts, target, &leaving)?;
+            etcd_left = leaving
+                .iter()
+                .filter(|n| in_group(inv, n, "etcd"))
+                .cloned()
+                .collect();
             for name in &leaving {
                 rec.nodes.remove(name);
             }
@@ -285,16 +364,23 @@ pub fn up(
     let outputs = capture(log, tf.cmd(&["output", "-json", "-no-color"]))?;
     let (hosts_yaml, inv) = write_inventory(opts, &tf, &outputs, log)?;
 
-    if opts.deploy {
+    if let Some(target) = &target {
         let coordinator = render::coordinator_playbook(&loaded, &opts.output);
-        deploy(
+        let mut deploy = Deploy {
             opts,
+            target,
+            log,
+            facts_fresh: false,
+        };
+        deploy.run(
             record,
-            &version_move,
-            wanted_kubernetes,
+            &Moves {
+                kubernetes: version_move,
+                kubespray: kubespray_moved,
+                etcd_left,
+            },
             &inv,
             coordinator,
-            log,
         )?;
     }
     Ok(UpResult::Applied {
@@ -303,94 +389,380 @@ pub fn up(
     })
 }
 
-/// Kubespray after the apply: the first deploy, or an upgrade and new nodes.
-fn deploy(
+/// Paths the user gave relative to the working directory, made absolute: deploy.sh runs
+/// playbooks from the Kubespray checkout and resolves `KUBESPRAY_DIR` against `DIR`.
+fn absolute_paths(opts: &UpOptions) -> UpOptions {
+    let absolute = |p: &PathBuf| std::path::absolute(p).unwrap_or_else(|_| p.clone());
+    let mut opts = opts.clone();
+    // A bare name (`ansible-playbook`) is looked up on PATH, as the shell would.
+    if let Some(p) = &opts.ansible_playbook {
+        if p.components().count() > 1 {
+            opts.ansible_playbook = Some(absolute(p));
+        }
+    }
+    opts.kubespray_dir = opts.kubespray_dir.as_ref().map(absolute);
+    opts
+}
+
+/// The Kubespray to run and the Kubernetes version it installs, checked against its checksums.
+fn deploy_target(
     opts: &UpOptions,
-    record: Option<Deployed>,
-    version_move: &VersionMove,
-    wanted_kubernetes: Option<String>,
-    inv: &inventory::KubesprayInventory,
-    coordinator: Option<PathBuf>,
+    loaded: &LoadedProfile,
     log: &mut dyn Write,
-) -> Result<(), UpError> {
-    let all: BTreeSet<String> = inv.hosts.keys().cloned().collect();
-    let mut rec = match record {
+) -> Result<DeployTarget, UpError> {
+    let k = &loaded.profile.kubespray;
+    let checkout = match (&opts.kubespray_dir, &k.path) {
+        (Some(dir), _) => kubespray::existing(dir, &k.version, log),
+        (None, Some(path)) => {
+            // Relative to the generated directory, as deploy.sh reads it.
+            let dir = std::path::absolute(opts.output.join(path))
+                .unwrap_or_else(|_| opts.output.join(path));
+            kubespray::existing(&dir, &k.version, log)
+        }
+        (None, None) => {
+            kubespray::fetch_release(&k.version, &k.repository, &kubespray::cache_dir(), log)?
+        }
+    };
+    let supported = SupportedVersions::read(&checkout.dir, loaded.profile.flatcar.arch.as_str())?;
+    let kubernetes = match &loaded.profile.kubernetes.version {
         None => {
             progress(
                 log,
-                "first deploy: Kubespray's cluster.yml on every machine",
+                &format!(
+                    "kubernetes.version is not set: Kubespray {} installs {} (its default)",
+                    checkout.release, supported.default
+                ),
             );
-            playbook(log, opts, "cluster.yml", &[])?;
-            Deployed {
-                nodes: all.clone(),
-                kubernetes_version: wanted_kubernetes.clone(),
-                coordinator: None,
-            }
+            supported.default
         }
-        Some(mut rec) => {
-            let joining: Vec<String> = all.difference(&rec.nodes).cloned().collect();
-            if let VersionMove::Upgrade { from, to } = version_move {
-                progress(
-                    log,
-                    &format!("Kubernetes {from} -> {to}: Kubespray's upgrade-cluster.yml"),
-                );
-                let mut args = Vec::new();
-                if !joining.is_empty() {
-                    // New machines join afterwards, at the new version.
-                    args.push(format!(
-                        "--limit=all:{}",
-                        joining
-                            .iter()
-                            .map(|n| format!("!{n}"))
-                            .collect::<Vec<_>>()
-                            .join(":")
-                    ));
-                }
-                playbook(log, opts, "upgrade-cluster.yml", &args)?;
-                rec.kubernetes_version = wanted_kubernetes.clone();
-                rec.save(&opts.output)?;
-            }
-            if !joining.is_empty() {
-                let control = joining.iter().any(|n| {
-                    inv.hosts.get(n).is_some_and(|h| {
-                        h.groups.contains("kube_control_plane") || h.groups.contains("etcd")
-                    })
-                });
-                if control {
-                    // scale.yml adds workers only; a control-plane or etcd member needs cluster.yml.
-                    progress(
-                        log,
-                        &format!(
-                            "{} join the control plane or etcd: Kubespray's cluster.yml",
-                            joining.join(", ")
-                        ),
-                    );
-                    playbook(log, opts, "cluster.yml", &[])?;
-                } else {
-                    progress(
-                        log,
-                        &format!(
-                            "{} join as workers: Kubespray's scale.yml",
-                            joining.join(", ")
-                        ),
-                    );
-                    playbook(
-                        log,
-                        opts,
-                        "scale.yml",
-                        &[format!("--limit={}", joining.join(","))],
-                    )?;
-                }
-                rec.nodes.extend(joining);
-                rec.save(&opts.output)?;
-            }
-            rec
-        }
+        Some(text) => match KubeVersion::parse(text).filter(|v| supported.contains(*v)) {
+            Some(v) => v,
+            None => return Err(unsupported_version(loaded, text, &checkout, &supported).into()),
+        },
     };
-    rec.nodes = all;
-    rec.save(&opts.output)?;
-    if let Some(install) = coordinator {
-        // The manifest beside the playbook: applied again only when it changed.
+    Ok(DeployTarget {
+        checkout,
+        kubernetes,
+    })
+}
+
+/// `file:line:col` of `kubernetes.version`, with the range this Kubespray supports.
+fn unsupported_version(
+    loaded: &LoadedProfile,
+    text: &str,
+    checkout: &KubesprayCheckout,
+    supported: &SupportedVersions,
+) -> ProfileErrors {
+    let suggestion = KubeVersion::parse(text)
+        .and_then(|v| supported.newest_of_minor(v.0, v.1))
+        .unwrap_or(supported.default);
+    ProfileErrors(vec![Diagnostic {
+        file: loaded.file.clone(),
+        pos: loaded.root.pos_of(&["kubernetes", "version"]),
+        message: format!(
+            "Kubespray {} ({}) cannot install Kubernetes {text}: it has {} checksums for {} only ({})",
+            checkout.release,
+            checkout.dir.display(),
+            supported.arch,
+            supported.range(),
+            supported.file.display()
+        ),
+        hint: format!(
+            "write `version: {suggestion}`, or pick the Kubespray release that supports {text}; nothing was changed"
+        ),
+    }])
+}
+
+/// Kubespray cannot remove the first `kube_control_plane` or `etcd` host.
+fn refuse_first_host(
+    opts: &UpOptions,
+    summary: &PlanSummary,
+    running: &inventory::KubesprayInventory,
+) -> Result<(), UpError> {
+    for m in summary.machines.iter().filter(|m| m.leaves()) {
+        let groups: Vec<&str> = ["kube_control_plane", "etcd"]
+            .into_iter()
+            .filter(|g| running.members(g).first().map(|n| n.as_str()) == Some(m.name.as_str()))
+            .collect();
+        if !groups.is_empty() {
+            return Err(UpError::FirstHost {
+                machine: m.name.clone(),
+                groups: groups.join(" and "),
+                hosts: opts
+                    .output
+                    .join("inventory/hosts.yaml")
+                    .display()
+                    .to_string(),
+                deploy: deploy_script(&opts.output).display().to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn in_group(inv: &inventory::KubesprayInventory, name: &str, group: &str) -> bool {
+    inv.hosts
+        .get(name)
+        .is_some_and(|h| h.groups.contains(group))
+}
+
+/// `remove-node.yml` for machines that leave: gracefully first; for unreachable machines (or
+/// with `--ungraceful-removal`) with the variables Kubespray documents for nodes that are not
+/// online (docs/operations/nodes.md, "Adding/replacing a worker node", 3).
+fn remove_nodes(
+    log: &mut dyn Write,
+    opts: &UpOptions,
+    target: &DeployTarget,
+    leaving: &[String],
+) -> Result<(), UpError> {
+    let mut args = vec![
+        "-e".to_string(),
+        format!("node={}", leaving.join(",")),
+        "-e".to_string(),
+        "skip_confirmation=yes".to_string(),
+    ];
+    let ungraceful = [
+        "-e",
+        "reset_nodes=false",
+        "-e",
+        "allow_ungraceful_removal=true",
+    ]
+    .map(String::from);
+    if opts.ungraceful_removal {
+        progress(
+            log,
+            &format!(
+                "removing {} from Kubernetes without reaching them (--ungraceful-removal): reset_nodes=false, allow_ungraceful_removal=true",
+                leaving.join(", ")
+            ),
+        );
+        args.extend(ungraceful);
+        return playbook_with(log, opts, target, "remove-node.yml", &args);
+    }
+    progress(
+        log,
+        &format!(
+            "removing {} from Kubernetes (drain, then reset) before their servers are destroyed",
+            leaving.join(", ")
+        ),
+    );
+    match playbook_with(log, opts, target, "remove-node.yml", &args) {
+        Err(UpError::Failed {
+            code: Some(ANSIBLE_UNREACHABLE),
+            ..
+        }) => {
+            progress(
+                log,
+                &format!(
+                    "{} could not be reached: removing them from Kubernetes without resetting them (reset_nodes=false, allow_ungraceful_removal=true, as Kubespray documents for nodes that are not online)",
+                    leaving.join(", ")
+                ),
+            );
+            args.extend(ungraceful);
+            playbook_with(log, opts, target, "remove-node.yml", &args)
+        }
+        other => other,
+    }
+}
+
+/// How the cluster moved since the record.
+struct Moves {
+    kubernetes: VersionMove,
+    /// Another Kubespray release or commit than the one that deployed the cluster.
+    kubespray: bool,
+    /// etcd members removed before this apply.
+    etcd_left: Vec<String>,
+}
+
+/// Kubespray after the apply: the first deploy, or upgrades and membership changes.
+struct Deploy<'a> {
+    opts: &'a UpOptions,
+    target: &'a DeployTarget,
+    log: &'a mut dyn Write,
+    /// Whether the fact cache holds every host: after facts.yml or an unlimited playbook.
+    facts_fresh: bool,
+}
+
+impl Deploy<'_> {
+    fn playbook(&mut self, name: &str, args: &[String]) -> Result<(), UpError> {
+        let limited = args.iter().any(|a| a.starts_with("--limit"));
+        if limited && !self.facts_fresh {
+            playbook_with(self.log, self.opts, self.target, FACTS_PLAYBOOK, &[])?;
+        }
+        playbook_with(self.log, self.opts, self.target, name, args)?;
+        self.facts_fresh = true;
+        Ok(())
+    }
+
+    fn run(
+        &mut self,
+        record: Option<Deployed>,
+        moves: &Moves,
+        inv: &inventory::KubesprayInventory,
+        coordinator: Option<PathBuf>,
+    ) -> Result<(), UpError> {
+        let all: BTreeSet<String> = inv.hosts.keys().cloned().collect();
+        let wanted = Some(self.target.kubernetes.to_string());
+        let kubespray = Some(self.target.kubespray_record());
+        let mut rec = match record {
+            None => {
+                progress(
+                    self.log,
+                    "first deploy: Kubespray's cluster.yml on every machine",
+                );
+                self.playbook("cluster.yml", &[])?;
+                Deployed {
+                    nodes: all.clone(),
+                    kubernetes_version: wanted,
+                    kubespray,
+                    coordinator: None,
+                }
+            }
+            Some(mut rec) => {
+                let joining: Vec<String> = sorted(all.difference(&rec.nodes).cloned());
+                self.upgrade(&mut rec, moves, &joining)?;
+                self.join(&mut rec, inv, &joining, &moves.etcd_left)?;
+                rec
+            }
+        };
+        rec.nodes = all;
+        rec.save(&self.opts.output)?;
+        if let Some(install) = coordinator {
+            self.coordinator(&mut rec, install)?;
+        }
+        Ok(())
+    }
+
+    /// `upgrade-cluster.yml` when Kubernetes or Kubespray moved (upgrades.md: one minor, one
+    /// Kubespray release at a time), leaving out machines that join afterwards.
+    fn upgrade(
+        &mut self,
+        rec: &mut Deployed,
+        moves: &Moves,
+        joining: &[String],
+    ) -> Result<(), UpError> {
+        let why = match (&moves.kubernetes, moves.kubespray) {
+            (VersionMove::Upgrade { from, to }, _) => format!("Kubernetes {from} -> {to}"),
+            (VersionMove::Same, true) => format!(
+                "Kubespray {} -> {}",
+                rec.kubespray
+                    .as_ref()
+                    .map(|k| k.release.as_str())
+                    .unwrap_or("?"),
+                self.target.checkout.release
+            ),
+            (VersionMove::Same, false) => return Ok(()),
+        };
+        progress(self.log, &format!("{why}: Kubespray's upgrade-cluster.yml"));
+        let mut args = Vec::new();
+        if !joining.is_empty() {
+            // New machines join afterwards, at the new version.
+            args.push(format!(
+                "--limit=all:{}",
+                joining
+                    .iter()
+                    .map(|n| format!("!{n}"))
+                    .collect::<Vec<_>>()
+                    .join(":")
+            ));
+        }
+        self.playbook("upgrade-cluster.yml", &args)?;
+        rec.kubernetes_version = Some(self.target.kubernetes.to_string());
+        rec.kubespray = Some(self.target.kubespray_record());
+        rec.save(&self.opts.output).map_err(UpError::from)
+    }
+
+    /// New machines join, and etcd membership changes are followed up as nodes.md says.
+    fn join(
+        &mut self,
+        rec: &mut Deployed,
+        inv: &inventory::KubesprayInventory,
+        joining: &[String],
+        etcd_left: &[String],
+    ) -> Result<(), UpError> {
+        let etcd_joining: Vec<&String> = joining
+            .iter()
+            .filter(|n| in_group(inv, n, "etcd"))
+            .collect();
+        let control_joining: Vec<&String> = joining
+            .iter()
+            .filter(|n| in_group(inv, n, "kube_control_plane"))
+            .collect();
+        let workers: Vec<&String> = joining
+            .iter()
+            .filter(|n| !in_group(inv, n, "etcd") && !in_group(inv, n, "kube_control_plane"))
+            .collect();
+        let ignore_asserts = ["-e".to_string(), "ignore_assert_errors=yes".to_string()];
+        if !etcd_joining.is_empty() || !etcd_left.is_empty() {
+            let mut cluster_args = Vec::new();
+            if etcd_left.is_empty() {
+                // nodes.md, "Adding an etcd node", 1: cluster.yml limited to etcd and the
+                // control plane, then upgrade-cluster.yml to update every member's configuration.
+                progress(
+                    self.log,
+                    &format!(
+                        "{} join etcd: Kubespray's cluster.yml, then upgrade-cluster.yml, both limited to etcd,kube_control_plane (nodes.md, \"Adding an etcd node\")",
+                        names(&etcd_joining)
+                    ),
+                );
+                cluster_args.push(ETCD_LIMIT.to_string());
+                cluster_args.extend(ignore_asserts.clone());
+                if etcd_joining.len() > 1 {
+                    // nodes.md: several members joining in one run need more retries.
+                    cluster_args.extend(["-e".to_string(), "etcd_retries=10".to_string()]);
+                }
+            } else {
+                // nodes.md, "Removing an etcd node", 3: cluster.yml regenerates the configuration
+                // on every remaining node (and joins any replacement).
+                progress(
+                    self.log,
+                    &format!(
+                        "{} left etcd: Kubespray's cluster.yml on every machine, then upgrade-cluster.yml limited to etcd,kube_control_plane (nodes.md, \"Removing an etcd node\")",
+                        etcd_left.join(", ")
+                    ),
+                );
+            }
+            self.playbook("cluster.yml", &cluster_args)?;
+            let mut upgrade_args = vec![ETCD_LIMIT.to_string()];
+            upgrade_args.extend(ignore_asserts);
+            self.playbook("upgrade-cluster.yml", &upgrade_args)?;
+        } else if !control_joining.is_empty() {
+            // nodes.md, "Adding/replacing a control plane node", 1: cluster.yml, never scale.yml.
+            progress(
+                self.log,
+                &format!(
+                    "{} join the control plane: Kubespray's cluster.yml",
+                    names(&control_joining)
+                ),
+            );
+            self.playbook("cluster.yml", &[])?;
+        }
+        rec.nodes
+            .extend(joining.iter().filter(|n| !workers.contains(n)).cloned());
+        rec.save(&self.opts.output)?;
+        if !workers.is_empty() {
+            // nodes.md, "Adding/replacing a worker node", 2: scale.yml --limit, after facts.yml.
+            progress(
+                self.log,
+                &format!("{} join as workers: Kubespray's scale.yml", names(&workers)),
+            );
+            let limit = format!(
+                "--limit={}",
+                workers
+                    .iter()
+                    .map(|n| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            self.playbook("scale.yml", &[limit])?;
+            rec.nodes.extend(workers.into_iter().cloned());
+            rec.save(&self.opts.output)?;
+        }
+        Ok(())
+    }
+
+    /// The reboot coordinator's manifest, applied again only when it changed.
+    fn coordinator(&mut self, rec: &mut Deployed, install: PathBuf) -> Result<(), UpError> {
         let manifest = install.with_file_name("kured.yaml");
         let digest = std::fs::read(&manifest)
             .map(|bytes| format!("{:x}", Sha256::digest(bytes)))
@@ -400,16 +772,51 @@ fn deploy(
             })?;
         if rec.coordinator.as_deref() != Some(digest.as_str()) {
             progress(
-                log,
+                self.log,
                 "applying the reboot coordinator (kured, coordinator/kured.yaml)",
             );
             let absolute = std::path::absolute(&install).unwrap_or(install);
-            playbook(log, opts, &absolute.to_string_lossy(), &[])?;
+            playbook_with(
+                self.log,
+                self.opts,
+                self.target,
+                &absolute.to_string_lossy(),
+                &[],
+            )?;
             rec.coordinator = Some(digest);
-            rec.save(&opts.output)?;
+            rec.save(&self.opts.output)?;
         }
+        Ok(())
     }
-    Ok(())
+}
+
+fn sorted(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut names: Vec<String> = names.collect();
+    crate::natural::sort(&mut names);
+    names
+}
+
+fn names(list: &[&String]) -> String {
+    list.iter()
+        .map(|n| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A playbook with the deploy target's Kubespray and Ansible.
+fn playbook_with(
+    log: &mut dyn Write,
+    opts: &UpOptions,
+    target: &DeployTarget,
+    name: &str,
+    args: &[String],
+) -> Result<(), UpError> {
+    let mut opts = opts.clone();
+    opts.kubespray_dir = Some(target.checkout.dir.clone());
+    if opts.ansible_playbook.is_none() {
+        opts.ansible_playbook = target.checkout.ansible_playbook.clone();
+    }
+    playbook(log, &opts, name, args)
 }
 
 /// Runs one Kubespray playbook through the generated deploy.sh.
@@ -444,21 +851,55 @@ struct Terraform<'a> {
     program: &'a Path,
     dir: PathBuf,
     chdir: String,
+    /// `TF_CLI_CONFIG_FILE` naming the mirror of the provider beside `flatcar-kube`, when the
+    /// user's own set-up does not provide it.
+    cli_config: Option<PathBuf>,
 }
 
 impl<'a> Terraform<'a> {
-    fn new(opts: &'a UpOptions) -> Terraform<'a> {
+    fn new(opts: &'a UpOptions, log: &mut dyn Write) -> Result<Terraform<'a>, UpError> {
         let dir = opts.output.join("terraform");
-        Terraform {
+        let env = |key: &str| std::env::var(key).ok();
+        let cli_config = match provider_mirror::provided_by_user(&env) {
+            Some(_) => None,
+            None => match provider_mirror::find_provider(
+                std::env::current_exe().ok().as_deref(),
+                env("PATH").as_deref(),
+            ) {
+                Some(provider) => {
+                    let config = provider_mirror::install(&provider, &dir).map_err(|source| {
+                        render::RenderError::Io {
+                            path: dir.join(provider_mirror::CLI_CONFIG_FILE),
+                            source,
+                        }
+                    })?;
+                    progress(
+                        log,
+                        &format!(
+                            "using the provider {} (TF_CLI_CONFIG_FILE={})",
+                            provider.display(),
+                            config.display()
+                        ),
+                    );
+                    Some(config)
+                }
+                None => None,
+            },
+        };
+        Ok(Terraform {
             program: &opts.terraform,
             chdir: format!("-chdir={}", dir.display()),
             dir,
-        }
+            cli_config,
+        })
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(self.program);
         cmd.arg(&self.chdir).args(args);
+        if let Some(config) = &self.cli_config {
+            cmd.env("TF_CLI_CONFIG_FILE", config);
+        }
         cmd
     }
 
@@ -509,9 +950,11 @@ fn lock_hint(e: UpError, tf_dir: &Path) -> UpError {
         UpError::Failed {
             command,
             status,
+            code,
             tail,
             ..
         } if tail.contains("dependency lock file") => UpError::Failed {
+            code,
             hint: format!(
                 "\nThe provider installed now differs from the one recorded in {}: if you reinstalled it on purpose (same version, new build), delete that file and run `flatcar-kube up` again.",
                 tf_dir.join(".terraform.lock.hcl").display()

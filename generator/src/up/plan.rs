@@ -125,7 +125,9 @@ impl PlanSummary {
                 summary.others.push(OtherChange { address, action });
             }
         }
-        summary.machines.sort_by(|a, b| a.name.cmp(&b.name));
+        summary
+            .machines
+            .sort_by(|a, b| crate::natural::cmp(&a.name, &b.name));
         Ok(summary)
     }
 

@@ -1,7 +1,9 @@
 //! What `up --deploy` deployed, kept in `DIR/deployed.json` so the next run knows the
-//! difference: the machines Kubespray set up, the Kubernetes version it installed, and whether
-//! the reboot coordinator is in. Also the one rule on Kubernetes version moves (one minor at a
-//! time, never down).
+//! difference: the machines Kubespray set up, the Kubernetes version it installed (resolved:
+//! Kubespray's default when the profile names none), the Kubespray release and commit that
+//! installed it, and whether the reboot coordinator is in. Also the rules on moves: Kubernetes
+//! one minor at a time and never down; Kubespray one release at a time
+//! (docs/operations/upgrades.md, "Multiple upgrades").
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -16,12 +18,25 @@ pub const RECORD_FILE: &str = "deployed.json";
 pub struct Deployed {
     /// Machines that are members of the cluster (by inventory name).
     pub nodes: BTreeSet<String>,
-    /// The profile's `kubernetes.version` at the last deploy or upgrade; None: Kubespray's default.
+    /// The Kubernetes version of the last deploy or upgrade (the profile's, or the default of
+    /// the Kubespray that ran); None in records of older `flatcar-kube` versions.
     pub kubernetes_version: Option<String>,
+    /// The Kubespray that deployed it; None in records of older `flatcar-kube` versions.
+    #[serde(default)]
+    pub kubespray: Option<KubesprayRecord>,
     /// SHA-256 of the reboot coordinator's manifest last applied (None: not installed); a new
     /// reboot window changes it, and the next `up --deploy` applies it again.
     #[serde(default)]
     pub coordinator: Option<String>,
+}
+
+/// Which Kubespray ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KubesprayRecord {
+    /// The release (`v2.31.0`), or `master` for a checkout of one's own.
+    pub release: String,
+    /// The checkout's commit, when it is a git repository.
+    pub commit: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +71,16 @@ impl Deployed {
         }
     }
 
+    /// Removes the record (after `up --destroy`: the next deploy is a first deploy).
+    pub fn remove(output: &Path) -> Result<bool, RecordError> {
+        let path = output.join(RECORD_FILE);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(source) => Err(RecordError::Write { path, source }),
+        }
+    }
+
     /// Writes the record (through a temporary file, so a crash leaves the old one).
     pub fn save(&self, output: &Path) -> Result<(), RecordError> {
         let path = output.join(RECORD_FILE);
@@ -76,6 +101,37 @@ pub enum VersionMove {
         from: String,
         to: String,
     },
+}
+
+/// Kubespray is upgraded one release at a time, running `upgrade-cluster.yml` with each
+/// (docs/operations/upgrades.md, "Multiple upgrades": "Do not skip minor releases ... upgrade by
+/// one tag at a time"); a checkout whose commit moved runs it too.
+pub fn kubespray_move(
+    deployed: Option<&KubesprayRecord>,
+    now: &KubesprayRecord,
+) -> Result<bool, String> {
+    let Some(before) = deployed else {
+        return Ok(false);
+    };
+    if before.release == now.release {
+        return Ok(matches!((&before.commit, &now.commit), (Some(a), Some(b)) if a != b));
+    }
+    use crate::profile::kubespray::minor_of;
+    if let (Some(from), Some(to)) = (minor_of(&before.release), minor_of(&now.release)) {
+        if to < from {
+            return Err(format!(
+                "kubespray.version {} is older than {}, which deployed this cluster: Kubespray does not downgrade; put back {} (or the next release)",
+                now.release, before.release, before.release
+            ));
+        }
+        if to > from + 1 {
+            return Err(format!(
+                "kubespray.version {} skips a release: the cluster was deployed by {}, and Kubespray upgrades one release at a time (docs/operations/upgrades.md, \"Multiple upgrades\"); set v2.{}.x first, run `flatcar-kube up --deploy`, then {}",
+                now.release, before.release, from + 1, now.release
+            ));
+        }
+    }
+    Ok(true)
 }
 
 /// Kubernetes supports upgrading one minor version at a time and never downgrading.
@@ -173,12 +229,42 @@ mod tests {
         let record = Deployed {
             nodes: ["a".to_string(), "b".to_string()].into(),
             kubernetes_version: Some("1.32.5".into()),
+            kubespray: Some(KubesprayRecord {
+                release: "v2.31.0".into(),
+                commit: Some("abc".into()),
+            }),
             coordinator: Some("ab12".into()),
         };
         record.save(dir.path()).expect("save");
         assert_eq!(Deployed::load(dir.path()).expect("load"), Some(record));
+        assert!(Deployed::remove(dir.path()).expect("remove"));
+        assert_eq!(Deployed::load(dir.path()).expect("load"), None);
+        assert!(!Deployed::remove(dir.path()).expect("remove twice"));
         std::fs::write(dir.path().join(RECORD_FILE), "{").expect("write");
         let err = Deployed::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("delete it"), "{err}");
+    }
+
+    #[test]
+    fn kubespray_moves_one_release_at_a_time() {
+        let rec = |release: &str, commit: Option<&str>| KubesprayRecord {
+            release: release.into(),
+            commit: commit.map(String::from),
+        };
+        assert_eq!(kubespray_move(None, &rec("v2.31.0", None)), Ok(false));
+        let same = rec("v2.31.0", Some("a"));
+        assert_eq!(kubespray_move(Some(&same), &same), Ok(false));
+        assert_eq!(
+            kubespray_move(Some(&same), &rec("v2.31.0", Some("b"))),
+            Ok(true)
+        );
+        assert_eq!(
+            kubespray_move(Some(&rec("v2.30.0", None)), &rec("v2.31.0", None)),
+            Ok(true)
+        );
+        let skip = kubespray_move(Some(&rec("v2.29.1", None)), &rec("v2.31.0", None)).unwrap_err();
+        assert!(skip.contains("set v2.30.x first"), "{skip}");
+        let down = kubespray_move(Some(&rec("v2.31.0", None)), &rec("v2.30.0", None)).unwrap_err();
+        assert!(down.contains("does not downgrade"), "{down}");
     }
 }

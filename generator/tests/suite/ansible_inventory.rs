@@ -1,7 +1,8 @@
 //! Done-when 3: real ansible-core (installed by scripts/setup.d/20-ansible.sh, the range
 //! Kubespray requires) reads the generated `inventory/` (group_vars from `generate`, hosts.yaml
 //! from `inventory` fed with our module's output for the profile's machines): the groups hold
-//! the expected hosts; every host has `ansible_user: core`, `bin_dir: /opt/bin` and no
+//! the expected hosts; every host has `ansible_user: core`, `bin_dir: /opt/bin`,
+//! `coreos_locksmithd_disable: true` and no
 //! `ansible_python_interpreter`; the storage, kubeconfig and certificate variables sit on the
 //! groups that read them.
 
@@ -124,6 +125,8 @@ fn ansible_inventory_reads_groups_user_and_bin_dir() {
         for (host, vars) in hostvars {
             assert_eq!(vars["ansible_user"], "core", "{name}: {host}");
             assert_eq!(vars["bin_dir"], "/opt/bin", "{name}: {host}");
+            // Kubespray masks locksmithd: reboots are kured's (roles/bootstrap_os/tasks/flatcar.yml).
+            assert_eq!(vars["coreos_locksmithd_disable"], true, "{name}: {host}");
             assert!(
                 vars["ip"]
                     .as_str()
@@ -412,5 +415,8 @@ fn ansible_inventory_reads_the_contrib_inventory() {
     for (host, vars) in hostvars.as_object().unwrap() {
         assert_eq!(vars["ansible_user"], "core", "{host}");
         assert_eq!(vars["bin_dir"], "/opt/bin", "{host}");
+        // Machines of Kubespray's own Terraform boot with cloud-init and locksmithd running:
+        // Kubespray masks it when this is set.
+        assert_eq!(vars["coreos_locksmithd_disable"], true, "{host}");
     }
 }

@@ -52,11 +52,19 @@ fn init_prints_starters_that_generate_and_never_overwrites() {
         "allowed_cidrs: [0.0.0.0/0]",
         "curl -s https://ifconfig.me",
         "open_http: false",
+        // A Kubespray release `up` can fetch (the newest known), not `master`.
+        &format!(
+            "  version: {}\n",
+            flatcar_kube::profile::kubespray::NEWEST_RELEASE
+        ),
     ] {
         assert!(
             jetstream2.contains(needle),
             "Jetstream2 starter lacks `{needle}`"
         );
+    }
+    for starter in [&jetstream2, &stdout_of(&["init", "--cloud", "generic"])] {
+        assert!(!starter.contains("version: master"), "{starter}");
     }
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("cluster.yaml");

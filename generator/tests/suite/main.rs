@@ -2,7 +2,8 @@
 //! profiles and their errors (`broken_profiles`, `fuzz`), the files `generate` writes
 //! (`golden`, `terraform_tfvars`, `flavor_ids`, `terraform_module`, `shellcheck`, the reboot
 //! coordinator's `coordinator`), the inventory
-//! (`ansible_inventory`, `inventory_fixtures`), the command line (`cli`), `up` and its day-2 runs (`up_day2`).
+//! (`ansible_inventory`, `inventory_fixtures`), the command line (`cli`), `up` and its day-2 runs (`up_day2`), the Kubespray release `up`
+//! fetches with its own virtualenv (`kubespray_fetch`).
 
 mod common;
 
@@ -14,6 +15,7 @@ mod flavor_ids;
 mod fuzz;
 mod golden;
 mod inventory_fixtures;
+mod kubespray_fetch;
 mod shellcheck;
 mod terraform_module;
 mod terraform_tfvars;

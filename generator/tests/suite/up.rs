@@ -12,7 +12,7 @@ use common::*;
 /// A fake `terraform` with a state: appends its arguments and OS_AUTH_URL to $FAKE_TF_LOG;
 /// `output -json` prints {} before the first apply ($FAKE_TF_STATE absent), else
 /// $FAKE_TF_OUTPUT; `show -json` prints the plan $FAKE_TF_PLAN; `apply` creates the state and,
-/// with $FAKE_TF_OUTPUT_AFTER, makes that the new output; the step in $FAKE_TF_FAIL fails with
+/// with $FAKE_TF_OUTPUT_AFTER, makes that the new output; `destroy` removes the state; the step in $FAKE_TF_FAIL fails with
 /// stderr lines (the last one $FAKE_TF_ERR).
 const FAKE_TERRAFORM: &str = r#"#!/bin/sh
 printf '%s|%s\n' "$*" "${OS_AUTH_URL:-}" >> "$FAKE_TF_LOG"
@@ -31,7 +31,9 @@ case $step in
     touch "$FAKE_TF_STATE"
     if [ -n "${FAKE_TF_OUTPUT_AFTER:-}" ]; then cp "$FAKE_TF_OUTPUT_AFTER" "$FAKE_TF_OUTPUT"; fi
     echo "Apply complete! Resources: 4 added, 0 changed, 0 destroyed." ;;
-  destroy) echo "Destroy complete! Resources: 4 destroyed." ;;
+  destroy)
+    rm -f "$FAKE_TF_STATE"
+    echo "Destroy complete! Resources: 4 destroyed." ;;
   output) if [ -f "$FAKE_TF_STATE" ]; then cat "$FAKE_TF_OUTPUT"; else echo '{}'; fi ;;
 esac
 "#;

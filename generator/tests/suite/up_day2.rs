@@ -82,31 +82,26 @@ fn three_and_three() -> Vec<String> {
 
 /// A recording `ansible-playbook`: `--version` as ansible-core 2.18 (Kubespray v2.31's range)
 /// with a Python that has netaddr and jmespath; a run appends its arguments to $FAKE_TF_LOG
-/// and writes the kubeconfig Kubespray would.
+/// and writes the kubeconfig Kubespray would. With $FAKE_UNREACHABLE set, a graceful
+/// `remove-node.yml` ends as ansible-playbook does when hosts are unreachable (exit 4).
 fn recording_playbook(dir: &Path) -> PathBuf {
     let python = fake_python(dir, true);
     let path = dir.join("ansible-playbook");
     executable(
         &path,
         &format!(
-            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'ansible-playbook [core 2.18.4]'; echo '  python version = 3.11.7 (main) [GCC 12.2.0] ({})'; exit 0; fi\nprintf 'ansible-playbook %s\\n' \"$*\" >> \"$FAKE_TF_LOG\"\nmkdir -p \"$(dirname \"$2\")/../artifacts\" && echo kubeconfig > \"$(dirname \"$2\")/../artifacts/admin.conf\"\n",
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'ansible-playbook [core 2.18.4]'; echo '  python version = 3.11.7 (main) [GCC 12.2.0] ({})'; exit 0; fi\nprintf 'ansible-playbook %s\\n' \"$*\" >> \"$FAKE_TF_LOG\"\nmkdir -p \"$(dirname \"$2\")/../artifacts\" && echo kubeconfig > \"$(dirname \"$2\")/../artifacts/admin.conf\"\ncase \"${{FAKE_UNREACHABLE:-}}:$*\" in\n  :*) ;;\n  *allow_ungraceful_removal=true*) ;;\n  *remove-node.yml*) echo 'fatal: [gone]: UNREACHABLE!' >&2; exit 4 ;;\nesac\n",
             python.display()
         ),
     );
     path
 }
 
-/// A Kubespray checkout with the playbooks deploy.sh looks for.
+/// A Kubespray checkout shaped like v2.31 (playbooks, checksums for 1.33.0 to 1.35.4).
 fn kubespray(dir: &Path) -> PathBuf {
     let k = dir.join("kubespray");
-    std::fs::create_dir_all(&k).unwrap();
-    for p in [
-        "cluster.yml",
-        "scale.yml",
-        "remove-node.yml",
-        "upgrade-cluster.yml",
-    ] {
-        std::fs::write(k.join(p), "").unwrap();
+    if !k.exists() {
+        flatcar_testkit::kubespray_tree::checkout("v2.31", &k);
     }
     k
 }
@@ -124,7 +119,7 @@ impl Day2 {
         let tmp = tempfile::tempdir().unwrap();
         let text = std::fs::read_to_string(testdata().join("profiles/ha.yaml"))
             .unwrap()
-            .replace("version: 1.32.5", &format!("version: {kubernetes}"));
+            .replace("version: 1.34.3", &format!("version: {kubernetes}"));
         let profile = tmp.path().join("ha.yaml");
         std::fs::write(&profile, text).unwrap();
         let out = tmp.path().join("out");
@@ -207,7 +202,7 @@ fn unchanged(names: &[String]) -> Vec<(String, &'static [&'static str])> {
 
 #[test]
 fn removing_a_worker_drains_it_before_its_server_is_destroyed() {
-    let d = Day2::new("1.32.5", &three_and_three(), Some("1.32.5"));
+    let d = Day2::new("1.34.3", &three_and_three(), Some("1.34.3"));
     let mut machines = unchanged(&three_and_three()[..5]);
     machines.push((worker(3), &["delete"]));
     d.plan(&machines);
@@ -241,7 +236,7 @@ fn removing_a_worker_drains_it_before_its_server_is_destroyed() {
 
 #[test]
 fn adding_a_worker_runs_scale_limited_to_it() {
-    let d = Day2::new("1.32.5", &three_and_three(), Some("1.32.5"));
+    let d = Day2::new("1.34.3", &three_and_three(), Some("1.34.3"));
     let mut machines = unchanged(&three_and_three());
     machines.push((worker(4), &["create"]));
     d.plan(&machines);
@@ -258,6 +253,8 @@ fn adding_a_worker_runs_scale_limited_to_it() {
             "show",
             "apply",
             "output",
+            // nodes.md: facts.yml without the limit before any --limit.
+            "playbooks/facts.yml",
             &format!("scale.yml --limit={}", worker(4)),
         ]
     );
@@ -276,7 +273,7 @@ fn adding_a_worker_runs_scale_limited_to_it() {
 
 #[test]
 fn a_kubernetes_minor_bump_upgrades_and_a_skipped_minor_is_refused() {
-    let d = Day2::new("1.32.5", &three_and_three(), Some("1.31.4"));
+    let d = Day2::new("1.34.3", &three_and_three(), Some("1.33.4"));
     d.plan(&unchanged(&three_and_three()));
     d.after(&three_and_three());
     run_ok(&mut d.cmd(&["--deploy", "--yes"]));
@@ -291,16 +288,16 @@ fn a_kubernetes_minor_bump_upgrades_and_a_skipped_minor_is_refused() {
             "upgrade-cluster.yml"
         ]
     );
-    assert_eq!(d.record()["kubernetes_version"], "1.32.5");
+    assert_eq!(d.record()["kubernetes_version"], "1.34.3");
 
-    let skip = Day2::new("1.33.1", &three_and_three(), Some("1.31.4"));
+    let skip = Day2::new("1.35.1", &three_and_three(), Some("1.33.4"));
     skip.plan(&unchanged(&three_and_three()));
     let run = skip.cmd(&["--deploy", "--yes"]).output().unwrap();
     assert_eq!(run.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(
-        stderr.contains("kubernetes.version 1.33.1 skips a minor version: the cluster runs 1.31.4")
-            && stderr.contains("set 1.32.x first"),
+        stderr.contains("kubernetes.version 1.35.1 skips a minor version: the cluster runs 1.33.4")
+            && stderr.contains("set 1.34.x first"),
         "{stderr}"
     );
     assert!(
@@ -308,14 +305,14 @@ fn a_kubernetes_minor_bump_upgrades_and_a_skipped_minor_is_refused() {
         "nothing may run: {:?}",
         skip.steps()
     );
-    assert_eq!(skip.record()["kubernetes_version"], "1.31.4");
+    assert_eq!(skip.record()["kubernetes_version"], "1.33.4");
 }
 
 #[test]
 fn replacing_a_control_plane_machine_needs_allow_disruption() {
-    let d = Day2::new("1.32.5", &three_and_three(), None);
-    let mut machines = unchanged(&three_and_three()[1..]);
-    machines.push((cp(1), &["delete", "create"]));
+    let d = Day2::new("1.34.3", &three_and_three(), None);
+    let mut machines = unchanged(&three_and_three());
+    machines[1] = (cp(2), &["delete", "create"]);
     d.plan(&machines);
     d.after(&three_and_three());
     let run = d.cmd(&["--yes"]).output().unwrap();
@@ -324,14 +321,14 @@ fn replacing_a_control_plane_machine_needs_allow_disruption() {
     assert!(
         stderr.contains(&format!(
             "refusing to replace or destroy control-plane or etcd machines: {}",
-            cp(1)
+            cp(2)
         )) && stderr.contains("--allow-disruption"),
         "{stderr}"
     );
     assert!(!d.steps().contains(&"apply".to_string()), "{:?}", d.steps());
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
-        stdout.contains(&format!("REPLACE          {}", cp(1))),
+        stdout.contains(&format!("REPLACE          {}", cp(2))),
         "{stdout}"
     );
 
@@ -339,9 +336,327 @@ fn replacing_a_control_plane_machine_needs_allow_disruption() {
     assert!(d.steps().contains(&"apply".to_string()), "{:?}", d.steps());
 }
 
+/// nodes.md, "Adding/Removal of first `kube_control_plane` and etcd-master": Kubespray cannot
+/// remove the first host, so even --allow-disruption does not replace it.
+#[test]
+fn the_first_control_plane_is_never_replaced_even_with_allow_disruption() {
+    let d = Day2::new("1.34.3", &three_and_three(), Some("1.34.3"));
+    let mut machines = unchanged(&three_and_three());
+    machines[0] = (cp(1), &["delete", "create"]);
+    d.plan(&machines);
+    d.after(&three_and_three());
+    let run = d
+        .cmd(&["--deploy", "--yes", "--allow-disruption"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "refusing to replace or destroy {}: it is the first host of kube_control_plane and etcd",
+            cp(1)
+        )) && stderr.contains("docs/operations/nodes.md")
+            && stderr.contains("PLAYBOOK=upgrade-cluster.yml"),
+        "{stderr}"
+    );
+    let steps = d.steps();
+    assert!(
+        !steps.contains(&"apply".to_string()) && !steps.iter().any(|s| s.contains(".yml")),
+        "{steps:?}"
+    );
+}
+
+/// With ten control planes the first is cp-1 and cp-10 comes last (not `cp-1, cp-10, cp-2`):
+/// hosts.yaml's groups and the plan summary are in natural order, and replacing cp-10 is not
+/// taken for the first host.
+#[test]
+fn machine_names_are_in_natural_order() {
+    let many: Vec<String> = (1..=11).map(cp).chain([worker(1)]).collect();
+    let d = Day2::new("1.34.3", &many, Some("1.34.3"));
+    let mut machines = unchanged(&many);
+    machines[9] = (cp(10), &["delete", "create"]);
+    d.plan(&machines);
+    d.after(&many);
+    let run = run_ok(&mut d.cmd(&["--deploy", "--yes", "--allow-disruption"]));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let shown = |n: u32| {
+        stdout
+            .find(&format!(" {} (", cp(n)))
+            .unwrap_or_else(|| panic!("{} not in the plan:\n{stdout}", cp(n)))
+    };
+    assert!(shown(2) < shown(10) && shown(9) < shown(10), "{stdout}");
+    let hosts = std::fs::read_to_string(d.out.join("inventory/hosts.yaml")).unwrap();
+    let control_plane = hosts
+        .split("kube_control_plane:\n      hosts:\n")
+        .nth(1)
+        .unwrap();
+    let order: Vec<&str> = control_plane
+        .lines()
+        .take(11)
+        .map(|l| l.trim().trim_end_matches(": {}"))
+        .collect();
+    let expected: Vec<String> = (1..=11).map(cp).collect();
+    assert_eq!(order, expected, "{hosts}");
+}
+
+#[test]
+fn a_dead_machine_is_removed_ungracefully_after_the_graceful_attempt() {
+    let d = Day2::new("1.34.3", &three_and_three(), Some("1.34.3"));
+    let mut machines = unchanged(&three_and_three()[..5]);
+    machines.push((worker(3), &["delete"]));
+    d.plan(&machines);
+    d.after(&three_and_three()[..5]);
+    let run = run_ok(d.cmd(&["--deploy", "--yes"]).env("FAKE_UNREACHABLE", "1"));
+    let graceful = format!(
+        "remove-node.yml -e node={} -e skip_confirmation=yes",
+        worker(3)
+    );
+    let ungraceful = format!("{graceful} -e reset_nodes=false -e allow_ungraceful_removal=true");
+    assert_eq!(
+        d.steps(),
+        [
+            "init",
+            "output",
+            "plan",
+            "show",
+            &graceful,
+            &ungraceful,
+            "apply",
+            "output"
+        ]
+    );
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(stdout.contains("could not be reached"), "{stdout}");
+
+    // Asked for: no graceful attempt at all.
+    let d = Day2::new("1.34.3", &three_and_three(), Some("1.34.3"));
+    d.plan(&machines);
+    d.after(&three_and_three()[..5]);
+    run_ok(&mut d.cmd(&["--deploy", "--yes", "--ungraceful-removal"]));
+    assert_eq!(
+        d.steps(),
+        [
+            "init",
+            "output",
+            "plan",
+            "show",
+            &ungraceful,
+            "apply",
+            "output"
+        ]
+    );
+}
+
+#[test]
+fn etcd_members_joining_or_leaving_get_kubesprays_follow_up() {
+    let five: Vec<String> = (1..=5).map(cp).chain((1..=3).map(worker)).collect();
+    let text = std::fs::read_to_string(testdata().join("profiles/ha.yaml"))
+        .unwrap()
+        .replace(
+            "  control_plane:\n    count: 3",
+            "  control_plane:\n    count: 5",
+        );
+    // Two control planes (with etcd on them) join.
+    let d = Day2::new("1.34.3", &three_and_three(), Some("1.34.3"));
+    std::fs::write(&d.profile, &text).unwrap();
+    let mut machines = unchanged(&three_and_three());
+    machines.push((cp(4), &["create"]));
+    machines.push((cp(5), &["create"]));
+    d.plan(&machines);
+    d.after(&five);
+    run_ok(&mut d.cmd(&["--deploy", "--yes"]));
+    let limit = "--limit=etcd,kube_control_plane -e ignore_assert_errors=yes";
+    assert_eq!(
+        d.steps()[6..],
+        [
+            "playbooks/facts.yml".to_string(),
+            format!("cluster.yml {limit} -e etcd_retries=10"),
+            format!("upgrade-cluster.yml {limit}"),
+        ]
+    );
+    assert_eq!(d.record()["nodes"].as_array().map(Vec::len), Some(8));
+
+    // And leave again: removed before the apply, then cluster.yml everywhere and the upgrade.
+    let d = Day2::new("1.34.3", &five, Some("1.34.3"));
+    let mut machines = unchanged(&three_and_three());
+    machines.push((cp(4), &["delete"]));
+    machines.push((cp(5), &["delete"]));
+    d.plan(&machines);
+    d.after(&three_and_three());
+    run_ok(&mut d.cmd(&["--deploy", "--yes", "--allow-disruption"]));
+    assert_eq!(
+        d.steps(),
+        [
+            "init".to_string(),
+            "output".into(),
+            "plan".into(),
+            "show".into(),
+            format!(
+                "remove-node.yml -e node={},{} -e skip_confirmation=yes",
+                cp(4),
+                cp(5)
+            ),
+            "apply".into(),
+            "output".into(),
+            "cluster.yml".into(),
+            format!("upgrade-cluster.yml {limit}"),
+        ]
+    );
+}
+
+#[test]
+fn destroy_forgets_the_deploy_and_the_next_deploy_starts_from_the_beginning() {
+    let d = Day2::new("1.34.3", &three_and_three(), Some("1.34.3"));
+    run_ok(&mut d.cmd(&["--destroy"]));
+    assert!(
+        !d.out.join("deployed.json").exists(),
+        "the record of a destroyed cluster stays"
+    );
+    d.plan(&[(cp(1), &["create"]), (worker(1), &["create"])]);
+    d.after(&three_and_three());
+    run_ok(&mut d.cmd(&["--deploy"]));
+    assert!(
+        d.steps().contains(&"cluster.yml".to_string()),
+        "{:?}",
+        d.steps()
+    );
+
+    // A record whose machines are gone (destroyed outside `up`) is not believed either.
+    let stale = Day2::new("1.34.3", &[], Some("1.34.3"));
+    std::fs::write(
+        stale.out.join("deployed.json"),
+        serde_json::json!({"nodes": three_and_three(), "kubernetes_version": "1.34.3"}).to_string(),
+    )
+    .unwrap();
+    stale.plan(&[(cp(1), &["create"])]);
+    stale.after(&three_and_three());
+    let run = run_ok(&mut stale.cmd(&["--deploy"]));
+    assert!(
+        stale.steps().contains(&"cluster.yml".to_string()),
+        "{:?}",
+        stale.steps()
+    );
+    assert!(
+        String::from_utf8_lossy(&run.stdout).contains("names machines that no longer exist"),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+}
+
+/// kubernetes.version is checked against the checksums of the Kubespray in use before any
+/// Terraform runs, with the profile's file:line:col.
+#[test]
+fn a_kubernetes_version_kubespray_cannot_install_is_refused_before_terraform() {
+    for version in ["1.99.0", "1.29.0", "1.32.5"] {
+        let d = Day2::new(version, &[], None);
+        let run = d.cmd(&["--deploy"]).output().unwrap();
+        assert_eq!(run.status.code(), Some(2), "{version}");
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(
+            stderr.contains("ha.yaml:33:12: Kubespray v2.31.0")
+                && stderr.contains(&format!("cannot install Kubernetes {version}"))
+                && stderr.contains("1.33.0 to 1.35.4")
+                && stderr.contains("roles/kubespray_defaults/vars/main/checksums.yml"),
+            "{version}: {stderr}"
+        );
+        assert!(d.steps().is_empty(), "{version}: {:?}", d.steps());
+    }
+}
+
+/// Unpinned, the version is Kubespray's default (the first kubelet checksum) and recorded; a
+/// Kubespray that moved on runs the upgrade path, or is refused when it skips a release.
+#[test]
+fn the_resolved_version_and_kubespray_are_recorded_and_a_move_upgrades() {
+    let unpin = |d: &Day2| {
+        let text = std::fs::read_to_string(&d.profile)
+            .unwrap()
+            .replace("  version: 1.34.3\n", "");
+        std::fs::write(&d.profile, text).unwrap();
+    };
+    let d = Day2::new("1.34.3", &[], None);
+    unpin(&d);
+    d.plan(&[(cp(1), &["create"])]);
+    d.after(&three_and_three());
+    let run = run_ok(&mut d.cmd(&["--deploy"]));
+    assert!(
+        String::from_utf8_lossy(&run.stdout)
+            .contains("kubernetes.version is not set: Kubespray v2.31.0 installs 1.35.4"),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+    assert_eq!(d.record()["kubernetes_version"], "1.35.4");
+
+    // Deployed by v2.30.0 at 1.34.3; now v2.31.0, whose default is 1.35.4: upgrade-cluster.yml.
+    let d = Day2::new("1.34.3", &three_and_three(), Some("1.34.3"));
+    unpin(&d);
+    let mut record = d.record();
+    record["kubespray"] = serde_json::json!({"release": "v2.30.0", "commit": null});
+    std::fs::write(d.out.join("deployed.json"), record.to_string()).unwrap();
+    d.plan(&unchanged(&three_and_three()));
+    d.after(&three_and_three());
+    run_ok(&mut d.cmd(&["--deploy", "--yes"]));
+    assert_eq!(d.steps()[4..], ["output", "upgrade-cluster.yml"]);
+    assert_eq!(d.record()["kubernetes_version"], "1.35.4");
+    assert_eq!(d.record()["kubespray"]["release"], "v2.31.0");
+
+    // Deployed by v2.29.1: v2.31.0 skips a release.
+    let d = Day2::new("1.34.3", &three_and_three(), Some("1.34.3"));
+    let mut record = d.record();
+    record["kubespray"] = serde_json::json!({"release": "v2.29.1", "commit": null});
+    std::fs::write(d.out.join("deployed.json"), record.to_string()).unwrap();
+    d.plan(&unchanged(&three_and_three()));
+    let run = d.cmd(&["--deploy", "--yes"]).output().unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("kubespray.version v2.31.0 skips a release") && stderr.contains("v2.30.x"),
+        "{stderr}"
+    );
+    assert!(d.steps().is_empty(), "{:?}", d.steps());
+}
+
+/// Paths given relative to where `up` runs stay right although deploy.sh changes directory.
+#[test]
+fn relative_ansible_playbook_and_kubespray_paths_work() {
+    let d = Day2::new("1.34.3", &[], None);
+    d.plan(&[(cp(1), &["create"])]);
+    d.after(&three_and_three());
+    let cmd = d.cmd(&["--deploy"]);
+    // The same command, with the two paths relative to the test's directory.
+    let args: Vec<std::ffi::OsString> = cmd
+        .get_args()
+        .map(|a| {
+            let p = Path::new(a);
+            match p.strip_prefix(d.tmp.path()) {
+                Ok(rel) if p.ends_with("ansible-playbook") || p.ends_with("kubespray") => {
+                    Path::new(".").join(rel).into_os_string()
+                }
+                _ => a.to_os_string(),
+            }
+        })
+        .collect();
+    assert!(
+        args.iter().any(|a| a == "./ansible-playbook") && args.iter().any(|a| a == "./kubespray"),
+        "{args:?}"
+    );
+    let mut relative = Command::new(cmd.get_program());
+    relative.args(args).current_dir(d.tmp.path());
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            relative.env(k, v);
+        }
+    }
+    run_ok(&mut relative);
+    assert!(
+        d.steps().contains(&"cluster.yml".to_string()),
+        "{:?}",
+        d.steps()
+    );
+}
+
 #[test]
 fn a_change_to_a_running_cluster_is_confirmed_by_yes_or_at_the_terminal() {
-    let d = Day2::new("1.32.5", &three_and_three(), None);
+    let d = Day2::new("1.34.3", &three_and_three(), None);
     let mut machines = unchanged(&three_and_three());
     machines.push((worker(4), &["create"]));
     d.plan(&machines);
@@ -396,7 +711,7 @@ fn a_change_to_a_running_cluster_is_confirmed_by_yes_or_at_the_terminal() {
 
 #[test]
 fn the_first_deploy_runs_cluster_yml_and_records_the_cluster() {
-    let d = Day2::new("1.32.5", &[], None);
+    let d = Day2::new("1.34.3", &[], None);
     d.plan(&[(cp(1), &["create"]), (worker(1), &["create"])]);
     d.after(&three_and_three());
     run_ok(&mut d.cmd(&["--deploy"]));
@@ -415,5 +730,10 @@ fn the_first_deploy_runs_cluster_yml_and_records_the_cluster() {
     );
     let record = d.record();
     assert_eq!(record["nodes"], serde_json::json!(three_and_three()));
-    assert_eq!(record["kubernetes_version"], "1.32.5");
+    assert_eq!(record["kubernetes_version"], "1.34.3");
+    // Which Kubespray deployed it (the test's copy is no git checkout: no commit).
+    assert_eq!(
+        record["kubespray"],
+        serde_json::json!({"release": "v2.31.0", "commit": null})
+    );
 }

@@ -9,17 +9,19 @@
 #      remove-node.yml and upgrade-cluster.yml through this script);
 #   4. after cluster.yml, prints where the cluster's kubeconfig is (artifacts/admin.conf) and how to use it.
 # Install Ansible as Kubespray pins it: pip install -r <kubespray>/requirements.txt
-# Environment: KUBESPRAY_DIR (default: the profile's kubespray.path, relative to this directory),
-# ANSIBLE_PLAYBOOK (default: ansible-playbook), PLAYBOOK (default: cluster.yml; a Kubespray
-# playbook or an absolute path). Extra arguments go to ansible-playbook, e.g. --limit=NODE.
+# (`flatcar-kube up --deploy` fetches a release and makes that virtualenv by itself).
+# Environment: KUBESPRAY_DIR (default: the release that `flatcar-kube up --deploy` fetched into its cache),
+# ANSIBLE_PLAYBOOK (default: the checkout's .venv made by `up`, else ansible-playbook from PATH),
+# PLAYBOOK (default: cluster.yml; a Kubespray playbook such as playbooks/facts.yml, or an
+# absolute path). Extra arguments go to ansible-playbook, e.g. --limit=NODE.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 kubespray_version='v2.29.1'
+kubespray_repository='https://github.com/kubernetes-sigs/kubespray'
 ansible_min='2.17.3'
 ansible_max='2.18.0'
-KUBESPRAY_DIR=${KUBESPRAY_DIR:-'../kubespray'}
-ANSIBLE_PLAYBOOK=${ANSIBLE_PLAYBOOK:-ansible-playbook}
+KUBESPRAY_DIR=${KUBESPRAY_DIR:-${FLATCAR_KUBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flatcar-kube}/kubespray/$kubespray_version}
 PLAYBOOK=${PLAYBOOK:-cluster.yml}
 
 die() {
@@ -37,7 +39,17 @@ case $KUBESPRAY_DIR in
   *) KUBESPRAY_DIR="$here/$KUBESPRAY_DIR" ;;
 esac
 [ -f "$KUBESPRAY_DIR/cluster.yml" ] ||
-  die "no Kubespray checkout at $KUBESPRAY_DIR: run 'git clone --branch $kubespray_version https://github.com/kubernetes-sigs/kubespray $KUBESPRAY_DIR' or set KUBESPRAY_DIR"
+  die "no Kubespray checkout at $KUBESPRAY_DIR: run 'flatcar-kube up --deploy' (it fetches Kubespray $kubespray_version), or 'git clone --branch $kubespray_version $kubespray_repository $KUBESPRAY_DIR', or set KUBESPRAY_DIR"
+# The virtualenv `flatcar-kube up` made from this checkout's requirements.txt, when there is one.
+if [ -z "${ANSIBLE_PLAYBOOK:-}" ] && [ -x "$KUBESPRAY_DIR/.venv/bin/ansible-playbook" ]; then
+  ANSIBLE_PLAYBOOK=$KUBESPRAY_DIR/.venv/bin/ansible-playbook
+fi
+ANSIBLE_PLAYBOOK=${ANSIBLE_PLAYBOOK:-ansible-playbook}
+# The playbook runs from the Kubespray checkout: a relative path given here must not move.
+case $ANSIBLE_PLAYBOOK in
+  /*) ;;
+  */*) ANSIBLE_PLAYBOOK="$(cd "$(dirname "$ANSIBLE_PLAYBOOK")" && pwd)/$(basename "$ANSIBLE_PLAYBOOK")" ;;
+esac
 [ -f "$here/inventory/hosts.yaml" ] ||
   die "no $here/inventory/hosts.yaml: after 'terraform apply', run 'terraform output -json | flatcar-kube inventory --output $here/inventory/hosts.yaml'"
 
