@@ -2,7 +2,8 @@
 //! profile -> `flatcar-kube up` (generate, terraform init/apply through the reusable module
 //! and this provider, inventory) -> a `hosts.yaml` that real ansible-core reads with the
 //! expected groups and `ansible_user: core`; then `up --destroy` leaves no image, server or
-//! floating IP.
+//! floating IP. Also `up` with only the two installed binaries (the provider found beside
+//! `flatcar-kube`, no Terraform CLI configuration).
 
 use crate::support;
 
@@ -322,4 +323,73 @@ fn up_and_destroy_two_profiles() {
     let f = flow();
     run_flow(&f, 1, 2);
     run_flow(&f, 3, 3);
+}
+
+/// One `cargo install` of both binaries is the whole install: on a machine with only
+/// `flatcar-kube` and `terraform-provider-flatcar` in one directory (a HOME without
+/// `~/.terraform.d` or `~/.terraformrc`, no `TF_CLI_CONFIG_FILE`), `up` hands Terraform the
+/// provider beside itself, and the real apply and destroy work.
+#[test]
+fn up_finds_the_provider_installed_beside_it() {
+    let f = flow();
+    let bin = f.home.path().join("cargo-bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    for name in ["flatcar-kube", "terraform-provider-flatcar"] {
+        std::fs::copy(workspace_bin(name), bin.join(name)).expect("install");
+    }
+    assert!(
+        !f.home.path().join(".terraform.d").exists()
+            && !f.home.path().join(".terraformrc").exists()
+    );
+    let profile = f.profile(1, 1);
+    let out = f.home.path().join("out-installed");
+    let up = |destroy: bool| {
+        let mut cmd = Command::new(bin.join("flatcar-kube"));
+        cmd.arg("up")
+            .arg(&profile)
+            .arg("-o")
+            .arg(&out)
+            .arg("--terraform")
+            .arg(support::terraform::TERRAFORM)
+            .env("HOME", f.home.path())
+            .env("PATH", "/usr/bin:/bin")
+            .env_remove("TF_CLI_CONFIG_FILE")
+            .env_remove("TF_PLUGIN_CACHE_DIR")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1");
+        if destroy {
+            cmd.arg("--destroy");
+        }
+        for (k, v) in &f.ws.extra_env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("flatcar-kube up")
+    };
+    let applied = up(false);
+    let text = String::from_utf8_lossy(&applied.stdout).into_owned()
+        + &String::from_utf8_lossy(&applied.stderr);
+    assert!(applied.status.success(), "flatcar-kube up failed:\n{text}");
+    assert!(
+        text.contains(&format!(
+            "using the provider {}",
+            bin.join("terraform-provider-flatcar").display()
+        )),
+        "{text}"
+    );
+    assert_eq!(f.cloud.servers(&f.name).len(), 2, "{text}");
+    let config = std::fs::read_to_string(out.join("terraform/provider-mirror.tfrc")).expect("tfrc");
+    assert!(config.contains("filesystem_mirror"), "{config}");
+
+    let destroyed = up(true);
+    assert!(
+        destroyed.status.success(),
+        "up --destroy failed:\n{}{}",
+        String::from_utf8_lossy(&destroyed.stdout),
+        String::from_utf8_lossy(&destroyed.stderr)
+    );
+    assert!(
+        f.cloud.servers(&f.name).is_empty(),
+        "Nova still lists servers"
+    );
+    assert_eq!(f.images_named(&format!("flatcar-stable-{VERSION}")), 0);
 }
