@@ -37,8 +37,8 @@ fn excerpt(body: &str) -> String {
     if body.is_empty() {
         String::new()
     } else {
-        let cut: String = body.chars().take(300).collect();
-        format!(": {cut}")
+        // Shaped like every service message: echoed values and data never shown.
+        format!(": {}", crate::openstack::error::shape_message(body))
     }
 }
 

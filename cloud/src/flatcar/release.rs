@@ -95,6 +95,30 @@ pub enum ReleaseError {
     },
 }
 
+/// Whether a base URL can serve `channel`: with `{channel}` any; without it, the channel its
+/// URL names (a path segment or host label such as `/beta` or `beta.`), or stable when it names
+/// none. Otherwise the mirror would answer with another channel's release under this one's name.
+fn mirror_serves(base_url: &str, channel: Channel) -> Result<(), String> {
+    if base_url.contains("{channel}") {
+        return Ok(());
+    }
+    let named: Vec<Channel> = base_url
+        .split(['/', '.', ':'])
+        .filter_map(|part| part.parse::<Channel>().ok())
+        .collect();
+    match named.as_slice() {
+        [] if channel == Channel::Stable => Ok(()),
+        [] => Err(format!(
+            "the release mirror {base_url:?} has no `{{channel}}` placeholder and names no channel, so it would serve its own releases as {channel}. Put `{{channel}}` where the mirror has the channel's directory (e.g. \"https://mirror.example.org/flatcar/{{channel}}\"), or leave the channel at stable."
+        )),
+        named if named.contains(&channel) => Ok(()),
+        named => Err(format!(
+            "the release mirror {base_url:?} serves {} (its URL names it), not {channel}. Use a mirror of {channel}, or write the URL with a `{{channel}}` placeholder.",
+            named[0]
+        )),
+    }
+}
+
 /// Defaults of a release query.
 pub const DEFAULT_CHANNEL: &str = "stable";
 pub const DEFAULT_ARCH: &str = "amd64";
@@ -120,17 +144,20 @@ impl ReleaseQuery {
                 ),
             });
         }
+        let channel: Channel = channel
+            .unwrap_or(DEFAULT_CHANNEL)
+            .parse()
+            .map_err(invalid("channel"))?;
+        let base_url = base_url.unwrap_or(default_base_url).to_string();
+        mirror_serves(&base_url, channel).map_err(invalid("channel"))?;
         Ok(ReleaseQuery {
-            channel: channel
-                .unwrap_or(DEFAULT_CHANNEL)
-                .parse()
-                .map_err(invalid("channel"))?,
+            channel,
             arch: arch
                 .unwrap_or(DEFAULT_ARCH)
                 .parse()
                 .map_err(invalid("arch"))?,
             version: version.to_string(),
-            base_url: base_url.unwrap_or(default_base_url).to_string(),
+            base_url,
         })
     }
 
@@ -232,6 +259,27 @@ mod tests {
         );
         assert!(query("ftp://x").directory_url("1.2.3").is_err());
         assert!(query("not a url").directory_url("1.2.3").is_err());
+    }
+
+    #[test]
+    fn a_mirror_without_placeholder_serves_only_the_channel_it_names() {
+        let q = |channel: &str, base: &str| {
+            ReleaseQuery::new(Some(channel), None, None, Some(base), DEFAULT_BASE_URL)
+        };
+        assert!(q("beta", "http://m/{channel}").is_ok());
+        assert!(q("beta", "http://m/flatcar/beta").is_ok());
+        assert!(q("stable", "http://127.0.0.1:8080/mirror").is_ok());
+        assert!(q("beta", DEFAULT_BASE_URL).is_ok());
+        let other = q("beta", "http://m/flatcar/stable").unwrap_err();
+        assert!(
+            matches!(&other, ReleaseError::Invalid { setting: "channel", reason } if reason.contains("serves stable") && reason.contains("not beta")),
+            "{other}"
+        );
+        let none = q("lts", "http://127.0.0.1:8080/mirror").unwrap_err();
+        assert!(
+            none.to_string().contains("no `{channel}` placeholder"),
+            "{none}"
+        );
     }
 
     #[test]

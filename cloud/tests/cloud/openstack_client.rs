@@ -1,7 +1,8 @@
 //! The OpenStack client against real Keystone and Glance, with faults a real service does
 //! not produce on demand injected by the proxy: a rejected token is re-issued, a dropped
 //! connection on an idempotent call and a 429 with Retry-After are retried, a 4xx is not, and
-//! a clean-up after StopProvider still re-authenticates.
+//! a clean-up after StopProvider still re-authenticates. Errors never carry what a service
+//! echoes back (real Nova's 400 for an oversized `user_data` quotes all of it).
 
 use crate::support;
 
@@ -168,4 +169,57 @@ async fn wrong_credentials_are_an_auth_error_that_does_not_echo_the_secret() {
         !err.to_string().contains("wrong"),
         "the secret must not be echoed: {err}"
     );
+}
+
+/// Real Nova answers an oversized `user_data` with a 400 whose message quotes the whole base64
+/// value (secrets of a write-only `user_data_wo` included): the error names the field and the
+/// reason and carries none of it.
+#[tokio::test]
+async fn novas_echo_of_user_data_never_reaches_the_error() {
+    use base64::Engine as _;
+    use flatcar_cloud::openstack::nova::{NewServer, Nova};
+    let cloud = LocalCloud::get();
+    assert_eq!(
+        cloud.values.get("FK_COMPUTE").map(String::as_str),
+        Some("1"),
+        "start the local cloud with --compute"
+    );
+    let s = session(cloud.password_env(), &cloud.value("FK_GLANCE_URL"));
+    let user_data = format!(
+        r#"{{"ignition":{{"version":"3.4.0"}},"passwd":{{"users":[{{"name":"core","passwordHash":"SECRETHASH"}}]}},"pad":"{}"}}"#,
+        " ".repeat(50_000)
+    );
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&user_data);
+    let server = NewServer {
+        name: "too-much-user-data".into(),
+        image_id: "00000000-0000-0000-0000-000000000000".into(),
+        flavor_id: "1".into(),
+        key_name: None,
+        user_data: Some(user_data),
+        networks: vec![],
+        security_groups: vec![],
+        metadata: BTreeMap::new(),
+        availability_zone: None,
+        config_drive: false,
+        root_volume_size: None,
+    };
+    let err = Nova::new(&s)
+        .create(&server)
+        .await
+        .expect_err("Nova refuses it");
+    let text = err.to_string();
+    assert!(
+        matches!(err, CloudError::Api { status: 400, .. }),
+        "{text:.600}"
+    );
+    assert!(text.contains("user_data"), "{text:.600}");
+    for piece in encoded.as_bytes().chunks(40).take(50) {
+        let piece = std::str::from_utf8(piece).expect("base64 is ASCII");
+        assert!(
+            !text.contains(piece),
+            "the error carries user data: {text:.600}"
+        );
+    }
+    assert!(text.len() < 1_000, "{} characters: {text:.600}", text.len());
+    assert!(!text.contains("SECRETHASH"));
 }

@@ -181,17 +181,43 @@ fn readme_walks_a_jetstream2_user_through_the_flow() {
         Some(end) => &section[..end + 3],
         None => section,
     };
-    // The steps, in order: credentials, profile, generate, terraform, inventory, deploy, kubectl.
+    // The Jetstream2 flow is five steps: install, credentials, init, up --deploy, kubectl, and
+    // its shell blocks hold those commands and nothing else.
+    let flow_start = section
+        .find("### The whole flow on Jetstream2")
+        .expect("the Jetstream2 flow");
+    let flow = &section[flow_start..];
+    let flow = &flow[..flow[4..].find("\n### ").map_or(flow.len(), |end| end + 4)];
+    let numbered: Vec<&str> = flow
+        .lines()
+        .filter(|l| l.len() > 2 && l.as_bytes()[0].is_ascii_digit() && &l[1..3] == ". ")
+        .collect();
+    assert_eq!(numbered.len(), 5, "{numbered:#?}");
+    let commands: Vec<&str> = flow
+        .split("```sh\n")
+        .skip(1)
+        .flat_map(|block| block.split("```").next().unwrap_or_default().lines())
+        .map(|l| l.split('#').next().unwrap_or_default().trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "cargo install --path generator && cargo install --path provider",
+            "source app-cred-mycluster-openrc.sh",
+            "flatcar-kube init --cloud jetstream2 -o cluster.yaml",
+            "flatcar-kube up cluster.yaml -o out --deploy",
+            "kubectl --kubeconfig out/artifacts/admin.conf get nodes",
+        ]
+    );
+    // Kubespray's own Terraform route, in order: generate, terraform, inventory, deploy.
     let steps = [
-        "source ",
         "OS_APPLICATION_CREDENTIAL",
-        "flatcar-kube init --cloud jetstream2",
         "access.allowed_cidrs",
         "flatcar-kube generate",
         "terraform apply",
         "flatcar-kube inventory",
         "deploy.sh",
-        "kubectl --kubeconfig out/artifacts/admin.conf get nodes",
     ];
     let mut at = 0;
     for step in steps {
@@ -230,6 +256,14 @@ fn readme_walks_a_jetstream2_user_through_the_flow() {
         "machine_images",
         "updates.reboot_window",
         "deployed.json",
+        // Issue 21: Kubespray's node operations, its release and the provider brought by `up`.
+        "playbooks/facts.yml",
+        "allow_ungraceful_removal=true",
+        "--limit=etcd,kube_control_plane",
+        "coreos_locksmithd_disable: true",
+        "checksums.yml",
+        "provider-mirror.tfrc",
+        "--ungraceful-removal",
     ] {
         assert!(
             section.contains(needle),

@@ -19,6 +19,9 @@ use crate::value::{Number, Value};
 pub struct ModelError {
     pub path: String,
     pub message: String,
+    /// The value itself is wrong, not the provider: a number with a fraction where the model
+    /// holds a whole number (Terraform's `number` type admits both). Reported to the user.
+    pub user_input: bool,
 }
 
 impl ModelError {
@@ -39,6 +42,7 @@ impl ser::Error for ModelError {
         ModelError {
             path: String::new(),
             message: msg.to_string(),
+            user_input: false,
         }
     }
 }
@@ -290,12 +294,18 @@ impl ValueDeserializer {
     }
 
     fn integer(self) -> Result<i64, ModelError> {
-        match &self.0 {
-            Value::Number(n) => n.as_i64().ok_or_else(|| self.unexpected("a whole number")),
-            Value::String(s) => Number::parse(s)
-                .and_then(Number::as_i64)
-                .ok_or_else(|| self.unexpected("a whole number")),
-            _ => Err(self.unexpected("a whole number")),
+        let number = match &self.0 {
+            Value::Number(n) => Some(*n),
+            Value::String(s) => Number::parse(s),
+            _ => None,
+        };
+        match number {
+            Some(n) => n.as_i64().ok_or_else(|| ModelError {
+                path: String::new(),
+                message: format!("{} is not a whole number", n.as_f64()),
+                user_input: true,
+            }),
+            None => Err(self.unexpected("a whole number")),
         }
     }
 }
@@ -551,6 +561,11 @@ mod tests {
             Ok(Attr::Known(12))
         );
         value.set("size", Value::Number(Number::Float(2.5)));
-        assert!(from_value::<Model>(value).is_err());
+        let err = from_value::<Model>(value).expect_err("a fraction");
+        assert!(
+            err.user_input,
+            "the configuration's mistake, not the provider's"
+        );
+        assert_eq!(err.to_string(), "size: 2.5 is not a whole number");
     }
 }

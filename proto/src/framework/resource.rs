@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::codec::{from_value, to_value};
 use super::{plan, timeouts};
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diagnostics::{AttributePath, Diagnostic, Diagnostics};
 use crate::provider::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, Resource};
 use crate::schema::{Block, Schema};
 use crate::value::{Type, Value};
@@ -116,6 +116,19 @@ fn decode<M: DeserializeOwned>(
     let mut value = value.clone();
     collapse_partly_unknown(&mut value, ty);
     from_value(value).map_err(|e| {
+        if e.user_input {
+            // A fraction where a whole number belongs: the configuration's mistake.
+            let root = e.path.split(['.', '[']).next().unwrap_or_default();
+            return Diagnostic::error(
+                "Not a whole number",
+                format!(
+                    "{type_name} `{}`: {}. Write a whole number, e.g. 22.",
+                    e.path, e.message
+                ),
+            )
+            .at(AttributePath::root(root))
+            .into();
+        }
         Diagnostic::error(
             "Provider bug: value does not match the resource model",
             format!("{type_name} {what}: {e}. Please report this."),

@@ -644,6 +644,62 @@ fn a_cloud_config_is_an_error_on_user_data_at_plan_time() {
     assert!(flat(&run).contains("butane"), "{out}");
 }
 
+/// A write-only Ignition too large for Nova (the reproduction: 50,000 bytes of padding)
+/// is refused at plan time with the sizes, through real terraform against the real cloud:
+/// Nova is never asked (its 400 would quote the whole base64 value), no output carries the
+/// secret or its base64, and no server is made. The secret comes from a variable set in
+/// `terraform.tfvars`, as it would in use (Terraform quotes the configuration's source line).
+#[test]
+fn an_oversized_write_only_user_data_is_refused_at_plan_time_and_never_shown() {
+    use base64::Engine as _;
+    let e = env();
+    let node = format!("{}-big", e.name);
+    e.configure_edited(&node, "  user_data_wo_version = 1", |text| {
+        let start = text.find("  user_data   = <<-EOT").expect("user_data");
+        let end = start + text[start..].find("\nEOT\n").expect("heredoc end") + 5;
+        format!(
+            "{}  user_data_wo = jsonencode({{ignition={{version=\"3.4.0\"}}, passwd={{users=[{{name=\"core\", passwordHash=var.password_hash}}]}}, storage={{files=[{{path=\"/etc/pad\", contents={{source=\"data:,${{format(\"%050000s\",\"\")}}\"}}}}]}}}})\n{}",
+            &text[..start],
+            &text[end..]
+        )
+    });
+    let main = e.ws.path().join("main.tf");
+    let text = std::fs::read_to_string(&main).expect("main.tf");
+    std::fs::write(
+        &main,
+        format!(
+            "{text}\nvariable \"password_hash\" {{\n  type      = string\n  sensitive = true\n}}\n"
+        ),
+    )
+    .expect("variable");
+    std::fs::write(
+        e.ws.path().join("terraform.tfvars"),
+        "password_hash = \"SECRETHASH\"\n",
+    )
+    .expect("tfvars");
+    e.ws.init();
+    let run = e.ws.run(&["apply", "-auto-approve", "-input=false"]);
+    assert_ne!(run.code, 0, "{}", run.all());
+    let out = run.all();
+    let flat: String = out.split_whitespace().collect();
+    assert!(
+        out.contains("user_data is too large for Nova")
+            && flat.contains("Novaacceptsatmost65535afterbase64"),
+        "{out:.3000}"
+    );
+    assert!(!out.contains("SECRETHASH"), "{out:.3000}");
+    for shift in 0..3 {
+        let mut bytes = vec![b'x'; shift];
+        bytes.extend_from_slice(b"SECRETHASH");
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        assert!(
+            !flat.contains(&encoded[4..12]),
+            "base64 of the secret in:\n{out:.3000}"
+        );
+    }
+    assert!(e.cloud.servers(&node).is_empty(), "a server was made");
+}
+
 /// A running server moved from one `flatcar_security_group` into another: an in-place update
 /// (Nova's add/removeSecurityGroup), the same server ID, and Nova then lists only the new
 /// group; destroy removes the server before the groups it used.

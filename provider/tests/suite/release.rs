@@ -135,6 +135,23 @@ fn a_mirror_without_placeholder_and_behind_a_redirect() {
         .requested("/redirect/stable/amd64-usr/current/version.txt"));
 }
 
+/// A mirror of stable without `{channel}` cannot serve beta: an error on `channel`, and the
+/// mirror is never asked (it would answer with a stable release under the name beta).
+#[test]
+fn a_channel_the_mirror_url_cannot_serve_is_an_error() {
+    let f = fixture();
+    let body = format!(
+        "  channel  = \"beta\"\n  base_url = \"{}/stable\"",
+        f.server.base_url
+    );
+    let out = apply_fails(&f, &body);
+    assert!(
+        out.contains("serves stable (its URL names it), not beta") && out.contains("channel"),
+        "{out}"
+    );
+    assert!(!f.server.requested("/stable/amd64-usr/current/version.txt"));
+}
+
 fn apply_fails(f: &Fixture, body: &str) -> String {
     let ws = Workspace::new();
     ws.write_config(&release_config(f, body));

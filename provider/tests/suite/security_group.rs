@@ -227,3 +227,29 @@ fn a_bad_cidr_is_an_error_at_plan_time_and_nothing_is_created() {
         "suggests the network address: {text}"
     );
 }
+
+/// A port with a fraction is the configuration's mistake: an error on the rule, never
+/// "Provider bug ... Please report this".
+#[test]
+fn a_port_with_a_fraction_is_a_user_error() {
+    let ws = Workspace::new();
+    ws.write_config(
+        "resource \"flatcar_security_group\" \"g\" {\n  name = \"g\"\n  rule {\n    protocol         = \"tcp\"\n    port_range_min   = 22.5\n    port_range_max   = 23\n    remote_ip_prefix = \"198.51.100.0/24\"\n  }\n}\n",
+    );
+    ws.init();
+    let run = ws.run(&["validate"]);
+    assert_ne!(run.code, 0);
+    let text = run.all().split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("Not a whole number") && text.contains("22.5 is not a whole number"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Provider bug") && !text.contains("report"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`rule[0].port_range_min`"),
+        "the attribute is not named: {text}"
+    );
+}

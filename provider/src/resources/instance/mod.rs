@@ -82,6 +82,13 @@ impl TypedResource for InstanceResource {
                     &reason,
                 );
             }
+            if let Some(Err(reason)) = text.as_str().map(ignition::check_size) {
+                fail(
+                    AttributePath::root(path),
+                    "user_data is too large for Nova",
+                    &reason,
+                );
+            }
         }
         // Unknown values (e.g. a conditional on a variable) are judged at plan time.
         if c.user_data.known().is_some() && c.user_data_wo.known().is_some() {
