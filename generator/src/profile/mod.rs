@@ -605,14 +605,27 @@ pub fn load_str(
 /// Reads and checks the profile at `path`.
 pub fn load(path: &Path) -> Result<LoadedProfile, ProfileErrors> {
     let file = path.display().to_string();
-    let src = std::fs::read(path).map_err(|e| {
-        ProfileErrors(vec![Diagnostic {
-            file: file.clone(),
-            pos: Pos { line: 1, col: 1 },
-            message: format!("cannot read the profile: {e}"),
-            hint: "check the path, or create one with `flatcar-kube init -o FILE`".to_string(),
-        }])
-    })?;
+    // Any readable file (also `<(...)`), but never more than a profile can be.
+    let limit = validate::CONFIG_FILE_LIMIT;
+    let mut src = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, limit + 1), &mut src))
+        .map_err(|e| e.to_string())
+        .and_then(|_| {
+            if src.len() as u64 > limit {
+                Err(format!("it is larger than {limit} bytes"))
+            } else {
+                Ok(())
+            }
+        })
+        .map_err(|e| {
+            ProfileErrors(vec![Diagnostic {
+                file: file.clone(),
+                pos: Pos { line: 1, col: 1 },
+                message: format!("cannot read the profile: {e}"),
+                hint: "check the path, or create one with `flatcar-kube init -o FILE`".to_string(),
+            }])
+        })?;
     let src = String::from_utf8(src).map_err(|e| {
         ProfileErrors(vec![Diagnostic {
             file: file.clone(),

@@ -42,6 +42,38 @@ fn is_ipv4_cidr(s: &str) -> bool {
     }
 }
 
+/// Largest public key file (an OpenSSH public key is under 1 KiB; certificates a few).
+pub const PUBLIC_KEY_LIMIT: u64 = 16 * 1024;
+/// Largest signing key or Butane file: Nova takes at most 64 KiB of user data anyway.
+pub const CONFIG_FILE_LIMIT: u64 = 1024 * 1024;
+
+/// Reads a file the profile names: a regular file (not a device, FIFO or directory such as
+/// `/dev/zero`, which would never end) of at most `limit` bytes, checked before and while
+/// reading.
+pub fn read_named_file(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("it is not a regular file".to_string());
+    }
+    if meta.len() > limit {
+        return Err(format!(
+            "it is {} bytes, more than the {limit} allowed",
+            meta.len()
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > limit {
+        return Err(format!(
+            "it grew past the {limit} bytes allowed while being read"
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Expands a leading `~/` with `home`.
 pub fn expand_home(path: &str, home: Option<&Path>) -> Option<PathBuf> {
     match path.strip_prefix("~/") {
@@ -246,7 +278,7 @@ fn check_flatcar(c: &mut Checker<'_>, p: &Profile, home: Option<&Path>) {
                 "write an absolute path or one starting with `~/`: Terraform reads it from the generated directory",
             );
         } else if let Some(expanded) = expand_home(key, home) {
-            match std::fs::read(&expanded) {
+            match read_named_file(&expanded, CONFIG_FILE_LIMIT) {
                 Err(e) => c.at(
                     &path,
                     format!(
@@ -290,7 +322,10 @@ fn check_flatcar(c: &mut Checker<'_>, p: &Profile, home: Option<&Path>) {
                 "write an absolute path or one starting with `~/`: Terraform reads it from the generated directory",
             );
         } else if let Some(expanded) = expand_home(file, home) {
-            if let Err(e) = std::fs::read_to_string(&expanded) {
+            let text = read_named_file(&expanded, CONFIG_FILE_LIMIT).and_then(|bytes| {
+                String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string())
+            });
+            if let Err(e) = text {
                 c.at(
                     &path,
                     format!("Butane file `{}` cannot be read ({e})", expanded.display()),
@@ -344,7 +379,7 @@ fn check_public_key_file(c: &mut Checker<'_>, key: &str, path: &[&str], home: Op
         );
         return;
     };
-    match std::fs::read(&expanded) {
+    match read_named_file(&expanded, PUBLIC_KEY_LIMIT) {
         Err(e) => c.at(
             path,
             format!(
@@ -703,6 +738,23 @@ mod tests {
             "UTC+1:00",
         ] {
             assert!(!is_iana_time_zone(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_regular_files_within_the_limit_are_read() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("key.pub");
+        std::fs::write(&file, "ssh-ed25519 AAAA x\n").expect("write");
+        assert_eq!(
+            super::read_named_file(&file, 100).expect("small"),
+            b"ssh-ed25519 AAAA x\n"
+        );
+        let err = super::read_named_file(&file, 5).unwrap_err();
+        assert!(err.contains("19 bytes, more than the 5 allowed"), "{err}");
+        for special in ["/dev/zero", "/dev/null"] {
+            let err = super::read_named_file(std::path::Path::new(special), 100).unwrap_err();
+            assert!(err.contains("not a regular file"), "{special}: {err}");
         }
     }
 }
