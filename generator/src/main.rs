@@ -64,7 +64,10 @@ Writes, deterministically (same profile and flavors, same bytes):
 
 Examples:
   flatcar-kube generate cluster.yaml -o out
-  flatcar-kube generate cluster.yaml -o out --check   # exit 1 and a diff if out/ is stale")]
+  flatcar-kube generate cluster.yaml -o out --check   # exit 1 and a diff if out/ is stale
+A generated file changed by hand is never overwritten: generate stops, names it and writes
+nothing (DIR/.flatcar-kube-written.json holds what was written); move the change into the
+profile (kubespray.extra_vars, flatcar.butane_file) or pass --force.")]
     Generate {
         /// The profile (YAML; see `flatcar-kube schema`).
         profile: PathBuf,
@@ -74,6 +77,10 @@ Examples:
         /// Write nothing; print a unified diff and exit 1 when the files on disk differ.
         #[arg(long)]
         check: bool,
+        /// Overwrite generated files that were changed by hand since the last generate
+        /// (without it, such files stop the write and are named).
+        #[arg(long, conflicts_with = "check")]
+        force: bool,
     },
     /// Generate, then plan, review and apply the machines, write inventory/hosts.yaml, and with
     /// --deploy run Kubespray; later runs change the living cluster safely.
@@ -144,6 +151,9 @@ Examples:
         /// Allow the plan to replace or destroy control-plane and etcd machines.
         #[arg(long)]
         allow_disruption: bool,
+        /// Overwrite generated files that were changed by hand (see `generate --force`).
+        #[arg(long)]
+        force: bool,
         /// Remove leaving machines without reaching them (Kubespray's reset_nodes=false,
         /// allow_ungraceful_removal=true), e.g. when they are dead. Without it, unreachable
         /// machines are removed that way after a graceful attempt fails.
@@ -223,6 +233,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             profile,
             output,
             check,
+            force,
         } => {
             let loaded = profile::load(&profile).map_err(|e| e.to_string())?;
             let flavor_ids = flavors::resolve(&loaded, &env_var).map_err(|e| e.to_string())?;
@@ -246,7 +257,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 );
                 return Ok(ExitCode::from(1));
             }
-            render::write_files(&output, &files).map_err(|e| e.to_string())?;
+            render::write_files(&output, &files, force).map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Inventory { input, output } => {
@@ -287,6 +298,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
             yes,
             allow_disruption,
             ungraceful_removal,
+            force,
             ansible_playbook,
             kubespray,
         } => {
@@ -299,6 +311,7 @@ fn run(command: Command) -> Result<ExitCode, String> {
                 yes,
                 deploy,
                 ungraceful_removal,
+                force,
                 ansible_playbook,
                 kubespray_dir: kubespray,
             };

@@ -1,10 +1,12 @@
 //! Turns a checked profile into the files of a Kubespray deployment, through the handlebars
 //! templates in `generator/templates/` (values are escaped by the helpers of [`escape`]), and
-//! writes them or compares them with what is on disk (`--check`). It owns file names, modes
-//! and the mapping from profile to Kubespray variables; it does not read profiles.
+//! writes them (never over a hand edit: [`written`]) or compares them with what is on disk
+//! (`--check`). It owns file names, modes and the mapping from profile to Kubespray variables;
+//! it does not read profiles.
 
 pub mod coordinator;
 pub mod escape;
+pub mod written;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -44,6 +46,8 @@ pub enum RenderError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    HandEdited(#[from] written::HandEdited),
 }
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -491,8 +495,20 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RenderError + '_ {
     }
 }
 
-/// Writes `files` under `dir` with their modes (replacing existing files atomically).
-pub fn write_files(dir: &Path, files: &[OutputFile]) -> Result<(), RenderError> {
+/// Writes `files` under `dir` with their modes (replacing existing files atomically), and
+/// records their digests ([`written`]). A file changed by hand since the last write stops it,
+/// before anything is written, unless `force`.
+pub fn write_files(dir: &Path, files: &[OutputFile], force: bool) -> Result<(), RenderError> {
+    if let (Some(previous), false) = (written::load(dir), force) {
+        let edited = written::hand_edited(dir, files, &previous);
+        if !edited.is_empty() {
+            return Err(written::HandEdited {
+                dir: dir.to_path_buf(),
+                files: edited,
+            }
+            .into());
+        }
+    }
     for f in files {
         let path = dir.join(&f.path);
         if let Some(parent) = path.parent() {
@@ -500,7 +516,12 @@ pub fn write_files(dir: &Path, files: &[OutputFile]) -> Result<(), RenderError> 
         }
         write_file(&path, f.contents.as_bytes(), f.mode)?;
     }
-    Ok(())
+    let record = serde_json::to_string_pretty(&written::record(files)).unwrap_or_default() + "\n";
+    write_file(
+        &dir.join(written::WRITTEN_FILE),
+        record.as_bytes(),
+        PLAIN_MODE,
+    )
 }
 
 /// Writes one file with `mode`, via a temporary file so a secret never exists with a wider mode.

@@ -85,6 +85,8 @@ pub struct UpOptions {
     /// Remove leaving machines with Kubespray's variables for unreachable nodes, without first
     /// trying gracefully.
     pub ungraceful_removal: bool,
+    /// Overwrite generated files that were changed by hand.
+    pub force: bool,
     /// `ANSIBLE_PLAYBOOK` for deploy.sh (default: the fetched release's virtualenv, else
     /// deploy.sh's own `ansible-playbook`).
     pub ansible_playbook: Option<PathBuf>,
@@ -227,7 +229,7 @@ pub fn up(
             opts.output.display()
         ),
     );
-    render::write_files(&opts.output, &files)?;
+    render::write_files(&opts.output, &files, opts.force)?;
 
     let tf = Terraform::new(opts, log)?;
     run(log, tf.cmd(&["init", "-input=false", "-no-color"])).map_err(|e| lock_hint(e, &tf.dir))?;

@@ -40,6 +40,20 @@ fn generate_matches_golden_files_and_is_deterministic() {
                 f.display()
             );
         }
+        // The record of what was written: every file with its digest (checked, then left out
+        // of the goldens, which hold only what the profile decides).
+        let record: std::collections::BTreeMap<String, String> = serde_json::from_str(
+            &std::fs::read_to_string(first.join(".flatcar-kube-written.json")).unwrap(),
+        )
+        .unwrap();
+        let mut listed: Vec<String> = files_under(&first)
+            .iter()
+            .map(|f| f.display().to_string())
+            .filter(|f| f != ".flatcar-kube-written.json")
+            .collect();
+        listed.sort();
+        assert_eq!(record.keys().cloned().collect::<Vec<_>>(), listed, "{name}");
+        std::fs::remove_file(first.join(".flatcar-kube-written.json")).unwrap();
         std::fs::remove_dir_all(first.join("terraform/modules")).unwrap();
         assert_golden_dir(&testdata().join("golden").join(&name), &first);
     }
@@ -148,4 +162,70 @@ fn generated_files_carry_the_flatcar_settings() {
             "{name}"
         );
     }
+}
+
+/// A generated file changed by hand is never overwritten without a word: `generate` stops,
+/// names it and the way on, and writes nothing; `--force` overwrites it. Files that only the
+/// profile changed are rewritten as always.
+#[test]
+fn generate_never_overwrites_a_hand_edit_without_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, profile) = profiles(tmp.path()).remove(0);
+    let out = tmp.path().join("out");
+    generate(&profile, &out);
+    let all = out.join("inventory/group_vars/all/all.yml");
+    let edited = std::fs::read_to_string(&all).unwrap() + "kube_proxy_mode: ipvs\n";
+    std::fs::write(&all, &edited).unwrap();
+    let cfg = out.join("ansible.cfg");
+    let cfg_before = std::fs::read_to_string(&cfg).unwrap();
+    // Another profile change, so that ansible.cfg would be rewritten too.
+    let changed = std::fs::read_to_string(&profile)
+        .unwrap()
+        .replace("count: 2", "count: 3");
+    std::fs::write(&profile, changed).unwrap();
+
+    let stopped = bin()
+        .arg("generate")
+        .arg(&profile)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(stopped.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&stopped.stderr);
+    assert!(
+        stderr.contains(
+            "changed since `flatcar-kube generate` wrote it: inventory/group_vars/all/all.yml"
+        ) && stderr.contains("kubespray.extra_vars")
+            && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&all).unwrap(),
+        edited,
+        "the edit was lost"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&cfg).unwrap(),
+        cfg_before,
+        "something was written"
+    );
+
+    run_ok(
+        bin()
+            .arg("generate")
+            .arg(&profile)
+            .arg("-o")
+            .arg(&out)
+            .arg("--force"),
+    );
+    assert!(!std::fs::read_to_string(&all)
+        .unwrap()
+        .contains("kube_proxy_mode"));
+    // And from then on, profile changes alone are written without --force.
+    let again = std::fs::read_to_string(&profile)
+        .unwrap()
+        .replace("count: 3", "count: 4");
+    std::fs::write(&profile, again).unwrap();
+    run_ok(bin().arg("generate").arg(&profile).arg("-o").arg(&out));
 }
