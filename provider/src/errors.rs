@@ -168,6 +168,10 @@ pub fn compute(e: &ComputeError) -> Diagnostic {
             "The server disappeared",
             format!("Server {id} was deleted while it was being built."),
         ),
+        ComputeError::AnswerLost { .. } => Diagnostic::error(
+            "The connection to Nova was lost",
+            format!("{e}."),
+        ),
         ComputeError::TimedOut { id, limit } => Diagnostic::error(
             "Server creation timed out",
             format!("Server {id} was not ACTIVE within {limit:?} (timeouts.create). It has been deleted."),

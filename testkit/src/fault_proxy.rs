@@ -47,6 +47,13 @@ pub enum Fault {
         path_contains: String,
         times: u32,
     },
+    /// Forward the request, then lose the service's answer: the client's connection closes
+    /// without a response, `times` times (the service did act on the request).
+    LoseAnswer {
+        method: String,
+        path_contains: String,
+        times: u32,
+    },
     /// Hold every matching request, unforwarded and unanswered, until the fault is removed
     /// (`FaultProxy::clear`); then close its connection.
     Stall {
@@ -71,6 +78,11 @@ impl Fault {
                 ..
             }
             | Fault::Drop {
+                method,
+                path_contains,
+                times,
+            }
+            | Fault::LoseAnswer {
                 method,
                 path_contains,
                 times,
@@ -205,7 +217,8 @@ fn take(faults: &Mutex<Vec<Fault>>, method: &str, path: &str) -> Option<Fault> {
     match fault {
         Fault::Status { times, .. }
         | Fault::ResetBody { times, .. }
-        | Fault::Drop { times, .. } => *times -= 1,
+        | Fault::Drop { times, .. }
+        | Fault::LoseAnswer { times, .. } => *times -= 1,
         Fault::Throttle { .. } | Fault::Stall { .. } => {}
     }
     Some(taken)
@@ -296,9 +309,20 @@ fn relay(
     // Upstream -> client in its own thread.
     let mut server_r = server.try_clone()?;
     let mut client_back = client_w.try_clone()?;
+    let lose_answer = matches!(fault, Some(Fault::LoseAnswer { .. }));
+    if lose_answer {
+        if let Ok(mut n) = injected.lock() {
+            *n += 1;
+        }
+    }
     let back = std::thread::spawn(move || {
-        let _ = std::io::copy(&mut server_r, &mut client_back);
-        let _ = client_back.shutdown(Shutdown::Write);
+        if lose_answer {
+            let _ = std::io::copy(&mut server_r, &mut std::io::sink());
+            let _ = client_back.shutdown(Shutdown::Both);
+        } else {
+            let _ = std::io::copy(&mut server_r, &mut client_back);
+            let _ = client_back.shutdown(Shutdown::Write);
+        }
     });
     // Client body -> upstream, with the fault applied.
     let mut captured = Vec::new();

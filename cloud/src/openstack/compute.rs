@@ -118,6 +118,8 @@ pub enum ComputeError {
     BuildFailed { id: String, fault: String },
     #[error("server {0} was deleted while it was being built")]
     Disappeared(String),
+    #[error("the connection to Nova was lost while creating server {name:?} ({reason}), and Nova has no server of this create (looked up by name and create marks): nothing was made; run the apply again")]
+    AnswerLost { name: String, reason: String },
     #[error("server {id} was not ACTIVE within {limit:?}")]
     TimedOut { id: String, limit: Duration },
     #[error("cancelled because a stop was requested")]
@@ -302,11 +304,21 @@ impl<'a> Compute<'a> {
                 id
             }
             None => {
-                let id = self
-                    .nova()
-                    .create(&new)
-                    .await
-                    .map_err(cloud("Nova refused to create the server"))?;
+                let id = match self.nova().create(&new).await {
+                    Ok(id) => id,
+                    Err(CloudError::Transport { reason, .. }) => {
+                        // The request may have reached Nova: a server with this attempt's
+                        // marks is ours, and the launch goes on with it.
+                        let attempt = new
+                            .metadata
+                            .get(create_marker::CREATE_ATTEMPT)
+                            .cloned()
+                            .unwrap_or_default();
+                        self.find_after_lost_answer(&new.name, &attempt, &reason)
+                            .await?
+                    }
+                    Err(e) => return Err(cloud("Nova refused to create the server")(e).into()),
+                };
                 tracing::info!(%id, name = %new.name, "server created; waiting for ACTIVE");
                 id
             }
@@ -344,6 +356,36 @@ impl<'a> Compute<'a> {
                     .err(),
             }),
         }
+    }
+
+    /// After the connection was lost during the server POST: the server this attempt made, if
+    /// Nova made one (found by name and this attempt's mark), else an error that says so.
+    async fn find_after_lost_answer(
+        &self,
+        name: &str,
+        attempt: &str,
+        reason: &str,
+    ) -> Result<String, ComputeError> {
+        tracing::warn!(%name, %reason, "the connection was lost during the server create; asking Nova whether it made the server");
+        let nova = self.nova();
+        for id in nova.ids_named(name).await.map_err(cloud(
+            "Cannot look for the server after the connection was lost",
+        ))? {
+            if let Some(server) = self.get(&id).await? {
+                let ours = server
+                    .metadata
+                    .get(create_marker::CREATE_ATTEMPT)
+                    .is_some_and(|a| !attempt.is_empty() && a == attempt);
+                if ours {
+                    tracing::info!(%id, %name, "Nova made the server although its answer was lost; going on with it");
+                    return Ok(id);
+                }
+            }
+        }
+        Err(ComputeError::AnswerLost {
+            name: name.to_string(),
+            reason: reason.to_string(),
+        })
     }
 
     /// Clears what a killed launch of `name` left (servers still marked `creating`): the first

@@ -393,6 +393,42 @@ fn with_nova_proxy(e: &Env, fault: Fault) -> FaultProxy {
     proxy
 }
 
+/// The connection drops after Nova took the server POST, before its answer arrived: the
+/// provider finds the server by this attempt's mark and goes on with it (not "Nova refused to
+/// create the server", with the server left behind); exactly one server, and a clean destroy.
+#[test]
+fn a_lost_answer_to_the_server_post_goes_on_with_the_server_nova_made() {
+    let e = env();
+    let proxy = with_nova_proxy(
+        &e,
+        Fault::LoseAnswer {
+            method: "POST".into(),
+            path_contains: "/v2.1/servers".into(),
+            times: 1,
+        },
+    );
+    e.configure_through(&proxy, "lost", "");
+    let run = e.ws.apply();
+    assert_eq!(proxy.injected(), 1);
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(
+        e.cloud.servers(&e.name).len(),
+        1,
+        "exactly the server Nova made"
+    );
+    let second = e.ws.plan_exit_code();
+    assert_eq!(second.code, 0, "second plan not empty:\n{}", second.all());
+    e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+    assert!(e.cloud.servers(&e.name).is_empty());
+    assert!(e.no_fips_left(), "a floating IP was left behind");
+    record(
+        "answer to the server POST lost after Nova took it (Nova)",
+        proxy.injected(),
+        "the server Nova made found by its attempt mark; apply succeeds, second plan empty",
+        "exactly one server; none after destroy",
+    );
+}
+
 #[test]
 fn rate_limits_and_quota_errors_on_server_create() {
     let e = env();
