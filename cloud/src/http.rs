@@ -81,6 +81,11 @@ impl StopSignal {
     pub fn stop(&self) {
         self.0.send_replace(true);
     }
+    /// Un-stops: a new Terraform run starts (a debug provider serves one run after another,
+    /// and a stop of the last must not cancel the next).
+    pub fn resume(&self) {
+        self.0.send_replace(false);
+    }
     pub fn is_stopped(&self) -> bool {
         *self.0.borrow()
     }
@@ -283,6 +288,16 @@ fn transport(method: &str, url: &str, e: &reqwest::Error) -> HttpError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stop_lasts_until_resumed() {
+        let stop = StopSignal::default();
+        assert!(!stop.is_stopped());
+        stop.stop();
+        assert!(stop.is_stopped());
+        stop.resume();
+        assert!(!stop.is_stopped());
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

@@ -62,6 +62,9 @@ impl tfplugin::Provider for FlatcarProvider {
     }
 
     async fn configure(&self, config: &Value, _terraform_version: &str) -> Diagnostics {
+        // Terraform configures the provider at the start of every run; only a provider that
+        // serves several runs (`--debug`) can have been stopped before.
+        self.state.stop.resume();
         match config::configure(config) {
             Ok(configured) => {
                 self.state.configure(configured);

@@ -79,7 +79,7 @@ pub async fn serve(provider: Arc<dyn Provider>, options: ServeOptions) -> Result
         source,
     })?;
     let shutdown = ShutdownSignal::default();
-    ignore_interrupts(shutdown.clone());
+    handle_signals(shutdown.clone(), options.debug);
 
     let client_cert = std::env::var("PLUGIN_CLIENT_CERT")
         .ok()
@@ -89,7 +89,11 @@ pub async fn serve(provider: Arc<dyn Provider>, options: ServeOptions) -> Result
         _ => None,
     };
 
-    watch_parent(Arc::clone(&provider), shutdown.clone());
+    // A debug provider is started by hand and outlives the shell that started it; Terraform
+    // only attaches to it, so its parent says nothing about Terraform.
+    if !options.debug {
+        watch_parent(Arc::clone(&provider), shutdown.clone());
+    }
     let router = router(provider, shutdown.clone()).await;
     let result = if let Some(mtls) = mtls {
         let cert = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&mtls.server_cert_der);
@@ -256,12 +260,19 @@ fn announce(socket: &Path, cert_b64: &str, options: &ServeOptions) -> Result<(),
 }
 
 /// Terraform forwards Ctrl-C to the whole process group and then asks us to stop through
-/// StopProvider; the interrupt itself must not kill the provider mid-operation.
-fn ignore_interrupts(shutdown: ShutdownSignal) {
+/// StopProvider; the interrupt itself must not kill the provider mid-operation. A debug
+/// provider runs in a terminal of its own, where Ctrl-C is how one ends it.
+fn handle_signals(shutdown: ShutdownSignal, debug: bool) {
     use tokio::signal::unix::{signal, SignalKind};
     if let Ok(mut interrupts) = signal(SignalKind::interrupt()) {
+        let shutdown = shutdown.clone();
         tokio::spawn(async move {
             while interrupts.recv().await.is_some() {
+                if debug {
+                    tracing::info!("interrupt received; the debug provider stops");
+                    shutdown.trigger();
+                    return;
+                }
                 tracing::debug!("interrupt received; waiting for terraform to stop the provider");
             }
         });
