@@ -42,7 +42,12 @@ pub fn release(e: &ReleaseError) -> Diagnostics {
 
 /// A failed `flatcar_image` create; the image was deleted unless `leftover` says otherwise.
 pub fn publish(failure: PublishFailure) -> Diagnostics {
-    let deleted = "The image was deleted.";
+    // Only what happened: the half-made image is gone unless its delete failed.
+    let deleted = if failure.leftover.is_some() {
+        "The image was NOT deleted (see the next error)."
+    } else {
+        "The image was deleted."
+    };
     let mut diags: Diagnostics = match &failure.error {
         PublishError::Release(e) => release(e),
         PublishError::Cloud { context, source } => cloud(source, context).into(),
@@ -54,7 +59,7 @@ pub fn publish(failure: PublishFailure) -> Diagnostics {
         }
         PublishError::Verification(e) => Diagnostic::error(
             "Flatcar image verification failed",
-            format!("{e}. The image was not imported and has been deleted."),
+            format!("{e}. The image was not imported. {deleted}"),
         )
         .into(),
         PublishError::Transfer(e) => {
@@ -70,7 +75,7 @@ pub fn publish(failure: PublishFailure) -> Diagnostics {
         }
         PublishError::StoredDifferently { .. } => Diagnostic::error(
             "Glance stored different bytes",
-            format!("{}. The image has been deleted.", failure.error),
+            format!("{}. {deleted}", failure.error),
         )
         .into(),
         PublishError::WebDownloadMismatch { .. } => Diagnostic::error(
@@ -98,7 +103,7 @@ pub fn publish(failure: PublishFailure) -> Diagnostics {
         .into(),
         PublishError::Cancelled => Diagnostic::error(
             "Image upload cancelled",
-            "Terraform asked the provider to stop. The half-made image was deleted.",
+            format!("Terraform asked the provider to stop. {deleted}"),
         )
         .into(),
     };
@@ -141,7 +146,10 @@ pub fn compute(e: &ComputeError) -> Diagnostic {
         ComputeError::Cloud { context, source } => cloud(source, context),
         ComputeError::UnknownFlavor { wanted, available } => Diagnostic::error(
             "Unknown flavor",
-            format!("The cloud has no flavor named {wanted:?}. Available: {}.", available.join(", ")),
+            format!(
+                "The cloud has no flavor named {wanted:?}. Available: {}.",
+                available.join(", ")
+            ),
         )
         .at(AttributePath::root("flavor_name")),
         ComputeError::UnknownNetwork { index, name } => Diagnostic::error(
@@ -163,22 +171,23 @@ pub fn compute(e: &ComputeError) -> Diagnostic {
             "No port for the floating IP",
             format!("Server {id} has no port to associate a floating IP with."),
         ),
-        ComputeError::BuildFailed { .. } => Diagnostic::error("The server failed to build", format!("{e}. The server has been deleted.")),
+        ComputeError::BuildFailed { .. } => {
+            Diagnostic::error("The server failed to build", format!("{e}."))
+        }
         ComputeError::Disappeared(id) => Diagnostic::error(
             "The server disappeared",
             format!("Server {id} was deleted while it was being built."),
         ),
-        ComputeError::AnswerLost { .. } => Diagnostic::error(
-            "The connection to Nova was lost",
-            format!("{e}."),
-        ),
+        ComputeError::AnswerLost { .. } => {
+            Diagnostic::error("The connection to Nova was lost", format!("{e}."))
+        }
         ComputeError::TimedOut { id, limit } => Diagnostic::error(
             "Server creation timed out",
-            format!("Server {id} was not ACTIVE within {limit:?} (timeouts.create). It has been deleted."),
+            format!("Server {id} was not ACTIVE within {limit:?} (timeouts.create)."),
         ),
         ComputeError::Cancelled => Diagnostic::error(
             "Server creation cancelled",
-            "Terraform asked the provider to stop. The server has been deleted.",
+            "Terraform asked the provider to stop.",
         ),
         ComputeError::Gone(id) => Diagnostic::error(
             "The server is gone",
@@ -189,7 +198,11 @@ pub fn compute(e: &ComputeError) -> Diagnostic {
                 DeleteError::TimedOut { id, .. } => id.as_str(),
                 DeleteError::Cloud(_) => "",
             };
-            delete(d, "server", &format!(" (timeouts.delete); delete it by hand (openstack server delete {id})"))
+            delete(
+                d,
+                "server",
+                &format!(" (timeouts.delete); delete it by hand (openstack server delete {id})"),
+            )
         }
     }
 }
@@ -210,9 +223,26 @@ pub fn security_group(e: &SecurityGroupError) -> Diagnostic {
     }
 }
 
-/// A failed `flatcar_instance` create, with the clean-up's own failure if any.
+/// A failed `flatcar_instance` create, and what became of the server it made: deleted (Nova
+/// confirmed), or left, with why and what happens to it next.
 pub fn launch(failure: LaunchFailure) -> Diagnostics {
-    let mut diags = Diagnostics::from(compute(&failure.error));
+    let mut first = compute(&failure.error);
+    match (&failure.server_id, &failure.cleanup) {
+        (Some(id), None) => {
+            first.detail = format!(
+                "{} Server {id} has been deleted (Nova confirmed).",
+                first.detail
+            );
+        }
+        (Some(id), Some(_)) => {
+            first.detail = format!(
+                "{} Server {id} was NOT deleted (see the next error). It is marked as left by an interrupted create: the next apply of this resource deletes it (or adopts it when it is complete); if this resource is gone from the configuration, delete it with `openstack server delete {id}`.",
+                first.detail
+            );
+        }
+        (None, _) => {}
+    }
+    let mut diags = Diagnostics::from(first);
     if let Some(cleanup) = &failure.cleanup {
         diags.push(compute(cleanup));
     }

@@ -134,6 +134,9 @@ pub enum ComputeError {
 #[derive(Debug)]
 pub struct LaunchFailure {
     pub error: ComputeError,
+    /// The server the launch made, when it got that far.
+    pub server_id: Option<String>,
+    /// Why deleting that server failed; None: it is gone (Nova answered 404).
     pub cleanup: Option<ComputeError>,
 }
 
@@ -141,6 +144,7 @@ impl From<ComputeError> for LaunchFailure {
     fn from(error: ComputeError) -> LaunchFailure {
         LaunchFailure {
             error,
+            server_id: None,
             cleanup: None,
         }
     }
@@ -348,13 +352,20 @@ impl<'a> Compute<'a> {
                 flavor,
                 floating_ip,
             }),
-            Err(error) => Err(LaunchFailure {
-                error,
-                cleanup: self
+            Err(error) => {
+                // Clean-up runs to the end even after a stop: only then is "deleted" true.
+                let session = self.session.for_cleanup().await;
+                let cleaner = Compute::new(&session, self.flavors, self.stop);
+                let cleanup = cleaner
                     .destroy(&id, pool_network.is_some(), None, request.delete_limit)
                     .await
-                    .err(),
-            }),
+                    .err();
+                Err(LaunchFailure {
+                    error,
+                    server_id: Some(id),
+                    cleanup,
+                })
+            }
         }
     }
 

@@ -143,6 +143,17 @@ impl CloudSession {
         &self.profile
     }
 
+    /// The same cloud and token for a clean-up: every request runs even after Terraform asked
+    /// the provider to stop (a create that is stopped deletes what it made, and waits until the
+    /// cloud confirms it).
+    pub async fn for_cleanup(&self) -> CloudSession {
+        CloudSession {
+            profile: self.profile.clone(),
+            http: self.http.uncancellable(),
+            token: Mutex::new(self.token.lock().await.clone()),
+        }
+    }
+
     /// Issues a token with `http` (the clean-up client when a clean-up needs one).
     async fn authenticate(&self, http: &HttpClient) -> Result<Token, CloudError> {
         let url = format!("{}/auth/tokens", self.profile.auth_url);

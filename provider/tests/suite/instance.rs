@@ -992,6 +992,100 @@ fn a_kill_then_apply_leaves_one_server_and_one_floating_ip(stage: Stage) {
     }
 }
 
+/// Ctrl-C (SIGINT to terraform) while three servers build: terraform asks the provider to
+/// stop, each launch deletes the server it made and waits until Nova confirms it (the clean-up
+/// is not cancelled by the stop), and any output says "deleted" only of servers Nova no longer
+/// has. Afterwards Nova holds exactly the servers in state (none that the next apply could not
+/// see, so a lowered count leaves no orphan), Neutron no port of the deleted ones, and destroy
+/// finishes.
+#[test]
+fn ctrl_c_while_servers_build_deletes_them_and_says_only_what_is_true() {
+    let e = env();
+    let proxy = with_nova_proxy(&e, stuck_in_build(100_000));
+    let over = format!("  endpoint_overrides = {{ compute = \"{}\" }}", proxy.url);
+    let node = format!("{}-sigint", e.name);
+    e.configure(&over, &node, "new", "  count = 3");
+    let main = e.ws.path().join("main.tf");
+    let text = std::fs::read_to_string(&main)
+        .expect("main.tf")
+        .replace(
+            &format!("name        = \"{node}\""),
+            &format!("name        = \"{node}-${{count.index}}\""),
+        )
+        .replace("flatcar_instance.node.", "flatcar_instance.node[0].");
+    std::fs::write(&main, text).expect("main.tf");
+    e.ws.init();
+    let log = e.ws.path().join("apply.log");
+    let mut child =
+        e.ws.command(&["apply", "-auto-approve", "-input=false", "-no-color"])
+            .stdout(std::fs::File::create(&log).expect("log"))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("terraform");
+    wait_until(
+        "three server POSTs",
+        std::time::Duration::from_secs(180),
+        || e.cloud.servers(&node).len() >= 3,
+    );
+    let building: Vec<String> = e.cloud.servers(&node).into_iter().map(|s| s.id).collect();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    // Let the stop reach the launches, then let Nova's real answers through for the clean-up.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    proxy.clear();
+    let status = child.wait().expect("terraform");
+    assert!(!status.success(), "an interrupted apply must fail");
+    let out = std::fs::read_to_string(&log).expect("log");
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+
+    let left: Vec<String> = e.cloud.servers(&node).into_iter().map(|s| s.id).collect();
+    // Terraform 1.11 shows no resource diagnostics after an interrupt; a claim shown must hold.
+    for id in &building {
+        if flat.contains(&format!("Server {id} has been deleted (Nova confirmed)")) {
+            assert!(
+                !left.contains(id),
+                "said deleted, but Nova has {id}:\n{out}"
+            );
+        }
+    }
+    // What is left is in state, where the next apply and destroy see it.
+    let state = e.ws.run(&["state", "list"]);
+    let in_state = state
+        .stdout
+        .lines()
+        .filter(|l| l.contains("flatcar_instance.node"))
+        .count();
+    assert_eq!(
+        left.len(),
+        in_state,
+        "Nova holds {left:?}; state: {}",
+        state.stdout
+    );
+    let admin = e.cloud.session(true);
+    for id in building.iter().filter(|id| !left.contains(id)) {
+        let ports = e
+            .cloud
+            .block_on(Neutron::new(&admin).ports_of_device(id))
+            .expect("ports");
+        assert!(
+            ports.is_empty(),
+            "ports of the deleted {id} remain: {ports:?}"
+        );
+    }
+    e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+    assert!(e.cloud.servers(&node).is_empty());
+    assert!(e.no_fips_left(), "a floating IP was left behind");
+    record(
+        "SIGINT (Ctrl-C) to terraform while 3 servers build",
+        1,
+        "each launch deletes its server and waits for Nova's 404; only confirmed deletions are reported",
+        "exactly the servers in state; no port or floating IP of the deleted ones",
+    );
+}
+
 #[test]
 fn a_kill_after_the_server_post_then_apply_leaves_one_server_and_one_floating_ip() {
     a_kill_then_apply_leaves_one_server_and_one_floating_ip(Stage::WhileBuild);
