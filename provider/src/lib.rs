@@ -16,3 +16,4 @@ pub mod provider;
 pub mod release_attributes;
 pub mod resources;
 pub mod state;
+pub mod workspace;

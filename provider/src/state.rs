@@ -13,6 +13,8 @@ use crate::errors;
 pub struct ProviderState {
     pub http: HttpClient,
     pub stop: StopSignal,
+    /// The workspace this process works for ([`crate::workspace`]): part of every create marker.
+    pub owner: String,
     configured: RwLock<Option<Arc<ProviderConfig>>>,
     cloud: tokio::sync::Mutex<Option<Arc<CloudSession>>>,
 }
@@ -23,6 +25,7 @@ impl ProviderState {
         Ok(ProviderState {
             http: HttpClient::new(stop.clone())?,
             stop,
+            owner: crate::workspace::current(),
             configured: RwLock::new(None),
             cloud: tokio::sync::Mutex::new(None),
         })

@@ -40,6 +40,7 @@ pub fn create_key(request: &PublishRequest<'_>) -> String {
     let q = &request.query;
     create_marker::key(&[
         "flatcar_image",
+        request.owner.as_str(),
         request.name.as_str(),
         q.channel.as_str(),
         q.arch.as_str(),
@@ -124,6 +125,9 @@ pub struct PublishRequest<'a> {
     /// Upload and import must finish within this.
     pub limit: Duration,
     pub import_method: ImportMethod,
+    /// Whose image it is (the caller's workspace identity): part of the create key, so a
+    /// create never takes another owner's image of the same name for its own leftover.
+    pub owner: String,
 }
 
 /// A published, verified image.
@@ -508,20 +512,55 @@ async fn web_download(
         }
     }
     // Visible and finished in one change: a later create of the same key must not take it
-    // for the leftover of an interrupted one.
-    glance
-        .update(
-            id,
-            &[
-                ImageChange::Set("os_hidden".into(), serde_json::Value::Bool(false)),
-                ImageChange::Set(
-                    create_marker::CREATE_STATE.into(),
-                    create_marker::CREATED.into(),
-                ),
-            ],
-        )
-        .await
-        .map_err(cloud("Cannot un-hide the verified image"))
+    // for the leftover of an interrupted one. Glance may still be finishing the import when
+    // the change lands (a concurrent update can win), so it is read back and made again until
+    // Glance shows it.
+    let changes = [
+        ImageChange::Set("os_hidden".into(), serde_json::Value::Bool(false)),
+        ImageChange::Set(
+            create_marker::CREATE_STATE.into(),
+            create_marker::CREATED.into(),
+        ),
+    ];
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(2));
+    for attempt in 1..=UNHIDE_ATTEMPTS {
+        glance
+            .update(id, &changes)
+            .await
+            .map_err(cloud("Cannot un-hide the verified image"))?;
+        let seen = glance
+            .get(id)
+            .await
+            .map_err(cloud("Cannot read the un-hidden image back"))?
+            .ok_or_else(|| PublishError::Disappeared { id: id.to_string() })?;
+        if unhidden(&seen) {
+            return Ok(seen);
+        }
+        tracing::warn!(%id, attempt, "Glance does not show the image un-hidden yet; changing it again");
+        tokio::time::sleep(backoff.next_delay()).await;
+    }
+    Err(PublishError::Cloud {
+        context: "Cannot un-hide the verified image",
+        source: CloudError::Decode {
+            url: id.to_string(),
+            reason: format!(
+                "after {UNHIDE_ATTEMPTS} changes Glance still shows it hidden or unfinished"
+            ),
+        },
+    })
+}
+
+/// How often the un-hide is made again before giving up.
+const UNHIDE_ATTEMPTS: u32 = 5;
+
+/// Whether Glance shows the verified image visible and finished.
+fn unhidden(image: &Image) -> bool {
+    !image.hidden
+        && image
+            .properties
+            .get(create_marker::CREATE_STATE)
+            .map(String::as_str)
+            == Some(create_marker::CREATED)
 }
 
 async fn transfer(

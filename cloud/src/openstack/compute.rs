@@ -62,6 +62,9 @@ pub struct LaunchRequest {
     pub create_limit: Duration,
     /// How long the clean-up of a failed launch may wait for the delete.
     pub delete_limit: Duration,
+    /// Whose server it is (the caller's workspace identity): part of the create key, so a
+    /// launch never adopts or deletes another owner's server of the same name.
+    pub owner: String,
 }
 
 /// A network as attached: what the request named, filled in from Neutron.
@@ -272,7 +275,7 @@ impl<'a> Compute<'a> {
             ),
             None => None,
         };
-        let key = create_marker::key(&["flatcar_instance", &request.name]);
+        let key = create_marker::key(&["flatcar_instance", &request.owner, &request.name]);
         let mut new = NewServer {
             name: request.name.clone(),
             image_id: request.image_id.clone(),

@@ -6,7 +6,7 @@
 use crate::support;
 
 use support::cloud::{unique_name, LocalCloud};
-use support::fault_proxy::FaultProxy;
+use support::fault_proxy::{Fault, FaultProxy};
 use support::http_server::StaticServer;
 use support::release_tree::{sha512sum, Release, ReleaseTree, SigningKey, IMAGE};
 use support::terraform::{Run, Workspace};
@@ -431,4 +431,122 @@ fn trace_logs_carry_no_secret_and_no_token() {
         "a Fernet token appears in the trace log"
     );
     e.ws.run(&["destroy", "-auto-approve", "-input=false"]).ok();
+}
+
+/// Two workspaces of one configuration create the image of the same name at the same time
+/// (uploads slowed so that they overlap): each create's marks carry its workspace, so neither
+/// takes the other's half-made image for a leftover of its own. Both applies succeed, Glance
+/// holds exactly their two images, visible and finished, and `-replace` in one workspace
+/// leaves the other's image alone; destroy of both leaves nothing.
+#[test]
+fn two_workspaces_creating_the_same_image_at_once_never_touch_each_other() {
+    use flatcar_cloud::create_marker;
+    let e = env(Auth::PasswordEnv);
+    let size = std::fs::metadata(e.tree.dir("stable", VERSION).join(IMAGE))
+        .expect("image")
+        .len() as usize;
+    let proxy = FaultProxy::start(&plain_glance(&e));
+    proxy.add(Fault::Throttle {
+        method: "PUT".into(),
+        path_contains: "/file".into(),
+        bytes_per_sec: (size / 4).max(1),
+    });
+    e.configure(
+        &format!("  endpoint_overrides = {{ image = \"{}\" }}", proxy.url),
+        "  import_method = \"stream\"",
+    );
+    e.ws.init();
+    for w in ["a", "b"] {
+        e.ws.run(&["workspace", "new", w]).ok();
+    }
+    let in_workspace = |w: &str, args: &[&str]| {
+        let mut cmd = e.ws.command(args);
+        cmd.env("TF_WORKSPACE", w);
+        cmd
+    };
+    let apply = ["apply", "-auto-approve", "-input=false", "-no-color"];
+    let a = in_workspace("a", &apply)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("terraform a");
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let b = in_workspace("b", &apply).output().expect("terraform b");
+    let a = a.wait_with_output().expect("terraform a");
+    for (w, out) in [("a", &a), ("b", &b)] {
+        assert!(
+            out.status.success(),
+            "workspace {w}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let id = |w: &str| {
+        let out = in_workspace(w, &["output", "-raw", "id"])
+            .output()
+            .expect("output");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let (id_a, id_b) = (id("a"), id("b"));
+    assert_ne!(id_a, id_b);
+    let mut images = e.glance_images(&plain_glance(&e));
+    images.sort_by(|x, y| x.id.cmp(&y.id));
+    let mut expected = vec![id_a.clone(), id_b.clone()];
+    expected.sort();
+    assert_eq!(
+        images.iter().map(|i| i.id.clone()).collect::<Vec<_>>(),
+        expected,
+        "Glance holds {images:#?}"
+    );
+    for image in &images {
+        assert!(!image.hidden, "{image:?}");
+        assert_eq!(
+            image
+                .properties
+                .get(create_marker::CREATE_STATE)
+                .map(String::as_str),
+            Some(create_marker::CREATED),
+            "{image:?}"
+        );
+    }
+
+    let replaced = in_workspace(
+        "b",
+        &[
+            "apply",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            "-replace=flatcar_image.this",
+        ],
+    )
+    .output()
+    .expect("replace");
+    assert!(
+        replaced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replaced.stderr)
+    );
+    let after: Vec<String> = e
+        .glance_images(&plain_glance(&e))
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert!(after.contains(&id_a), "workspace a's image went: {after:?}");
+    assert_eq!(after.len(), 2, "{after:?}");
+
+    for w in ["a", "b"] {
+        let out = in_workspace(
+            w,
+            &["destroy", "-auto-approve", "-input=false", "-no-color"],
+        )
+        .output()
+        .expect("destroy");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    e.assert_no_images(&plain_glance(&e));
 }

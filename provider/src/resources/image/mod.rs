@@ -142,6 +142,7 @@ impl TypedResource for ImageResource {
             limit: timeouts::limit(&planned.timeouts, "create", CREATE_TIMEOUT),
             import_method: ImportMethod::parse(planned.import_method.str_or("auto"))
                 .unwrap_or_default(),
+            owner: self.state.owner.clone(),
         };
         let published = publish::publish(&self.state.http, &cloud, &self.state.stop, &request)
             .await

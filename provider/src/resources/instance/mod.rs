@@ -130,7 +130,7 @@ impl TypedResource for InstanceResource {
         let cloud = self.state.cloud().await?;
         let launched = self
             .compute(&cloud)
-            .launch(&launch_request(&planned))
+            .launch(&launch_request(&planned, &self.state.owner))
             .await
             .map_err(errors::launch)?;
         let mut state = planned;

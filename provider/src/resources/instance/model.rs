@@ -158,7 +158,8 @@ pub fn effective_groups(groups: &Attr<Vec<String>>) -> Vec<String> {
     }
 }
 
-pub fn launch_request(m: &InstanceModel) -> LaunchRequest {
+/// The launch of `m` on behalf of the workspace `owner`.
+pub fn launch_request(m: &InstanceModel, owner: &str) -> LaunchRequest {
     let text = |a: &Attr<String>| a.as_str().map(str::to_string);
     let networks =
         m.network
@@ -193,5 +194,6 @@ pub fn launch_request(m: &InstanceModel) -> LaunchRequest {
         floating_ip_pool: text(&m.floating_ip_pool),
         create_limit: timeouts::limit(&m.timeouts, "create", CREATE_TIMEOUT),
         delete_limit: timeouts::limit(&m.timeouts, "delete", DELETE_TIMEOUT),
+        owner: owner.to_string(),
     }
 }
