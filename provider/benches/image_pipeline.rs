@@ -727,6 +727,10 @@ fn main() {
         println!("{section}");
         write_section("reliability", &section);
     }
+    // `bash scripts/bench.sh reliability`: the fault tests' table alone.
+    if std::env::var_os("FLATCAR_KUBE_BENCH_RELIABILITY_ONLY").is_some() {
+        return;
+    }
     let cloud = LocalCloud::get();
     let key = SigningKey::generate("Bench Image");
     let token = keystone_token(&cloud);

@@ -605,6 +605,14 @@ pub fn load_str(
 /// Reads and checks the profile at `path`.
 pub fn load(path: &Path) -> Result<LoadedProfile, ProfileErrors> {
     let file = path.display().to_string();
+    let unreadable = |message: String, hint: &str| {
+        ProfileErrors(vec![Diagnostic {
+            file: file.clone(),
+            pos: Pos { line: 1, col: 1 },
+            message,
+            hint: hint.to_string(),
+        }])
+    };
     // Any readable file (also `<(...)`), but never more than a profile can be.
     let limit = validate::CONFIG_FILE_LIMIT;
     let mut src = Vec::new();
@@ -619,20 +627,16 @@ pub fn load(path: &Path) -> Result<LoadedProfile, ProfileErrors> {
             }
         })
         .map_err(|e| {
-            ProfileErrors(vec![Diagnostic {
-                file: file.clone(),
-                pos: Pos { line: 1, col: 1 },
-                message: format!("cannot read the profile: {e}"),
-                hint: "check the path, or create one with `flatcar-kube init -o FILE`".to_string(),
-            }])
+            unreadable(
+                format!("cannot read the profile: {e}"),
+                "check the path, or create one with `flatcar-kube init -o FILE`",
+            )
         })?;
     let src = String::from_utf8(src).map_err(|e| {
-        ProfileErrors(vec![Diagnostic {
-            file: file.clone(),
-            pos: Pos { line: 1, col: 1 },
-            message: format!("the profile is not UTF-8 text ({e})"),
-            hint: "save the file as UTF-8".to_string(),
-        }])
+        unreadable(
+            format!("the profile is not UTF-8 text ({e})"),
+            "save the file as UTF-8",
+        )
     })?;
     let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
     load_str(&src, &file, home.as_deref())

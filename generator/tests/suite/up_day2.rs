@@ -196,17 +196,23 @@ impl Day2 {
     }
 }
 
+/// The HA cluster, deployed, and a plan in which worker 3 leaves.
+fn worker_3_leaves() -> Day2 {
+    let d = Day2::new("1.34.3", &three_and_three(), Some("1.34.3"));
+    let mut machines = unchanged(&three_and_three()[..5]);
+    machines.push((worker(3), &["delete"]));
+    d.plan(&machines);
+    d.after(&three_and_three()[..5]);
+    d
+}
+
 fn unchanged(names: &[String]) -> Vec<(String, &'static [&'static str])> {
     names.iter().map(|n| (n.clone(), &["no-op"][..])).collect()
 }
 
 #[test]
 fn removing_a_worker_drains_it_before_its_server_is_destroyed() {
-    let d = Day2::new("1.34.3", &three_and_three(), Some("1.34.3"));
-    let mut machines = unchanged(&three_and_three()[..5]);
-    machines.push((worker(3), &["delete"]));
-    d.plan(&machines);
-    d.after(&three_and_three()[..5]);
+    let d = worker_3_leaves();
     run_ok(&mut d.cmd(&["--deploy", "--yes"]));
     assert_eq!(
         d.steps(),
@@ -401,11 +407,7 @@ fn machine_names_are_in_natural_order() {
 
 #[test]
 fn a_dead_machine_is_removed_ungracefully_after_the_graceful_attempt() {
-    let d = Day2::new("1.34.3", &three_and_three(), Some("1.34.3"));
-    let mut machines = unchanged(&three_and_three()[..5]);
-    machines.push((worker(3), &["delete"]));
-    d.plan(&machines);
-    d.after(&three_and_three()[..5]);
+    let d = worker_3_leaves();
     let run = run_ok(d.cmd(&["--deploy", "--yes"]).env("FAKE_UNREACHABLE", "1"));
     let graceful = format!(
         "remove-node.yml -e node={} -e skip_confirmation=yes",
@@ -429,9 +431,7 @@ fn a_dead_machine_is_removed_ungracefully_after_the_graceful_attempt() {
     assert!(stdout.contains("could not be reached"), "{stdout}");
 
     // Asked for: no graceful attempt at all.
-    let d = Day2::new("1.34.3", &three_and_three(), Some("1.34.3"));
-    d.plan(&machines);
-    d.after(&three_and_three()[..5]);
+    let d = worker_3_leaves();
     run_ok(&mut d.cmd(&["--deploy", "--yes", "--ungraceful-removal"]));
     assert_eq!(
         d.steps(),

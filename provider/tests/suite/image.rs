@@ -9,6 +9,7 @@ use support::cloud::{unique_name, LocalCloud};
 use support::fault_proxy::{Fault, FaultProxy};
 use support::http_server::StaticServer;
 use support::release_tree::{sha512sum, Release, ReleaseTree, SigningKey, IMAGE};
+use support::reliability::record;
 use support::terraform::{Run, Workspace};
 
 const VERSION: &str = "4593.2.5";
@@ -549,4 +550,10 @@ fn two_workspaces_creating_the_same_image_at_once_never_touch_each_other() {
         );
     }
     e.assert_no_images(&plain_glance(&e));
+    record(
+        "two workspaces create one image name at once (uploads overlapping)",
+        2,
+        "both applies succeed; neither takes the other's image for its leftover; -replace leaves the other's",
+        "exactly the two workspaces' images; none after destroy",
+    );
 }

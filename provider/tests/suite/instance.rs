@@ -734,6 +734,12 @@ fn an_oversized_write_only_user_data_is_refused_at_plan_time_and_never_shown() {
         );
     }
     assert!(e.cloud.servers(&node).is_empty(), "a server was made");
+    record(
+        "write-only user_data over Nova's 65,535 bytes, a secret inside",
+        1,
+        "refused at plan time with the sizes; no output carries the secret or its base64",
+        "no server",
+    );
 }
 
 /// A running server moved from one `flatcar_security_group` into another: an in-place update

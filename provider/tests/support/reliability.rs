@@ -43,8 +43,9 @@ pub fn section() -> Option<String> {
     }
     Some(format!(
         "## Reliability (faults injected by the fault tests)\n\n\
-         Recorded by `provider/tests/suite/image_faults.rs` and `provider/tests/suite/instance.rs` in the same \
-         `bash scripts/bench.sh` run against the local cloud. \"Left behind\" is what Glance, Nova \
+         Recorded by the fault tests of `provider/tests/suite/` (`image_faults.rs`, `instance.rs`, \
+         `image.rs`) in one `bash scripts/bench.sh` (or `bash scripts/bench.sh reliability`) run \
+         against the local cloud. \"Left behind\" is what Glance, Nova \
          and Neutron list afterwards; each test asserts it. A row is written only after all of \
          the test's assertions passed, so every row is a fault that was handled.\n\n\
          | fault | injected | outcome | left behind |\n|---|---|---|---|\n{rows}\
