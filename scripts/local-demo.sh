@@ -83,7 +83,8 @@ echo
 echo "==> $work/out/inventory/hosts.yaml"
 cat "$work/out/inventory/hosts.yaml"
 echo
-echo "Next, with a Kubespray checkout beside the output directory (real machines only):"
+echo "Next, on real machines only (Kubernetes cannot run here): the same command with --deploy,"
+echo "which fetches Kubespray v2.31.0 and its Ansible into the cache and runs it, or by hand:"
 echo "  $work/out/deploy.sh"
 # The tear-down must work as printed in a new shell: it brings the local cloud's OS_* variables
 # (the env file), the provider mirror (TF_CLI_CONFIG_FILE) and absolute paths, in a subshell

@@ -30,7 +30,8 @@ pub enum Provided {
 
 /// How the user's own Terraform set-up provides our provider, if it does.
 pub fn provided_by_user(env: &dyn Fn(&str) -> Option<String>) -> Option<Provided> {
-    if let Some(file) = env("TF_CLI_CONFIG_FILE").filter(|f| !f.is_empty()) {
+    // A CLI configuration that does not exist configures nothing (Terraform ignores it).
+    if let Some(file) = env("TF_CLI_CONFIG_FILE").filter(|f| Path::new(f).is_file()) {
         return Some(Provided::ByCliConfig(PathBuf::from(file)));
     }
     let home = PathBuf::from(env("HOME")?);
@@ -128,9 +129,19 @@ mod tests {
         assert_eq!(
             provided_by_user(&env(vec![
                 ("HOME", h.clone()),
-                ("TF_CLI_CONFIG_FILE", "/x.rc".into())
+                ("TF_CLI_CONFIG_FILE", "/nonexistent/x.rc".into())
             ])),
-            Some(Provided::ByCliConfig("/x.rc".into()))
+            None,
+            "a CLI configuration that does not exist provides nothing"
+        );
+        let rc = home.path().join("elsewhere.tfrc");
+        std::fs::write(&rc, "").expect("rc");
+        assert_eq!(
+            provided_by_user(&env(vec![
+                ("HOME", h.clone()),
+                ("TF_CLI_CONFIG_FILE", rc.display().to_string())
+            ])),
+            Some(Provided::ByCliConfig(rc.clone()))
         );
         let implied = home
             .path()
