@@ -372,6 +372,22 @@ impl<'a> Compute<'a> {
         }
     }
 
+    /// Every server named `name`, read in full (metadata included); `context` names the look-up
+    /// in errors.
+    async fn servers_named(
+        &self,
+        name: &str,
+        context: &'static str,
+    ) -> Result<Vec<Server>, ComputeError> {
+        let mut servers = Vec::new();
+        for id in self.nova().ids_named(name).await.map_err(cloud(context))? {
+            if let Some(server) = self.get(&id).await? {
+                servers.push(server);
+            }
+        }
+        Ok(servers)
+    }
+
     /// After the connection was lost during the server POST: the server this attempt made, if
     /// Nova made one (found by name and this attempt's mark), else an error that says so.
     async fn find_after_lost_answer(
@@ -381,20 +397,21 @@ impl<'a> Compute<'a> {
         reason: &str,
     ) -> Result<String, ComputeError> {
         tracing::warn!(%name, %reason, "the connection was lost during the server create; asking Nova whether it made the server");
-        let nova = self.nova();
-        for id in nova.ids_named(name).await.map_err(cloud(
-            "Cannot look for the server after the connection was lost",
-        ))? {
-            if let Some(server) = self.get(&id).await? {
-                let ours = server
-                    .metadata
-                    .get(create_marker::CREATE_ATTEMPT)
-                    .is_some_and(|a| !attempt.is_empty() && a == attempt);
-                if ours {
-                    tracing::info!(%id, %name, "Nova made the server although its answer was lost; going on with it");
-                    return Ok(id);
-                }
-            }
+        let servers = self
+            .servers_named(
+                name,
+                "Cannot look for the server after the connection was lost",
+            )
+            .await?;
+        let ours = servers.into_iter().find(|server| {
+            server
+                .metadata
+                .get(create_marker::CREATE_ATTEMPT)
+                .is_some_and(|a| !attempt.is_empty() && a == attempt)
+        });
+        if let Some(server) = ours {
+            tracing::info!(id = %server.id, %name, "Nova made the server although its answer was lost; going on with it");
+            return Ok(server.id);
         }
         Err(ComputeError::AnswerLost {
             name: name.to_string(),
@@ -413,17 +430,9 @@ impl<'a> Compute<'a> {
         request: &str,
         limit: Duration,
     ) -> Result<Option<String>, ComputeError> {
-        let nova = self.nova();
-        let mut servers = Vec::new();
-        for id in nova
-            .ids_named(name)
-            .await
-            .map_err(cloud("Cannot look for servers of an interrupted create"))?
-        {
-            if let Some(server) = self.get(&id).await? {
-                servers.push(server);
-            }
-        }
+        let servers = self
+            .servers_named(name, "Cannot look for servers of an interrupted create")
+            .await?;
         let mut adoptable = None;
         for server in servers
             .iter()

@@ -13,8 +13,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sha2::{Digest as _, Sha256};
-
 use super::exec::{capture, progress, run};
 use super::UpError;
 
@@ -135,7 +133,7 @@ fn virtualenv(
         path: requirements.clone(),
         source,
     })?;
-    let digest = format!("{:x}", Sha256::digest(&bytes));
+    let digest = crate::render::written::digest(&bytes);
     let venv = cache.join("kubespray-venvs").join(&digest[..16]);
     if venv.join(READY_MARK).is_file() {
         progress(

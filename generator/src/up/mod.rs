@@ -35,7 +35,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use sha2::{Digest as _, Sha256};
 
 use crate::profile::{Diagnostic, LoadedProfile, ProfileErrors};
 use crate::{flavors, inventory, profile, render};
@@ -767,7 +766,7 @@ impl Deploy<'_> {
     fn coordinator(&mut self, rec: &mut Deployed, install: PathBuf) -> Result<(), UpError> {
         let manifest = install.with_file_name("kured.yaml");
         let digest = std::fs::read(&manifest)
-            .map(|bytes| format!("{:x}", Sha256::digest(bytes)))
+            .map(|bytes| render::written::digest(&bytes))
             .map_err(|source| render::RenderError::Io {
                 path: manifest.clone(),
                 source,
