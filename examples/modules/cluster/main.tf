@@ -125,6 +125,26 @@ resource "flatcar_security_group" "cluster" {
   }
 }
 
+# HTTP and HTTPS from everyone, for var.http_machines only (where the cluster's apps are
+# served), so no other machine of the cluster is reachable on 80 or 443.
+resource "flatcar_security_group" "http" {
+  count = length(var.http_machines) > 0 ? 1 : 0
+
+  name        = "${var.cluster_name}-http"
+  description = "HTTP and HTTPS to ${join(", ", var.http_machines)} (flatcar-kube)"
+
+  dynamic "rule" {
+    for_each = setproduct(["0.0.0.0/0", "::/0"], [80, 443])
+    content {
+      protocol         = "tcp"
+      port_range_min   = rule.value[1]
+      port_range_max   = rule.value[1]
+      remote_ip_prefix = rule.value[0]
+      ethertype        = strcontains(rule.value[0], ":") ? "IPv6" : "IPv4"
+    }
+  }
+}
+
 resource "flatcar_instance" "node" {
   for_each = local.nodes
 
@@ -139,6 +159,7 @@ resource "flatcar_instance" "node" {
   user_data_wo_version = var.ignition_write_only ? var.ignition_version : null
   security_groups = distinct(concat(
     [flatcar_security_group.cluster.id],
+    contains(var.http_machines, each.key) ? flatcar_security_group.http[*].id : [],
     var.extra_security_groups,
     var.security_groups == null ? [] : var.security_groups,
   ))

@@ -152,6 +152,17 @@ variable "open_http" {
   default     = false
 }
 
+variable "http_machines" {
+  description = "Names of machines (<cluster>-<pool>-<n>) that admit HTTP (80) and HTTPS (443) from everyone, through a group of their own (<cluster>-http), e.g. the one machine whose ports serve JupyterHub."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for m in var.http_machines : length(trimspace(m)) > 0])
+    error_message = "http_machines must not contain empty names."
+  }
+}
+
 variable "extra_security_groups" {
   description = "Names of further existing security groups attached to every machine besides the cluster's own group, e.g. [\"monitoring\"]."
   type        = list(string)

@@ -1,9 +1,10 @@
 //! The profile: one versioned YAML file that describes a whole cluster (cloud, network, Flatcar,
-//! SSH, node pools, Kubernetes, Kubespray, updates). This module owns the profile's types (which
+//! SSH, node pools, Kubernetes, Kubespray, updates, apps). This module owns the profile's types (which
 //! are also its JSON Schema), reading a profile from YAML with positions ([`yaml`]), the semantic
 //! checks that YAML types cannot express ([`validate`]) and what they know of Kubespray's
 //! releases ([`kubespray`]). It knows nothing of output files.
 
+pub mod apps;
 pub mod cidr;
 pub mod kubespray;
 pub mod machines;
@@ -45,6 +46,8 @@ pub struct Profile {
     pub kubespray: Kubespray,
     #[serde(default)]
     pub updates: Updates,
+    #[serde(default)]
+    pub apps: apps::Apps,
 }
 
 /// The OpenStack cloud.

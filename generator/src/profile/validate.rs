@@ -5,8 +5,9 @@
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
+use super::apps::{self, AuthenticatorKind};
 use super::kubespray::{
-    ansible_core_range, is_release_tag, removed, GENERATED_VARS, NEWEST_RELEASE,
+    ansible_core_range, is_release_tag, kube_minor, removed, GENERATED_VARS, NEWEST_RELEASE,
     UPSTREAM_REPOSITORY,
 };
 use super::yaml::{Node, Pos};
@@ -160,6 +161,7 @@ pub fn check(profile: &Profile, root: &Node, file: &str, home: Option<&Path>) ->
     check_kubernetes(&mut c, profile);
     check_kubespray(&mut c, profile);
     check_updates(&mut c, profile);
+    check_apps(&mut c, profile);
 
     c.found.sort_by_key(|d| (d.pos.line, d.pos.col));
     c.found
@@ -689,6 +691,174 @@ fn check_updates(c: &mut Checker<'_>, p: &Profile) {
             &["updates", "reboot_window", "time_zone"],
             format!("`{}` is not an IANA time zone name", w.time_zone),
             "write a name like `UTC`, `Europe/Berlin` or `America/Indiana/Indianapolis`",
+        );
+    }
+}
+
+fn check_apps(c: &mut Checker<'_>, p: &Profile) {
+    let Some(hub) = &p.apps.jupyterhub else {
+        return;
+    };
+    let at = |key: &'static str| ["apps", "jupyterhub", key];
+    if !apps::is_host_name(&hub.host) {
+        c.at(
+            &at("host"),
+            format!("`{}` is not a DNS name", hub.host),
+            "write the hub's full name without a trailing dot, e.g. `hub.myalloc.projects.jetstream-cloud.org`",
+        );
+    }
+    let email = hub.contact_email.split_once('@');
+    if !email.is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.')) {
+        c.at(
+            &at("contact_email"),
+            format!("`{}` is not an email address", hub.contact_email),
+            "Let's Encrypt writes to it about the certificate: write a real address",
+        );
+    }
+    match apps::min_kubernetes(&hub.chart_version) {
+        None => c.at(
+            &at("chart_version"),
+            format!(
+                "jupyterhub chart `{}` is not one this generator knows",
+                hub.chart_version
+            ),
+            format!(
+                "use {} (the generated values are written and tested for it)",
+                apps::KNOWN_CHARTS
+                    .iter()
+                    .map(|(v, _)| *v)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        Some((major, min_minor)) => {
+            let deployed = kube_minor(&p.kubespray.version, p.kubernetes.version.as_deref());
+            let minor = deployed.as_deref().and_then(|m| {
+                let (ma, mi) = m.split_once('.')?;
+                Some((ma.parse::<u32>().ok()?, mi.parse::<u32>().ok()?))
+            });
+            if let Some((ma, mi)) = minor.filter(|&(ma, mi)| (ma, mi) < (major, min_minor)) {
+                c.at(
+                    &at("chart_version"),
+                    format!(
+                        "jupyterhub chart {} needs Kubernetes >= {major}.{min_minor} (its kubeVersion), the profile deploys {ma}.{mi}",
+                        hub.chart_version
+                    ),
+                    "set `kubernetes.version` to a newer release, or remove it for Kubespray's default",
+                );
+            }
+        }
+    }
+    if !apps::is_storage_size(&hub.storage) {
+        c.at(
+            &at("storage"),
+            format!("`{}` is not a volume size", hub.storage),
+            "write a size like `10Gi` or `512Mi`, or `none` for no persistent home",
+        );
+    } else if hub.storage != "none" && !p.kubernetes.cinder_csi {
+        c.at(
+            &at("storage"),
+            "user volumes are Cinder volumes, and the Cinder CSI driver is off",
+            "set `kubernetes.cinder_csi: true` (and `openstack_cloud_provider: true`), or `storage: none`",
+        );
+    }
+    if hub.start_timeout < 60 {
+        c.at(
+            &at("start_timeout"),
+            format!(
+                "{} seconds is too short for a server to start",
+                hub.start_timeout
+            ),
+            "allow at least 60; 600 (the default) covers a new volume and an image pull",
+        );
+    }
+    if p.pools.control_plane.floating_ip == Some(false) {
+        c.at(
+            &["apps", "jupyterhub"],
+            "JupyterHub is served on the first control plane machine's floating IP, and the control plane has none",
+            "remove `floating_ip: false` from `pools.control_plane`",
+        );
+    }
+    let a = &hub.authenticator;
+    let auth = |key: &'static str| ["apps", "jupyterhub", "authenticator", key];
+    for (key, env) in [
+        ("password_env", &a.password_env),
+        ("client_secret_env", &a.client_secret_env),
+    ] {
+        if let Some(name) = env {
+            let valid = name
+                .chars()
+                .next()
+                .is_some_and(|ch| ch.is_ascii_alphabetic() || ch == '_')
+                && name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_');
+            if !valid {
+                c.at(
+                    &auth(key),
+                    format!("`{name}` is not an environment variable name"),
+                    "name the variable (letters, digits, `_`), e.g. `JUPYTERHUB_PASSWORD`; never the secret itself",
+                );
+            }
+        }
+    }
+    match a.kind {
+        AuthenticatorKind::Dummy => {
+            for (key, set) in [
+                ("client_id", a.client_id.is_some()),
+                ("client_secret_env", a.client_secret_env.is_some()),
+                ("allowed_organizations", !a.allowed_organizations.is_empty()),
+            ] {
+                if set {
+                    c.at(
+                        &auth(key),
+                        format!("`{key}` belongs to the github authenticator"),
+                        "remove it, or set `type: github`",
+                    );
+                }
+            }
+        }
+        AuthenticatorKind::Github => {
+            if a.client_id.as_deref().is_none_or(|id| id.trim().is_empty()) {
+                c.at(
+                    &["apps", "jupyterhub", "authenticator"],
+                    "the github authenticator needs the OAuth app's `client_id`",
+                    "create an OAuth app on GitHub (callback https://HOST/hub/oauth_callback) and write its client ID",
+                );
+            }
+            if a.password_env.is_some() {
+                c.at(
+                    &auth("password_env"),
+                    "`password_env` belongs to the dummy authenticator",
+                    "remove it, or set `type: dummy`",
+                );
+            }
+            if a.allowed_organizations.is_empty() && a.allowed_users.is_empty() {
+                c.at(
+                    &["apps", "jupyterhub", "authenticator"],
+                    "with neither `allowed_organizations` nor `allowed_users`, nobody may log in",
+                    "list the GitHub organizations or users of the class or lab",
+                );
+            }
+        }
+    }
+    if p.kubespray.extra_vars.get("helm_enabled") == Some(&serde_json::Value::Bool(false)) {
+        c.at(
+            &["kubespray", "extra_vars", "helm_enabled"],
+            "apps are installed with Kubespray's helm, and this turns it off",
+            "remove `helm_enabled` from `extra_vars`",
+        );
+    }
+    if let Some(path) = apps::secret_like_key(&hub.values) {
+        let mut full = vec!["apps", "jupyterhub", "values"];
+        full.extend(path.iter().map(String::as_str));
+        c.at(
+            &full,
+            format!(
+                "`{}` looks like a secret, and values are written under the output directory",
+                path.join(".")
+            ),
+            "leave secrets out of the profile; the authenticator's secret comes from the environment of `up --deploy`",
         );
     }
 }

@@ -57,10 +57,12 @@ const REMOTE_DIR: &str = "/etc/kubernetes/flatcar-kube";
 /// The Python of Kubespray's Flatcar bootstrap.
 const PYTHON: &str = "/opt/bin/python";
 
-/// kured's command line for `window`.
-pub fn kured_args(window: &RebootWindow) -> Vec<String> {
+/// kured's command line for `window`, leaving alone nodes where a pod matches one of
+/// `blocking_selectors` (kured 1.23.0 `--blocking-pod-selector`, repeatable: it lists the
+/// node's running pods by each label selector, in every namespace, before taking the lock).
+pub fn kured_args(window: &RebootWindow, blocking_selectors: &[String]) -> Vec<String> {
     let days: Vec<&str> = window.days.iter().map(|d| d.as_str()).collect();
-    vec![
+    let mut args = vec![
         format!("--ds-namespace={NAMESPACE}"),
         format!("--ds-name={NAME}"),
         format!("--period={PERIOD}"),
@@ -71,7 +73,13 @@ pub fn kured_args(window: &RebootWindow) -> Vec<String> {
         format!("--reboot-days={}", days.join(",")),
         format!("--time-zone={}", window.time_zone),
         format!("--reboot-sentinel-command={SENTINEL_COMMAND}"),
-    ]
+    ];
+    args.extend(
+        blocking_selectors
+            .iter()
+            .map(|s| format!("--blocking-pod-selector={s}")),
+    );
+    args
 }
 
 /// Whether the profile installs a coordinator (and so whether [`DIR`] is generated).
@@ -98,7 +106,7 @@ pub fn context(loaded: &LoadedProfile) -> Value {
         "daemonset": format!("daemonset/{NAME}"),
         "image": KURED_IMAGE,
         "version": KURED_IMAGE.rsplit(':').next().unwrap_or(KURED_IMAGE),
-        "args": kured_args(window),
+        "args": kured_args(window, &super::apps::blocking_pod_selectors(&loaded.profile)),
         "window": format!(
             "{} to {} {}, {}",
             window.start,
@@ -134,7 +142,7 @@ mod tests {
             days: vec![Weekday::Sat, Weekday::Sun],
             time_zone: "Europe/Berlin".into(),
         };
-        let args = kured_args(&window);
+        let args = kured_args(&window, &[]);
         for flag in [
             "--start-time=22:30",
             "--end-time=04:00",

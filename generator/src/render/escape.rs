@@ -1,6 +1,7 @@
 //! Handlebars helpers that write a value for its target language. Templates never quote by
 //! hand: every `{{...}}` goes through one of these (a unit test enforces it).
 //! - `yaml`: a YAML scalar or flow value, plain when unambiguous in YAML 1.1 and 1.2;
+//! - `yamlblock`: a whole YAML document in block style, its scalars written as `yaml` writes them;
 //! - `hcl`: an HCL string, number, bool or list, with `${`/`%{` escaped;
 //! - `sh`: a single-quoted POSIX shell word;
 //! - `ini`: a bare word for ansible.cfg (letters, digits, `._/-` only; anything else is an error);
@@ -11,6 +12,8 @@ use handlebars::{
     Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
     RenderErrorReason,
 };
+use std::fmt::Write as _;
+
 use serde_json::Value;
 
 /// A YAML representation of `value` that PyYAML (YAML 1.1) and YAML 1.2 read back identically.
@@ -50,6 +53,65 @@ pub fn yaml_str(s: &str) -> String {
     } else {
         // A JSON string is a valid YAML double-quoted scalar.
         serde_json::Value::String(s.to_string()).to_string()
+    }
+}
+
+/// `value` as block-style YAML (maps and non-empty lists on their own lines), every scalar
+/// written by [`yaml_str`] or as its JSON number/bool/null, so PyYAML and YAML 1.2 read it back
+/// identically.
+pub fn yaml_block(value: &Value) -> String {
+    let mut out = String::new();
+    write_block(&mut out, value, 0);
+    out
+}
+
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::String(s) => yaml_str(s),
+        Value::Array(a) if a.is_empty() => "[]".into(),
+        Value::Object(m) if m.is_empty() => "{}".into(),
+        other => other.to_string(),
+    }
+}
+
+fn is_nested(value: &Value) -> bool {
+    match value {
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(m) => !m.is_empty(),
+        _ => false,
+    }
+}
+
+fn write_block(out: &mut String, value: &Value, indent: usize) {
+    let pad = " ".repeat(indent);
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (k, v) in map {
+                if is_nested(v) {
+                    let _ = writeln!(out, "{pad}{}:", yaml_str(k));
+                    let inner = if v.is_array() { indent } else { indent + 2 };
+                    write_block(out, v, inner);
+                } else {
+                    let _ = writeln!(out, "{pad}{}: {}", yaml_str(k), scalar(v));
+                }
+            }
+        }
+        Value::Array(items) if !items.is_empty() => {
+            for item in items {
+                if is_nested(item) {
+                    // The first line of the item follows the dash; the rest align with it.
+                    let mut inner = String::new();
+                    write_block(&mut inner, item, indent + 2);
+                    let body = inner.trim_start_matches(' ');
+                    let _ = write!(out, "{pad}- {body}");
+                } else {
+                    let _ = writeln!(out, "{pad}- {}", scalar(item));
+                }
+            }
+        }
+        other => {
+            let _ = writeln!(out, "{pad}{}", scalar(other));
+        }
     }
 }
 
@@ -116,6 +178,17 @@ fn yaml_helper(
     out: &mut dyn Output,
 ) -> HelperResult {
     out.write(&yaml_value(param(h, "yaml")?))?;
+    Ok(())
+}
+
+fn yaml_block_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    out.write(&yaml_block(param(h, "yamlblock")?))?;
     Ok(())
 }
 
@@ -218,6 +291,7 @@ fn comment_helper(
 /// Registers every escaping helper on `hb`.
 pub fn register(hb: &mut Handlebars<'_>) {
     hb.register_helper("yaml", Box::new(yaml_helper));
+    hb.register_helper("yamlblock", Box::new(yaml_block_helper));
     hb.register_helper("hcl", Box::new(hcl_helper));
     hb.register_helper("sh", Box::new(sh_helper));
     hb.register_helper("ini", Box::new(ini_helper));
@@ -229,6 +303,15 @@ pub fn register(hb: &mut Handlebars<'_>) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn block_yaml_nests_maps_and_lists() {
+        let v = json!({"a": {"b": [{"x": 1, "y": "on"}, "z"], "c": {}}, "d": []});
+        assert_eq!(
+            yaml_block(&v),
+            "a:\n  b:\n  - x: 1\n    \"y\": \"on\"\n  - z\n  c: {}\nd: []\n"
+        );
+    }
 
     #[test]
     fn yaml_quotes_what_would_change_meaning() {

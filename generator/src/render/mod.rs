@@ -4,6 +4,7 @@
 //! (`--check`). It owns file names, modes and the mapping from profile to Kubespray variables;
 //! it does not read profiles.
 
+pub mod apps;
 pub mod coordinator;
 pub mod escape;
 pub mod written;
@@ -20,6 +21,12 @@ use crate::profile::machines::{image_name, machines, pools};
 use crate::profile::{cidr, Access, AuthKind, LoadedProfile, Pool};
 
 pub use coordinator::playbook as coordinator_playbook;
+
+/// The play that installs the profile's apps into the cluster generated into `output_dir`
+/// (run like the coordinator's); `None` when the profile has no apps.
+pub fn apps_playbook(loaded: &LoadedProfile, output_dir: &Path) -> Option<PathBuf> {
+    apps::enabled(&loaded.profile).then(|| output_dir.join(apps::DIR).join(apps::PLAYBOOK))
+}
 
 /// Mode of files that may hold secrets (group_vars carry `extra_vars`, which may be tokens).
 pub const SECRET_MODE: u32 = 0o600;
@@ -86,6 +93,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "coordinator-install.yml",
         include_str!("../../templates/coordinator-install.yml.hbs"),
+    ),
+    (
+        "apps-install.yml",
+        include_str!("../../templates/apps-install.yml.hbs"),
+    ),
+    (
+        "apps-jupyterhub-values.yaml",
+        include_str!("../../templates/apps-jupyterhub-values.yaml.hbs"),
     ),
 ];
 
@@ -178,7 +193,9 @@ fn port_rule(protocol: &str, port: u16, remote: &str) -> Value {
 /// (`master_allowed_remote_ips`) from the profile's CIDRs, split by family as the module's
 /// rules are; workers admit 80/443 from everyone only with `open_http` (instead of the
 /// module's default, NodePorts from everyone), as our own module's group does.
-fn access_vars(access: &Access) -> Value {
+/// With apps, the control plane admits 80/443 from everyone (Kubespray's variables cannot name
+/// one machine; our own module opens them on the first control plane machine only).
+fn access_vars(access: &Access, apps: bool) -> Value {
     let (mut v4, mut v6) = (Vec::new(), Vec::new());
     for text in &access.allowed_cidrs {
         // The profile was checked; an entry that does not parse cannot reach this point.
@@ -215,6 +232,8 @@ fn access_vars(access: &Access) -> Value {
             {"name": "bastion_allowed_remote_ipv6_ips", "value": v6},
         ],
         "port_vars": [
+            {"name": "master_allowed_ports", "value": if apps { vec![port_rule("tcp", 80, "0.0.0.0/0"), port_rule("tcp", 443, "0.0.0.0/0")] } else { Vec::new() }},
+            {"name": "master_allowed_ports_ipv6", "value": if apps { vec![port_rule("tcp", 80, "::/0"), port_rule("tcp", 443, "::/0")] } else { Vec::new() }},
             {"name": "worker_allowed_ports", "value": http("0.0.0.0/0")},
             {"name": "worker_allowed_ports_ipv6", "value": worker_v6},
         ],
@@ -282,7 +301,7 @@ fn tfvars(loaded: &LoadedProfile, ids: &FlavorIds) -> Value {
         // With an existing network Kubespray must create neither network, subnet nor router.
         "use_neutron": if net.reuse { 0 } else { 1 },
         "external_net": net.external_network_id.clone().unwrap_or_default(),
-        "access": access_vars(&p.access),
+        "access": access_vars(&p.access, apps::enabled(p)),
     })
 }
 
@@ -325,6 +344,10 @@ fn terraform_values(loaded: &LoadedProfile) -> (Value, Value) {
         "pools": module_pools,
         "allowed_cidrs": p.access.allowed_cidrs,
         "open_http": p.access.open_http,
+        "http_machines": apps::ingress_machine(p)
+            .filter(|_| apps::enabled(p))
+            .into_iter()
+            .collect::<Vec<_>>(),
         "extra_security_groups": p.network.security_groups,
         "availability_zone": p.cloud.availability_zone,
         "public_key_files": std::iter::once(&p.ssh.public_key_file)
@@ -402,6 +425,7 @@ fn context(loaded: &LoadedProfile, ids: &FlavorIds) -> Value {
             "ansible_max": ansible_max,
         },
         "coordinator": coordinator::context(loaded),
+        "apps": apps::context(loaded),
     })
 }
 
@@ -482,6 +506,19 @@ pub fn generate(loaded: &LoadedProfile, ids: &FlavorIds) -> Result<Vec<OutputFil
         files.push(OutputFile {
             path: dir.join(coordinator::PLAYBOOK),
             contents: render(&hb, "coordinator-install.yml", &data)?,
+            mode: PLAIN_MODE,
+        });
+    }
+    if apps::enabled(&loaded.profile) {
+        let dir = Path::new(apps::DIR);
+        files.push(OutputFile {
+            path: dir.join(apps::JUPYTERHUB_VALUES),
+            contents: render(&hb, "apps-jupyterhub-values.yaml", &data)?,
+            mode: PLAIN_MODE,
+        });
+        files.push(OutputFile {
+            path: dir.join(apps::PLAYBOOK),
+            contents: render(&hb, "apps-install.yml", &data)?,
             mode: PLAIN_MODE,
         });
     }
@@ -613,8 +650,21 @@ mod tests {
     #[test]
     fn templates_escape_every_value() {
         let allowed = [
-            "yaml ", "hcl ", "sh ", "ini ", "num ", "comment ", "#if ", "#unless ", "#each ",
-            "/if", "/unless", "/each", "else", "!",
+            "yaml ",
+            "yamlblock ",
+            "hcl ",
+            "sh ",
+            "ini ",
+            "num ",
+            "comment ",
+            "#if ",
+            "#unless ",
+            "#each ",
+            "/if",
+            "/unless",
+            "/each",
+            "else",
+            "!",
         ];
         for (name, text) in TEMPLATES {
             let mut rest = *text;

@@ -164,6 +164,8 @@ pub enum UpError {
     },
     #[error("the plan above changes a running cluster and there is no terminal to confirm it; review it and run again with --yes. Nothing was changed.")]
     NotConfirmed,
+    #[error("{env} is not set: `up --deploy` hands it to JupyterHub's authenticator (apps.jupyterhub.authenticator) and never writes it to a file. Export it and run again; nothing was changed.")]
+    MissingSecret { env: String },
     #[error("not applied: nothing was changed")]
     Declined,
 }
@@ -197,6 +199,7 @@ pub fn up(
     }
     // What cannot be done is refused before anything runs: Kubespray and the versions first.
     let target = if opts.deploy {
+        missing_app_secret(&loaded)?;
         Some(deploy_target(opts, &loaded, log)?)
     } else {
         None
@@ -367,6 +370,7 @@ pub fn up(
 
     if let Some(target) = &target {
         let coordinator = render::coordinator_playbook(&loaded, &opts.output);
+        let apps = render::apps_playbook(&loaded, &opts.output);
         let mut deploy = Deploy {
             opts,
             target,
@@ -382,12 +386,28 @@ pub fn up(
             },
             &inv,
             coordinator,
+            apps,
         )?;
     }
     Ok(UpResult::Applied {
         hosts_yaml,
         deployed: opts.deploy,
     })
+}
+
+/// The apps' secret must be in the environment before anything runs: found missing only
+/// after Kubespray's hour, it would leave the cluster half done.
+fn missing_app_secret(loaded: &LoadedProfile) -> Result<(), UpError> {
+    let Some(hub) = &loaded.profile.apps.jupyterhub else {
+        return Ok(());
+    };
+    let env = hub.authenticator.secret_env();
+    match std::env::var(env) {
+        Ok(value) if !value.is_empty() => Ok(()),
+        _ => Err(UpError::MissingSecret {
+            env: env.to_string(),
+        }),
+    }
 }
 
 /// Paths the user gave relative to the working directory, made absolute: deploy.sh runs
@@ -601,6 +621,7 @@ impl Deploy<'_> {
         moves: &Moves,
         inv: &inventory::KubesprayInventory,
         coordinator: Option<PathBuf>,
+        apps: Option<PathBuf>,
     ) -> Result<(), UpError> {
         let all: BTreeSet<String> = inv.hosts.keys().cloned().collect();
         let wanted = Some(self.target.kubernetes.to_string());
@@ -617,6 +638,8 @@ impl Deploy<'_> {
                     kubernetes_version: wanted,
                     kubespray,
                     coordinator: None,
+                    helm: apps.is_some(),
+                    apps: None,
                 }
             }
             Some(mut rec) => {
@@ -630,6 +653,70 @@ impl Deploy<'_> {
         rec.save(&self.opts.output)?;
         if let Some(install) = coordinator {
             self.coordinator(&mut rec, install)?;
+        }
+        match apps {
+            Some(install) => self.apps(&mut rec, install)?,
+            None if rec.apps.is_some() => {
+                // Uninstalling deletes the hub's database and stops every user's server: a
+                // decision for a person, not a side effect of a profile edit.
+                progress(
+                    self.log,
+                    &format!(
+                        "the profile no longer lists apps.jupyterhub, and flatcar-kube leaves the installed JupyterHub alone from now on. To remove it (users' volumes stay until their claims are deleted): ssh core@FIRST-CONTROL-PLANE sudo /opt/bin/helm uninstall {} --namespace {} --kubeconfig /etc/kubernetes/admin.conf",
+                        render::apps::RELEASE,
+                        render::apps::NAMESPACE
+                    ),
+                );
+                rec.apps = None;
+                rec.save(&self.opts.output)?;
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// The apps (JupyterHub), installed again only when their values or play changed; first
+    /// Kubespray's helm, when the cluster was deployed without it.
+    fn apps(&mut self, rec: &mut Deployed, install: PathBuf) -> Result<(), UpError> {
+        let dir = install.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut bytes = Vec::new();
+        for file in [dir.join(render::apps::JUPYTERHUB_VALUES), install.clone()] {
+            bytes.extend(
+                std::fs::read(&file).map_err(|source| render::RenderError::Io {
+                    path: file.clone(),
+                    source,
+                })?,
+            );
+        }
+        let digest = render::written::digest(&bytes);
+        if !rec.helm {
+            // Group variables reach the machines through cluster.yml (helm_enabled).
+            progress(
+                self.log,
+                "apps need Kubespray's helm, which this cluster was deployed without: Kubespray's cluster.yml with helm_enabled",
+            );
+            self.playbook("cluster.yml", &[])?;
+            rec.helm = true;
+            rec.save(&self.opts.output)?;
+        }
+        if rec.apps.as_deref() != Some(digest.as_str()) {
+            progress(
+                self.log,
+                &format!(
+                    "installing JupyterHub with helm on the first control plane machine (apps/install.yml, values in {})",
+                    dir.join(render::apps::JUPYTERHUB_VALUES).display()
+                ),
+            );
+            let absolute = std::path::absolute(&install).unwrap_or(install);
+            playbook_with(
+                self.log,
+                self.opts,
+                self.target,
+                &absolute.to_string_lossy(),
+                &[],
+            )?;
+            rec.apps = Some(digest);
+            rec.save(&self.opts.output)?;
         }
         Ok(())
     }

@@ -28,6 +28,14 @@ pub struct Deployed {
     /// reboot window changes it, and the next `up --deploy` applies it again.
     #[serde(default)]
     pub coordinator: Option<String>,
+    /// Whether the last cluster-wide Kubespray run had `helm_enabled` (the apps' play uses
+    /// Kubespray's helm).
+    #[serde(default)]
+    pub helm: bool,
+    /// SHA-256 of the apps' values and play last installed (None: no apps installed); a
+    /// change of the values installs them again (`helm upgrade`).
+    #[serde(default)]
+    pub apps: Option<String>,
 }
 
 /// Which Kubespray ran.
@@ -234,6 +242,8 @@ mod tests {
                 commit: Some("abc".into()),
             }),
             coordinator: Some("ab12".into()),
+            helm: true,
+            apps: Some("cd34".into()),
         };
         record.save(dir.path()).expect("save");
         assert_eq!(Deployed::load(dir.path()).expect("load"), Some(record));

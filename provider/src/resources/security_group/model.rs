@@ -215,11 +215,11 @@ pub fn check_cidr(cidr: &str, ethertype: &str) -> Result<(), String> {
     if family != ethertype {
         return Err(format!("{cidr:?} is an {family} prefix but the rule's ethertype is {ethertype}; set ethertype = \"{family}\"."));
     }
-    let host_mask = if len == width {
-        0
-    } else {
-        (1u128 << (width - len)) - 1
-    };
+    // `::/0` has 128 host bits: a shift by the full width of u128 would overflow.
+    let host_mask = 1u128
+        .checked_shl(width - len)
+        .unwrap_or(0)
+        .wrapping_sub(1);
     if bits & host_mask != 0 {
         let network = bits & !host_mask;
         let shown = match addr {
@@ -236,6 +236,20 @@ pub fn check_cidr(cidr: &str, ethertype: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_prefix_length_is_checked_without_overflow() {
+        for (cidr, ethertype) in [
+            ("::/0", "IPv6"),
+            ("0.0.0.0/0", "IPv4"),
+            ("2001:db8::1/128", "IPv6"),
+            ("203.0.113.7/32", "IPv4"),
+        ] {
+            assert_eq!(check_cidr(cidr, ethertype), Ok(()), "{cidr}");
+        }
+        assert!(check_cidr("::1/0", "IPv6").is_err_and(|e| e.contains("::/0")));
+        assert!(check_cidr("10.0.0.1/0", "IPv4").is_err_and(|e| e.contains("0.0.0.0/0")));
+    }
 
     #[test]
     fn the_model_has_exactly_the_schema_attributes() {

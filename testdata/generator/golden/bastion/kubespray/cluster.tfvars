@@ -55,8 +55,12 @@ master_allowed_remote_ips = ["203.0.113.0/24"]
 master_allowed_remote_ipv6_ips = ["2001:db8:40::/48"]
 bastion_allowed_remote_ips = ["203.0.113.0/24"]
 bastion_allowed_remote_ipv6_ips = ["2001:db8:40::/48"]
-# Workers: HTTP and HTTPS from everyone with access.open_http, else nothing (the module's
-# default would open the NodePort range to everyone).
+# Control plane: HTTP and HTTPS from everyone with apps (JupyterHub is served on the first
+# control plane machine; these variables cannot name one machine). Workers: HTTP and HTTPS
+# from everyone with access.open_http, else nothing (the module's default would open the
+# NodePort range to everyone).
+master_allowed_ports = []
+master_allowed_ports_ipv6 = []
 worker_allowed_ports = [{ "port_range_max" = 80, "port_range_min" = 80, "protocol" = "tcp", "remote_ip_prefix" = "0.0.0.0/0" }, { "port_range_max" = 443, "port_range_min" = 443, "protocol" = "tcp", "remote_ip_prefix" = "0.0.0.0/0" }]
 worker_allowed_ports_ipv6 = [{ "port_range_max" = 0, "port_range_min" = 0, "protocol" = "ipv6-icmp", "remote_ip_prefix" = "::/0" }, { "port_range_max" = 80, "port_range_min" = 80, "protocol" = "tcp", "remote_ip_prefix" = "::/0" }, { "port_range_max" = 443, "port_range_min" = 443, "protocol" = "tcp", "remote_ip_prefix" = "::/0" }]
 

@@ -51,8 +51,12 @@ master_allowed_remote_ips = ["198.51.100.7/32"]
 master_allowed_remote_ipv6_ips = []
 bastion_allowed_remote_ips = ["198.51.100.7/32"]
 bastion_allowed_remote_ipv6_ips = []
-# Workers: HTTP and HTTPS from everyone with access.open_http, else nothing (the module's
-# default would open the NodePort range to everyone).
+# Control plane: HTTP and HTTPS from everyone with apps (JupyterHub is served on the first
+# control plane machine; these variables cannot name one machine). Workers: HTTP and HTTPS
+# from everyone with access.open_http, else nothing (the module's default would open the
+# NodePort range to everyone).
+master_allowed_ports = []
+master_allowed_ports_ipv6 = []
 worker_allowed_ports = []
 worker_allowed_ports_ipv6 = [{ "port_range_max" = 0, "port_range_min" = 0, "protocol" = "ipv6-icmp", "remote_ip_prefix" = "::/0" }]
 
