@@ -52,9 +52,10 @@ module "cluster" {
   # Kubernetes API (6443) from these CIDRs (the profile's access.allowed_cidrs).
   allowed_cidrs         = ["203.0.113.0/24", "2001:db8:40::/48"]
   open_http             = true
-  # HTTP and HTTPS from everyone on these machines only: where the profile's apps are served.
-  http_machines         = []
   extra_security_groups = []
+
+  # HTTP and HTTPS from everyone on these machines only: where the profile's apps are served.
+  http_machines = []
 
   pools = {
     "control-plane" = {
