@@ -737,3 +737,151 @@ fn the_first_deploy_runs_cluster_yml_and_records_the_cluster() {
         serde_json::json!({"release": "v2.31.0", "commit": null})
     );
 }
+
+/// The apps block of the JupyterHub tests, with user volumes of `storage`.
+fn jupyterhub_apps(storage: &str) -> String {
+    format!(
+        "apps:\n  jupyterhub:\n    host: hub.ha-prod.example.org\n    contact_email: ops@example.org\n    storage: {storage}\n    authenticator:\n      type: dummy\n"
+    )
+}
+
+impl Day2 {
+    /// The profile with `apps` appended (or none).
+    fn set_apps(&self, apps: Option<&str>) {
+        let text = std::fs::read_to_string(&self.profile).unwrap();
+        let base = text.split("apps:\n").next().unwrap().to_string();
+        std::fs::write(&self.profile, base + apps.unwrap_or_default()).unwrap();
+    }
+
+    /// Playbook steps that are not Terraform's, with the generated plays by their directory.
+    fn playbooks(&self) -> Vec<String> {
+        self.steps()
+            .into_iter()
+            .filter(|s| s.contains(".yml"))
+            .map(|s| {
+                if s.contains("/apps/install.yml") {
+                    "apps/install.yml".into()
+                } else if s.contains("/coordinator/install.yml") {
+                    "coordinator/install.yml".into()
+                } else {
+                    s
+                }
+            })
+            .collect()
+    }
+
+    fn clear_log(&self) {
+        std::fs::write(self.tmp.path().join("calls.log"), "").unwrap();
+    }
+}
+
+const HUB_PASSWORD: &str = "s3cret-workshop-pw";
+
+#[test]
+fn jupyterhub_is_installed_after_kured_and_upgraded_when_its_values_change() {
+    let d = Day2::new("1.34.3", &[], None);
+    d.set_apps(Some(&jupyterhub_apps("10Gi")));
+    d.plan(&[(cp(1), &["create"]), (worker(1), &["create"])]);
+    d.after(&three_and_three());
+    run_ok(
+        d.cmd(&["--deploy"])
+            .env("JUPYTERHUB_PASSWORD", HUB_PASSWORD),
+    );
+    assert_eq!(
+        d.playbooks(),
+        ["cluster.yml", "coordinator/install.yml", "apps/install.yml"]
+    );
+    // The first deploy had helm_enabled (group_vars), so no extra Kubespray run is needed.
+    assert!(std::fs::read_to_string(
+        d.out
+            .join("inventory/group_vars/k8s_cluster/k8s-cluster.yml")
+    )
+    .unwrap()
+    .contains("\nhelm_enabled: true\n"));
+    let record = d.record();
+    assert_eq!(record["helm"], true);
+    let installed = record["apps"].clone();
+    assert!(installed.is_string(), "{record}");
+
+    // Same profile again: nothing to install.
+    d.clear_log();
+    d.plan(&unchanged(&three_and_three()));
+    run_ok(
+        d.cmd(&["--deploy"])
+            .env("JUPYTERHUB_PASSWORD", HUB_PASSWORD),
+    );
+    assert!(d.playbooks().is_empty(), "{:?}", d.playbooks());
+
+    // Bigger homes: the values change, and only the apps' play runs (helm upgrade).
+    d.clear_log();
+    d.set_apps(Some(&jupyterhub_apps("20Gi")));
+    run_ok(
+        d.cmd(&["--deploy"])
+            .env("JUPYTERHUB_PASSWORD", HUB_PASSWORD),
+    );
+    assert_eq!(d.playbooks(), ["apps/install.yml"]);
+    let values = std::fs::read_to_string(d.out.join("apps/jupyterhub/values.yaml")).unwrap();
+    assert!(values.contains("capacity: \"20Gi\""), "{values}");
+    assert_ne!(d.record()["apps"], installed);
+
+    // The secret is never written under DIR.
+    for f in files_under(&d.out) {
+        let bytes = std::fs::read(d.out.join(&f)).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(HUB_PASSWORD),
+            "{} holds the password",
+            f.display()
+        );
+    }
+
+    // Apps removed from the profile: nothing is uninstalled, the output says how.
+    d.clear_log();
+    d.set_apps(None);
+    let run = run_ok(&mut d.cmd(&["--deploy"]));
+    let text =
+        String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
+    // kured loses its blocking selector for user servers: its manifest is applied again.
+    assert_eq!(d.playbooks(), ["coordinator/install.yml"]);
+    assert!(
+        text.contains("helm uninstall jupyterhub --namespace jupyterhub"),
+        "{text}"
+    );
+    assert!(d.record()["apps"].is_null());
+}
+
+#[test]
+fn a_missing_authenticator_secret_stops_up_before_anything_runs() {
+    let d = Day2::new("1.34.3", &[], None);
+    d.set_apps(Some(&jupyterhub_apps("10Gi")));
+    let out = d
+        .cmd(&["--deploy"])
+        .env_remove("JUPYTERHUB_PASSWORD")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("JUPYTERHUB_PASSWORD is not set") && stderr.contains("nothing was changed"),
+        "{stderr}"
+    );
+    assert!(d.steps().is_empty(), "{:?}", d.steps());
+}
+
+#[test]
+fn apps_added_to_a_cluster_deployed_without_helm_run_cluster_yml_first() {
+    let d = Day2::new("1.34.3", &three_and_three(), Some("1.34.3"));
+    d.plan(&unchanged(&three_and_three()));
+    d.after(&three_and_three());
+    d.set_apps(Some(&jupyterhub_apps("10Gi")));
+    run_ok(
+        d.cmd(&["--deploy"])
+            .env("JUPYTERHUB_PASSWORD", HUB_PASSWORD),
+    );
+    // kured gains the blocking selector for user servers; Kubespray installs its helm
+    // (helm_enabled reaches the machines through cluster.yml); then the hub.
+    assert_eq!(
+        d.playbooks(),
+        ["coordinator/install.yml", "cluster.yml", "apps/install.yml"]
+    );
+    assert_eq!(d.record()["helm"], true);
+}

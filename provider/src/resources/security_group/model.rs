@@ -216,10 +216,7 @@ pub fn check_cidr(cidr: &str, ethertype: &str) -> Result<(), String> {
         return Err(format!("{cidr:?} is an {family} prefix but the rule's ethertype is {ethertype}; set ethertype = \"{family}\"."));
     }
     // `::/0` has 128 host bits: a shift by the full width of u128 would overflow.
-    let host_mask = 1u128
-        .checked_shl(width - len)
-        .unwrap_or(0)
-        .wrapping_sub(1);
+    let host_mask = 1u128.checked_shl(width - len).unwrap_or(0).wrapping_sub(1);
     if bits & host_mask != 0 {
         let network = bits & !host_mask;
         let shown = match addr {
