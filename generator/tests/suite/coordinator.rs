@@ -17,10 +17,6 @@ use flatcar_kube::profile::kubespray::kube_minor;
 use flatcar_kube::profile::{load_str, LoadedProfile};
 use serde_json::Value;
 
-fn venv_bin(tool: &str, script: &str) -> PathBuf {
-    required_tool(cache_dir().join("ansible-venv/bin").join(tool), script)
-}
-
 fn kubernetes_validate() -> PathBuf {
     venv_bin(
         "kubernetes-validate",
@@ -28,30 +24,8 @@ fn kubernetes_validate() -> PathBuf {
     )
 }
 
-fn ansible_playbook() -> PathBuf {
-    venv_bin("ansible-playbook", "scripts/setup.d/20-ansible.sh")
-}
-
 fn load(text: &str) -> LoadedProfile {
     load_str(text, "p.yaml", Some(&home())).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// Every object of a multi-document YAML file, read by PyYAML (the venv's, from ansible-core).
-fn yaml_documents(path: &Path) -> Vec<Value> {
-    let python = venv_bin("python", "scripts/setup.d/20-ansible.sh");
-    let out = Command::new(python)
-        .arg("-c")
-        .arg("import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1])) if d is not None]))")
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}: {}",
-        path.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn object<'a>(objects: &'a [Value], kind: &str) -> &'a Value {

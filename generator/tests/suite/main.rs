@@ -3,11 +3,12 @@
 //! (`golden`, `terraform_tfvars`, `flavor_ids`, `terraform_module`, `shellcheck`, the reboot
 //! coordinator's `coordinator`), the inventory
 //! (`ansible_inventory`, `inventory_fixtures`), the command line (`cli`), `up` and its day-2 runs (`up_day2`), the Kubespray release `up`
-//! fetches with its own virtualenv (`kubespray_fetch`).
+//! fetches with its own virtualenv (`kubespray_fetch`), the apps `up --deploy` installs (`apps`).
 
 mod common;
 
 mod ansible_inventory;
+mod apps;
 mod broken_profiles;
 mod cli;
 mod coordinator;

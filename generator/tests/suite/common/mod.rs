@@ -189,3 +189,30 @@ pub fn fake_playbook(dir: &Path, version: &str, python: Option<&Path>) -> PathBu
     );
     path
 }
+
+/// A tool of the Ansible virtualenv (scripts/setup.d), or a panic naming the script that installs it.
+pub fn venv_bin(tool: &str, script: &str) -> PathBuf {
+    required_tool(cache_dir().join("ansible-venv/bin").join(tool), script)
+}
+
+pub fn ansible_playbook() -> PathBuf {
+    venv_bin("ansible-playbook", "scripts/setup.d/20-ansible.sh")
+}
+
+/// Every object of a multi-document YAML file, read by PyYAML (the venv's, from ansible-core).
+pub fn yaml_documents(path: &Path) -> Vec<serde_json::Value> {
+    let python = venv_bin("python", "scripts/setup.d/20-ansible.sh");
+    let out = Command::new(python)
+        .arg("-c")
+        .arg("import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(open(sys.argv[1])) if d is not None]))")
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
