@@ -738,8 +738,14 @@ fn check_apps(c: &mut Checker<'_>, p: &Profile) {
                 Some((ma.parse::<u32>().ok()?, mi.parse::<u32>().ok()?))
             });
             if let Some((ma, mi)) = minor.filter(|&(ma, mi)| (ma, mi) < (major, min_minor)) {
+                // At the version the profile pins, else at the chart (Kubespray's default).
+                let path: &[&str] = if p.kubernetes.version.is_some() {
+                    &["kubernetes", "version"]
+                } else {
+                    &at("chart_version")
+                };
                 c.at(
-                    &at("chart_version"),
+                    path,
                     format!(
                         "jupyterhub chart {} needs Kubernetes >= {major}.{min_minor} (its kubeVersion), the profile deploys {ma}.{mi}",
                         hub.chart_version
