@@ -123,11 +123,11 @@ pub fn credentials_present(profile: &Profile, env: &dyn Fn(&str) -> Option<Strin
     profile.cloud.clouds_yaml_entry.is_some() || set("OS_CLOUD") || set("OS_AUTH_URL")
 }
 
-/// Every flavor Nova lists for the credentials of `env` and the profile's cloud settings.
-pub fn nova_flavors(
+/// A session with the profile's cloud, with the credentials of `env` (`OS_*`, clouds.yaml).
+pub fn cloud_session(
     profile: &Profile,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Vec<Flavor>, LookupError> {
+) -> Result<CloudSession, CloudError> {
     let settings = CloudSettings {
         cloud: profile.cloud.clouds_yaml_entry.clone(),
         region: profile.cloud.region.clone(),
@@ -135,7 +135,15 @@ pub fn nova_flavors(
         ..CloudSettings::default()
     };
     let cloud = auth::resolve(&settings, env)?;
-    let session = CloudSession::new(cloud, StopSignal::default())?;
+    CloudSession::new(cloud, StopSignal::default())
+}
+
+/// Every flavor Nova lists for the credentials of `env` and the profile's cloud settings.
+pub fn nova_flavors(
+    profile: &Profile,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Flavor>, LookupError> {
+    let session = cloud_session(profile, env)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -7,8 +7,10 @@ pub mod auth;
 pub mod compute;
 pub mod error;
 pub mod glance;
+pub mod identity;
 pub mod neutron;
 pub mod nova;
+pub mod object_store;
 pub mod security_group;
 pub mod session;
 

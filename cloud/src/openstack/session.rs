@@ -34,6 +34,17 @@ struct CatalogService {
 struct Token {
     value: String,
     catalog: Vec<CatalogService>,
+    /// Who the token is for, and the project it is scoped to (application credentials are
+    /// always project-scoped).
+    user_id: Option<String>,
+    project_id: Option<String>,
+}
+
+/// The user and project a session acts as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub user_id: String,
+    pub project_id: String,
 }
 
 /// A request to an OpenStack service.
@@ -50,6 +61,10 @@ pub struct ApiRequest<'a> {
     pub cleanup: bool,
     /// `OpenStack-API-Version` microversion for this service, if any.
     pub microversion: Option<&'static str>,
+    /// A body that is not JSON (an object of the object store), sent as is.
+    pub bytes: Option<Vec<u8>>,
+    /// Further request headers, e.g. `If-None-Match`.
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl<'a> ApiRequest<'a> {
@@ -68,7 +83,19 @@ impl<'a> ApiRequest<'a> {
             idempotency,
             cleanup: false,
             microversion: None,
+            bytes: None,
+            headers: Vec::new(),
         }
+    }
+    /// `body` as is, with `content_type`.
+    pub fn bytes(mut self, body: Vec<u8>, content_type: &'static str) -> ApiRequest<'a> {
+        self.bytes = Some(body);
+        self.content_type = Some(content_type);
+        self
+    }
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> ApiRequest<'a> {
+        self.headers.push((name, value.into()));
+        self
     }
     pub fn microversion(mut self, version: &'static str) -> ApiRequest<'a> {
         self.microversion = Some(version);
@@ -188,6 +215,14 @@ impl CloudSession {
         struct TokenBody {
             #[serde(default)]
             catalog: Vec<CatalogService>,
+            #[serde(default)]
+            user: Option<IdOnly>,
+            #[serde(default)]
+            project: Option<IdOnly>,
+        }
+        #[derive(Deserialize)]
+        struct IdOnly {
+            id: String,
         }
         let parsed: Body = response.json().await.map_err(|e| CloudError::Decode {
             url,
@@ -197,6 +232,8 @@ impl CloudSession {
         Ok(Token {
             value,
             catalog: parsed.token.catalog,
+            user_id: parsed.token.user.map(|u| u.id),
+            project_id: parsed.token.project.map(|p| p.id),
         })
     }
 
@@ -213,6 +250,21 @@ impl CloudSession {
             url: self.profile.auth_url.clone(),
             reason: "no token".into(),
         })
+    }
+
+    /// The user and project of this session's token (authenticating first if needed).
+    pub async fn scope(&self) -> Result<Scope, CloudError> {
+        let token = self.token(false).await?;
+        match (token.user_id, token.project_id) {
+            (Some(user_id), Some(project_id)) => Ok(Scope {
+                user_id,
+                project_id,
+            }),
+            _ => Err(CloudError::Config {
+                problem: "the credentials are not scoped to a project".into(),
+                hint: "Set OS_PROJECT_NAME (or OS_PROJECT_ID) with the project's domain, or use an application credential.".into(),
+            }),
+        }
     }
 
     /// The versionless root of a service: an override, or the catalog's endpoint for the
@@ -259,6 +311,17 @@ impl CloudSession {
                     let mut b = b.header("X-Auth-Token", &token.value);
                     if let Some(v) = request.microversion {
                         b = b.header("OpenStack-API-Version", format!("{} {v}", request.service));
+                    }
+                    for (name, value) in &request.headers {
+                        b = b.header(*name, value);
+                    }
+                    if let Some(bytes) = &request.bytes {
+                        b = b.body(bytes.clone()).header(
+                            CONTENT_TYPE,
+                            HeaderValue::from_static(
+                                request.content_type.unwrap_or("application/octet-stream"),
+                            ),
+                        );
                     }
                     if let Some(json) = &request.json {
                         b = b.body(json.to_string());

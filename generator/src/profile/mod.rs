@@ -1,5 +1,5 @@
 //! The profile: one versioned YAML file that describes a whole cluster (cloud, network, Flatcar,
-//! SSH, node pools, Kubernetes, Kubespray, updates, apps). This module owns the profile's types (which
+//! SSH, node pools, Kubernetes, Kubespray, updates, apps, state). This module owns the profile's types (which
 //! are also its JSON Schema), reading a profile from YAML with positions ([`yaml`]), the semantic
 //! checks that YAML types cannot express ([`validate`]) and what they know of Kubespray's
 //! releases ([`kubespray`]). It knows nothing of output files.
@@ -8,6 +8,7 @@ pub mod apps;
 pub mod cidr;
 pub mod kubespray;
 pub mod machines;
+pub mod state;
 pub mod validate;
 pub mod yaml;
 
@@ -48,6 +49,8 @@ pub struct Profile {
     pub updates: Updates,
     #[serde(default)]
     pub apps: apps::Apps,
+    #[serde(default)]
+    pub state: state::State,
 }
 
 /// The OpenStack cloud.

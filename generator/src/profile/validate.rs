@@ -10,6 +10,7 @@ use super::kubespray::{
     ansible_core_range, is_release_tag, kube_minor, removed, GENERATED_VARS, NEWEST_RELEASE,
     UPSTREAM_REPOSITORY,
 };
+use super::state::{self, StateBackend};
 use super::yaml::{Node, Pos};
 use super::{Coordinator, Diagnostic, Pool, Profile};
 
@@ -162,6 +163,7 @@ pub fn check(profile: &Profile, root: &Node, file: &str, home: Option<&Path>) ->
     check_kubespray(&mut c, profile);
     check_updates(&mut c, profile);
     check_apps(&mut c, profile);
+    check_state(&mut c, profile);
 
     c.found.sort_by_key(|d| (d.pos.line, d.pos.col));
     c.found
@@ -692,6 +694,50 @@ fn check_updates(c: &mut Checker<'_>, p: &Profile) {
             format!("`{}` is not an IANA time zone name", w.time_zone),
             "write a name like `UTC`, `Europe/Berlin` or `America/Indiana/Indianapolis`",
         );
+    }
+}
+
+fn check_state(c: &mut Checker<'_>, p: &Profile) {
+    let s = &p.state;
+    match s.backend {
+        StateBackend::Local => {
+            for (key, set) in [
+                ("container", s.container.is_some()),
+                ("s3_endpoint", s.s3_endpoint.is_some()),
+            ] {
+                if set {
+                    c.at(
+                        &["state", key],
+                        format!("`{key}` belongs to the object store backend"),
+                        "set `backend: object_store`, or remove the key",
+                    );
+                }
+            }
+        }
+        StateBackend::ObjectStore => {
+            match &s.container {
+                None => c.at(
+                    &["state"],
+                    "the object store backend needs a `container`",
+                    "name one, e.g. `container: demo-tfstate` (`up` creates it when missing)",
+                ),
+                Some(name) if !state::is_bucket_name(name) => c.at(
+                    &["state", "container"],
+                    format!("`{name}` cannot be reached through the S3 API"),
+                    "use 3 to 63 lowercase letters, digits, `-` and `.`, starting and ending with a letter or digit",
+                ),
+                Some(_) => {}
+            }
+            if let Some(url) = &s.s3_endpoint {
+                if !is_http_url(url) {
+                    c.at(
+                        &["state", "s3_endpoint"],
+                        format!("`{url}` is not an http(s) URL"),
+                        "write the S3 API's root, e.g. `https://js2.jetstream-cloud.org:8001`",
+                    );
+                }
+            }
+        }
     }
 }
 

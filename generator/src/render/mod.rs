@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 use crate::flavors::{FlavorIds, FlavorValue};
 use crate::profile::kubespray::{ansible_core_range, kube_version_for};
 use crate::profile::machines::{image_name, machines, pools};
+use crate::profile::state::{StateBackend, StateObjects};
 use crate::profile::{cidr, Access, AuthKind, LoadedProfile, Pool};
 
 pub use coordinator::playbook as coordinator_playbook;
@@ -87,6 +88,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/terraform-outputs.tf.hbs"),
     ),
     (
+        "terraform-backend.tf",
+        include_str!("../../templates/terraform-backend.tf.hbs"),
+    ),
+    (
         "coordinator-kured.yaml",
         include_str!("../../templates/coordinator-kured.yaml.hbs"),
     ),
@@ -128,6 +133,9 @@ pub const CLUSTER_MODULE: &[(&str, &str)] = &[
         include_str!("../../../examples/modules/cluster/versions.tf"),
     ),
 ];
+
+/// The `s3` backend's configuration, relative to the output directory (object store state only).
+pub const BACKEND_FILE: &str = "terraform/backend.tf";
 
 /// Where `generate` writes the module, relative to the output directory.
 pub const CLUSTER_MODULE_DIR: &str = "terraform/modules/cluster";
@@ -358,6 +366,22 @@ fn terraform_values(loaded: &LoadedProfile) -> (Value, Value) {
     (provider, module)
 }
 
+/// The `s3` backend's settings for `state.backend: object_store` (null otherwise).
+fn state_values(loaded: &LoadedProfile) -> Value {
+    let p = &loaded.profile;
+    if p.state.backend != StateBackend::ObjectStore {
+        return Value::Null;
+    }
+    let objects = StateObjects::for_cluster(&p.name);
+    json!({
+        "container": p.state.container,
+        "key": objects.tfstate,
+        "up_lock": objects.up_lock,
+        "region": p.state.s3_region,
+        "s3_endpoint": p.state.s3_endpoint,
+    })
+}
+
 /// Everything the templates see.
 fn context(loaded: &LoadedProfile, ids: &FlavorIds) -> Value {
     let p = &loaded.profile;
@@ -426,6 +450,7 @@ fn context(loaded: &LoadedProfile, ids: &FlavorIds) -> Value {
         },
         "coordinator": coordinator::context(loaded),
         "apps": apps::context(loaded),
+        "state": state_values(loaded),
     })
 }
 
@@ -489,6 +514,13 @@ pub fn generate(loaded: &LoadedProfile, ids: &FlavorIds) -> Result<Vec<OutputFil
         contents: render(&hb, "terraform-outputs.tf", &data)?,
         mode: PLAIN_MODE,
     });
+    if loaded.profile.state.backend == StateBackend::ObjectStore {
+        files.push(OutputFile {
+            path: PathBuf::from(BACKEND_FILE),
+            contents: render(&hb, "terraform-backend.tf", &data)?,
+            mode: PLAIN_MODE,
+        });
+    }
     for (name, text) in CLUSTER_MODULE {
         files.push(OutputFile {
             path: Path::new(CLUSTER_MODULE_DIR).join(name),

@@ -28,6 +28,7 @@ pub mod kubespray;
 pub mod plan;
 pub mod provider_mirror;
 pub mod record;
+pub mod shared_state;
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -43,6 +44,7 @@ use exec::{capture, progress, run};
 use kubespray::KubesprayCheckout;
 use plan::PlanSummary;
 use record::{Deployed, KubesprayRecord, VersionMove};
+use shared_state::SharedState;
 
 /// How many lines of a failed command's stderr an error shows.
 pub const STDERR_TAIL_LINES: usize = 25;
@@ -166,6 +168,10 @@ pub enum UpError {
     NotConfirmed,
     #[error("{env} is not set: `up --deploy` hands it to JupyterHub's authenticator (apps.jupyterhub.authenticator) and never writes it to a file. Export it and run again; nothing was changed.")]
     MissingSecret { env: String },
+    #[error("{0}")]
+    SharedState(#[from] shared_state::SharedStateError),
+    #[error("the profile has no `state:`, but this cluster's Terraform state is in the object store container {container} ({dir} was set up for it). Nothing was changed. Put `state: {{backend: object_store, container: {container}}}` back into the profile. To keep the state on this machine instead: in {dir}, with the project's EC2 credential in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (`openstack ec2 credentials list`), delete backend.tf and run `terraform init -migrate-state` (Terraform copies the state out of the container), then `flatcar-kube up` again.")]
+    StateInObjectStore { dir: PathBuf, container: String },
     #[error("not applied: nothing was changed")]
     Declined,
 }
@@ -193,17 +199,76 @@ pub fn up(
 ) -> Result<UpResult, UpError> {
     let opts = &absolute_paths(opts);
     let loaded = profile::load(&opts.profile)?;
-    let flavor_ids = flavors::resolve(&loaded, &|key| std::env::var(key).ok())?;
+    let env = |key: &str| std::env::var(key).ok();
+    let flavor_ids = flavors::resolve(&loaded, &env)?;
     for warning in &flavor_ids.warnings {
         eprintln!("{warning}");
     }
+    if opts.deploy {
+        missing_app_secret(&loaded)?;
+    }
+    // State in the object store: one `up` at a time, whoever runs it.
+    let mut shared = SharedState::connect(&loaded, &env, log)?;
+    let Some(state) = shared.as_mut() else {
+        return up_with_state(opts, confirm, log, &loaded, &flavor_ids, None);
+    };
+    let operation = match (opts.destroy, opts.deploy) {
+        (true, _) => "flatcar-kube up --destroy",
+        (false, true) => "flatcar-kube up --deploy",
+        (false, false) => "flatcar-kube up",
+    };
+    state.lock(operation)?;
+    progress(
+        log,
+        &format!(
+            "holding the cluster's lock in the object store container {} ({})",
+            state.container(),
+            state.objects().up_lock
+        ),
+    );
+    let result = up_with_state(opts, confirm, log, &loaded, &flavor_ids, Some(state));
+    // What was deployed is kept beside the state, also after a failure half-way.
+    let stored = if opts.output.join(record::RECORD_FILE).exists() {
+        state.store_record(&opts.output)
+    } else {
+        Ok(())
+    };
+    let unlocked = state.unlock();
+    let result = result?;
+    stored?;
+    unlocked?;
+    Ok(result)
+}
+
+/// `up` once the state is reachable (and, in the object store, locked).
+fn up_with_state(
+    opts: &UpOptions,
+    confirm: &mut dyn Confirm,
+    log: &mut dyn Write,
+    loaded: &LoadedProfile,
+    flavor_ids: &flavors::FlavorResolution,
+    shared: Option<&mut SharedState>,
+) -> Result<UpResult, UpError> {
+    let loaded = loaded.clone();
     // What cannot be done is refused before anything runs: Kubespray and the versions first.
     let target = if opts.deploy {
-        missing_app_secret(&loaded)?;
         Some(deploy_target(opts, &loaded, log)?)
     } else {
         None
     };
+    if let Some(state) = &shared {
+        if state.fetch_record(&opts.output)? {
+            progress(
+                log,
+                &format!(
+                    "the deploy record is {}/{} (copied to {})",
+                    state.container(),
+                    state.objects().record,
+                    opts.output.join(record::RECORD_FILE).display()
+                ),
+            );
+        }
+    }
     let mut record = if opts.deploy {
         Deployed::load(&opts.output)?
     } else {
@@ -233,8 +298,11 @@ pub fn up(
     );
     render::write_files(&opts.output, &files, opts.force)?;
 
-    let tf = Terraform::new(opts, log)?;
-    run(log, tf.cmd(&["init", "-input=false", "-no-color"])).map_err(|e| lock_hint(e, &tf.dir))?;
+    let mut tf = Terraform::new(opts, log)?;
+    if let Some(state) = &shared {
+        tf.env = state.terraform_env();
+    }
+    init(log, &tf, shared.as_deref())?;
     if opts.destroy {
         run(
             log,
@@ -247,6 +315,17 @@ pub fn up(
                 &format!(
                     "removed {}: the next `up --deploy` deploys Kubernetes from the start",
                     opts.output.join(record::RECORD_FILE).display()
+                ),
+            );
+        }
+        if let Some(state) = &shared {
+            // Only now that the cloud resources are gone: the state objects.
+            state.remove_state()?;
+            progress(
+                log,
+                &format!(
+                    "removed the cluster's Terraform state and deploy record from the object store container {}",
+                    state.container()
                 ),
             );
         }
@@ -942,6 +1021,8 @@ struct Terraform<'a> {
     /// `TF_CLI_CONFIG_FILE` naming the mirror of the provider beside `flatcar-kube`, when the
     /// user's own set-up does not provide it.
     cli_config: Option<PathBuf>,
+    /// More environment for every Terraform run (the S3 backend's credential).
+    env: Vec<(&'static str, String)>,
 }
 
 impl<'a> Terraform<'a> {
@@ -979,6 +1060,7 @@ impl<'a> Terraform<'a> {
             chdir: format!("-chdir={}", dir.display()),
             dir,
             cli_config,
+            env: Vec::new(),
         })
     }
 
@@ -988,6 +1070,7 @@ impl<'a> Terraform<'a> {
         if let Some(config) = &self.cli_config {
             cmd.env("TF_CLI_CONFIG_FILE", config);
         }
+        cmd.envs(self.env.iter().map(|(k, v)| (*k, v.as_str())));
         cmd
     }
 
@@ -1002,6 +1085,67 @@ impl<'a> Terraform<'a> {
             source,
         })
     }
+}
+
+/// `terraform init`: with the object store, a local state with resources in it is moved there
+/// first (`-migrate-state`) and kept under another name; without it, a state that lives in the
+/// object store is not left behind silently.
+fn init(
+    log: &mut dyn Write,
+    tf: &Terraform<'_>,
+    shared: Option<&SharedState>,
+) -> Result<(), UpError> {
+    let backend = shared_state::initialized_backend(&tf.dir);
+    let mut args = vec!["init", "-input=false", "-no-color"];
+    match shared {
+        None => {
+            if let Some(("s3", config)) = backend.as_ref().map(|(k, c)| (k.as_str(), c)) {
+                return Err(UpError::StateInObjectStore {
+                    dir: tf.dir.clone(),
+                    container: config
+                        .get("bucket")
+                        .and_then(Value::as_str)
+                        .unwrap_or("?")
+                        .to_string(),
+                });
+            }
+        }
+        Some(state) => {
+            let migrate = shared_state::local_state_in_use(&tf.dir);
+            if migrate {
+                progress(
+                    log,
+                    &format!(
+                        "moving the Terraform state of {} into the object store container {} (terraform init -migrate-state)",
+                        tf.dir.display(),
+                        state.container()
+                    ),
+                );
+                args.extend(["-migrate-state", "-force-copy"]);
+            } else if backend.as_ref().is_some_and(|(kind, _)| kind != "s3") {
+                // Set up for another backend before, with nothing in its state to move.
+                args.push("-reconfigure");
+            }
+            run(log, tf.cmd(&args)).map_err(|e| lock_hint(e, &tf.dir))?;
+            if migrate {
+                let from = tf.dir.join(shared_state::LOCAL_STATE);
+                let to = tf.dir.join(shared_state::MIGRATED_STATE);
+                std::fs::rename(&from, &to).map_err(|source| render::RenderError::Io {
+                    path: from.clone(),
+                    source,
+                })?;
+                progress(
+                    log,
+                    &format!(
+                        "the state is in the object store now; the local copy is kept as {}",
+                        to.display()
+                    ),
+                );
+            }
+            return Ok(());
+        }
+    }
+    run(log, tf.cmd(&args)).map_err(|e| lock_hint(e, &tf.dir))
 }
 
 /// `terraform output -json` through the inventory reader into `DIR/inventory/hosts.yaml`.
