@@ -12,11 +12,28 @@ pub fn progress(log: &mut dyn Write, message: &str) {
     let _ = log.flush();
 }
 
-/// The command as a shell would show it, with the variables it sets (`PLAYBOOK=... deploy.sh`).
+/// Whether an environment variable's value must not be shown (`AWS_SECRET_ACCESS_KEY`, ...).
+fn is_secret_env(key: &str) -> bool {
+    let key = key.to_ascii_uppercase();
+    ["SECRET", "PASSWORD", "TOKEN"]
+        .iter()
+        .any(|word| key.contains(word))
+}
+
+/// The command as a shell would show it, with the variables it sets (`PLAYBOOK=... deploy.sh`);
+/// the values of secret ones are hidden.
 pub fn shown(cmd: &Command) -> String {
     let mut parts: Vec<String> = cmd
         .get_envs()
-        .filter_map(|(k, v)| Some(format!("{}={}", k.to_string_lossy(), v?.to_string_lossy())))
+        .filter_map(|(k, v)| {
+            let key = k.to_string_lossy();
+            let value = if is_secret_env(&key) {
+                "(hidden)".into()
+            } else {
+                v?.to_string_lossy()
+            };
+            Some(format!("{key}={value}"))
+        })
         .collect();
     parts.push(cmd.get_program().to_string_lossy().into_owned());
     parts.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
@@ -89,4 +106,19 @@ pub fn run(log: &mut dyn Write, cmd: Command) -> Result<(), UpError> {
 
 pub fn capture(log: &mut dyn Write, cmd: Command) -> Result<String, UpError> {
     execute(log, cmd, true)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn secret_variables_are_not_shown() {
+        let mut cmd = std::process::Command::new("terraform");
+        cmd.env("AWS_ACCESS_KEY_ID", "AK1")
+            .env("AWS_SECRET_ACCESS_KEY", "s3cr3t")
+            .arg("plan");
+        let shown = super::shown(&cmd);
+        assert!(shown.contains("AWS_ACCESS_KEY_ID=AK1"), "{shown}");
+        assert!(shown.contains("AWS_SECRET_ACCESS_KEY=(hidden)"), "{shown}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+    }
 }

@@ -2,7 +2,8 @@
 //! (one link of the provider and its dependencies instead of one per file):
 //! - through the real terraform CLI: `release`, `image`, `image_faults`, `instance`,
 //!   `security_group`,
-//!   `protocol`, `docs`, and `flow` (`flatcar-kube up` end to end);
+//!   `protocol`, `docs`, and `flow` (`flatcar-kube up` end to end; `flow_state` with the state
+//!   in the object store);
 //! - in-process (no terraform, no local cloud): `in_process`;
 //! - OpenTofu's go-plugin client replayed over gRPC (no `tofu`, no local cloud): `conformance`.
 
@@ -13,6 +14,7 @@ mod conformance;
 mod docs;
 mod flow;
 mod flow_day2;
+mod flow_state;
 mod image;
 mod image_faults;
 mod in_process;
