@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
-# Real Keystone and Glance (and with --compute Placement, Nova, Neutron) on 127.0.0.1 for the
-# provider's acceptance tests.
+# Real Keystone, Glance and Swift (and with --compute Placement, Nova, Neutron) on 127.0.0.1 for
+# the provider's acceptance tests.
 #
 #   bash scripts/local-cloud.sh start   # fresh databases, waits until all answer, prints the env path
 #   bash scripts/local-cloud.sh start --compute   # also Placement, Nova, Neutron (see below)
 #   bash scripts/local-cloud.sh stop    # stops what `start` started (pid files); idempotent
 #   bash scripts/local-cloud.sh status  # what runs
 #   bash scripts/local-cloud.sh env     # prints the env file path (fails when not started)
-#   bash scripts/local-cloud.sh selftest  # tokens, PUT /file on :9293, stage + import on :9292, hashes
+#   bash scripts/local-cloud.sh selftest  # tokens, PUT /file on :9293, stage + import on :9292, hashes,
+#                                         # Swift container + S3 PUT/conditional PUT/GET/LIST/DELETE
 #
 # This file parses the arguments and dispatches; the work is in scripts/local-cloud/: one file
-# per service (mariadb.sh, rabbitmq.sh, keystone.sh, glance.sh, placement.sh, nova.sh,
+# per service (mariadb.sh, rabbitmq.sh, keystone.sh, glance.sh, swift.sh, placement.sh, nova.sh,
 # neutron.sh), settings.sh (paths, ports, environment), common.sh (shared helpers),
-# commands.sh (start/stop/status/env: the order of it all), selftest.sh, the Python bootstrap
-# (bootstrap.py, bootstrap_compute.py), gunicorn's entry modules (wsgi/) and the configuration
-# templates (templates/, @NAME@ placeholders filled by `render` of common.sh).
+# commands.sh (start/stop/status/env: the order of it all), selftest.sh and selftest_swift.py,
+# the Python bootstrap (bootstrap.py, bootstrap_compute.py), gunicorn's entry modules (wsgi/) and
+# the configuration templates (templates/, @NAME@ placeholders filled by `render` of common.sh).
 #
-# Needs the venv of scripts/setup.d/40-openstack.sh (run `bash scripts/setup.sh` once).
+# Needs the venvs of scripts/setup.d/40-openstack.sh and 41-swift.sh (run `bash scripts/setup.sh` once).
 # State lives in ${FLATCAR_KUBE_CLOUD_DIR:-$FLATCAR_KUBE_CACHE/cloud} (FLATCAR_KUBE_CACHE defaults
 # to $HOME/.cache/flatcar-kube) and is wiped by every `start`.
 #
@@ -25,10 +26,17 @@
 #   Keystone     http://127.0.0.1:5000/v3  fernet tokens, region RegionOne
 #   Glance       http://127.0.0.1:9292     in the catalog (service type image); import methods
 #   Glance plain http://127.0.0.1:9293     NOT in the catalog; no import methods (PUT /file)
-# Logs: $STATE/logs/{keystone,glance,glance-plain}.log (service log and gunicorn access log), mariadb.log.
+#   Swift        http://127.0.0.1:8080     proxy (eventlet, one process): Swift API
+#                /v1/AUTH_<project id> (service type object-store) and the S3 API (path-style,
+#                region RegionOne, EC2 credentials of Keystone); account, container and object
+#                servers on :6202, :6201, :6200, one replica. local-cloud/swift.sh: Terraform's
+#                s3 backend settings, what its lock file does and does not guarantee here.
+# Logs: $STATE/logs/{keystone,glance,glance-plain}.log (service log and gunicorn access log), mariadb.log,
+# swift-{proxy,account,container,object}.log (the proxy's includes its access log), swift-rings.log.
 # FLATCAR_KUBE_CLOUD_TOKEN_EXPIRATION (seconds, default 3600) sets Keystone's token lifetime;
 # FLATCAR_KUBE_CLOUD_WAIT (seconds, default 60) bounds the wait for each service at start;
-# FLATCAR_KUBE_{KEYSTONE,GLANCE,GLANCE_PLAIN,MARIADB}_PORT move the ports.
+# FLATCAR_KUBE_{KEYSTONE,GLANCE,GLANCE_PLAIN,MARIADB}_PORT move the ports, and
+# FLATCAR_KUBE_SWIFT_PORT (proxy), FLATCAR_KUBE_SWIFT_{OBJECT,CONTAINER,ACCOUNT}_PORT Swift's.
 #
 # Contract for the tests: after `start`, $STATE/env.json is one JSON object of strings
 # (the same keys and values as the `export` lines of $STATE/env):
@@ -43,10 +51,15 @@
 #                            (restricted; authenticate WITHOUT a scope)
 #   FK_GLANCE_URL            http://127.0.0.1:9292 (glance-direct import; the catalog's image endpoint)
 #   FK_GLANCE_PLAIN_URL      http://127.0.0.1:9293 (no import methods: plain PUT /file)
+#   FK_SWIFT_URL             http://127.0.0.1:8080 (the proxy's root; the catalog's object-store
+#                            endpoint is FK_SWIFT_URL/v1/AUTH_<project id>)
+#   FK_S3_URL                http://127.0.0.1:8080 (S3, path-style only, region RegionOne; keys: POST
+#                            /v3/users/{user id}/credentials/OS-EC2 {"tenant_id": <project id>})
 #   FK_ADMIN_USERNAME, FK_ADMIN_PASSWORD, FK_ADMIN_PROJECT_NAME   admin / admin / admin
 #   FK_CLOUDS_YAML           $STATE/clouds.yaml, entries `demo-password` and `demo-appcred`
 #   FK_STATE_DIR, FK_LOG_DIR state directory and its logs/ directory
 #   FK_KEYSTONE_LOG, FK_GLANCE_LOG, FK_GLANCE_PLAIN_LOG   the three log files
+#   FK_SWIFT_LOG             $STATE/logs/swift-proxy.log (the Swift proxy's log with its access log)
 #
 # Compute stack: `start --compute` (or FLATCAR_KUBE_CLOUD_COMPUTE=1) also starts, fresh each time,
 # a private RabbitMQ node (127.0.0.1:5672, user nova), Placement :8778, Nova :8774 (API, conductor,
@@ -84,6 +97,8 @@ pieces=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")/local-cloud" && pwd)
 . "$pieces/keystone.sh"
 # shellcheck source=local-cloud/glance.sh
 . "$pieces/glance.sh"
+# shellcheck source=local-cloud/swift.sh
+. "$pieces/swift.sh"
 # shellcheck source=local-cloud/placement.sh
 . "$pieces/placement.sh"
 # shellcheck source=local-cloud/nova.sh

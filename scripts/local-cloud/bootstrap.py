@@ -1,9 +1,9 @@
 """Identity bootstrap of the local cloud (run by scripts/local-cloud/keystone.sh after Keystone
-answers): roles, projects demo and service, users demo and glance (with FK_COMPUTE=1 also
-placement, nova and neutron, with their services and endpoints), the image service and its
-endpoints, and the demo user's application credential; writes env, env.json and clouds.yaml into
-FK_STATE. Inputs: FK_STATE, FK_KS, FK_GLANCE, FK_GLANCE_PLAIN, FK_COMPUTE, FK_PLACEMENT, FK_NOVA,
-FK_NEUTRON."""
+answers): roles, projects demo and service, users demo, glance and swift (with FK_COMPUTE=1 also
+placement, nova and neutron, with their services and endpoints), the image and object-store
+services and their endpoints, and the demo user's application credential; writes env, env.json
+and clouds.yaml into FK_STATE. Inputs: FK_STATE, FK_KS, FK_GLANCE, FK_GLANCE_PLAIN, FK_SWIFT,
+FK_SWIFT_LOG, FK_COMPUTE, FK_PLACEMENT, FK_NOVA, FK_NEUTRON."""
 import json
 import os
 import urllib.error
@@ -12,6 +12,7 @@ import urllib.request
 KS = os.environ["FK_KS"]
 GLANCE = os.environ["FK_GLANCE"]
 GLANCE_PLAIN = os.environ["FK_GLANCE_PLAIN"]
+SWIFT = os.environ["FK_SWIFT"]
 STATE = os.environ["FK_STATE"]
 
 
@@ -71,6 +72,17 @@ image_service = create("services", "service", {"type": "image", "name": "glance"
 for interface in ("public", "internal", "admin"):
     create("endpoints", "endpoint", {"service_id": image_service, "interface": interface,
                                      "region_id": "RegionOne", "url": GLANCE})
+# Swift: its service user (authtoken, and s3token: Keystone answers /v3/s3tokens only to admins
+# and services), the object-store service and its per-project account endpoints.
+swift_user = create("users", "user", {"name": "swift", "domain_id": "default",
+                                      "password": "swift-secret"})
+for role in (admin_role, service_role):
+    call("PUT", f"/projects/{service_project}/users/{swift_user}/roles/{role}", token=admin)
+object_service = create("services", "service", {"type": "object-store", "name": "swift"})
+for interface in ("public", "internal", "admin"):
+    create("endpoints", "endpoint", {"service_id": object_service, "interface": interface,
+                                     "region_id": "RegionOne",
+                                     "url": SWIFT + "/v1/AUTH_%(project_id)s"})
 if os.environ.get("FK_COMPUTE") == "1":
     # Service users (roles admin and service on project service), services and endpoints.
     for name, stype, url in (("placement", "placement", os.environ["FK_PLACEMENT"]),
@@ -107,6 +119,8 @@ env = {
     "FK_APP_CRED_SECRET": app_cred_secret,
     "FK_GLANCE_URL": GLANCE,
     "FK_GLANCE_PLAIN_URL": GLANCE_PLAIN,
+    "FK_SWIFT_URL": SWIFT,
+    "FK_S3_URL": SWIFT,
     "FK_ADMIN_USERNAME": "admin",
     "FK_ADMIN_PASSWORD": "admin",
     "FK_ADMIN_PROJECT_NAME": "admin",
@@ -116,6 +130,7 @@ env = {
     "FK_KEYSTONE_LOG": f"{STATE}/logs/keystone.log",
     "FK_GLANCE_LOG": f"{STATE}/logs/glance.log",
     "FK_GLANCE_PLAIN_LOG": f"{STATE}/logs/glance-plain.log",
+    "FK_SWIFT_LOG": os.environ["FK_SWIFT_LOG"],
 }
 clouds = {"clouds": {
     "demo-password": {

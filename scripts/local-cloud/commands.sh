@@ -102,14 +102,18 @@ start_compute() {
 }
 
 cmd_start() {
-  local t0=$SECONDS s compute_db="" glance_sync glance_plain_sync
+  local t0=$SECONDS s compute_db="" glance_sync glance_plain_sync swift_start
   [ -x "$venv/bin/gunicorn" ] || die "no venv at $venv: run 'bash scripts/setup.sh' first"
+  [ -x "$swift_venv/bin/swift-proxy-server" ] || die "no venv at $swift_venv: run 'bash scripts/setup.sh' first"
   cmd_stop
   check_ports_free
   # Fresh state each start: new databases, keys, images and logs.
   rm -rf "$state"
   mkdir -p "$logs" "$run"
   chmod 700 "$state"
+  # Swift needs nothing else to start (Keystone only for requests): rings and servers first.
+  start_swift &
+  swift_start=$!
   start_mariadb
   if [ "$compute" = 1 ]; then
     # The slow part (the compute schemas) and the broker start first and run beside Keystone/Glance.
@@ -146,7 +150,9 @@ cmd_start() {
     wait_http "$s" "http://127.0.0.1:$(port_of "$s")/versions"
   done
   check_glance_auth
-  echo "local-cloud: Keystone :$keystone_port, Glance :$glance_port (import) and :$glance_plain_port (plain) up in $((SECONDS - t0)) s" >&2
+  wait "$swift_start" || die "starting Swift failed; see $logs/swift-*.log"
+  wait_swift
+  echo "local-cloud: Keystone :$keystone_port, Glance :$glance_port (import) and :$glance_plain_port (plain), Swift :$swift_port up in $((SECONDS - t0)) s" >&2
   if [ "$compute" = 1 ]; then
     start_compute "$compute_db"
     echo "local-cloud: Placement :$placement_port, Nova :$nova_port, Neutron :$neutron_port, RabbitMQ :$rabbit_port, MariaDB :$mariadb_port up; whole start $((SECONDS - t0)) s" >&2

@@ -14,6 +14,10 @@ port_of() {
     neutron) echo "$neutron_port" ;;
     rabbitmq) echo "$rabbit_port" ;;
     mariadb) echo "$mariadb_port" ;;
+    swift-proxy) echo "$swift_port" ;;
+    swift-object) echo "$swift_object_port" ;;
+    swift-container) echo "$swift_container_port" ;;
+    swift-account) echo "$swift_account_port" ;;
   esac
 }
 

@@ -13,20 +13,26 @@ templates="$local_cloud_dir/templates"
 
 cache=${FLATCAR_KUBE_CACHE:-$HOME/.cache/flatcar-kube}
 venv="$cache/openstack-venv"
+# Swift's own venv (scripts/setup.d/41-swift.sh).
+swift_venv="$cache/swift-venv"
 state=${FLATCAR_KUBE_CLOUD_DIR:-$cache/cloud}
 logs="$state/logs"
 run="$state/run"
 # In stop order: the database last (compute services stop before these).
-services=(keystone glance glance-plain mariadb)
+services=(keystone glance glance-plain swift-proxy swift-object swift-container swift-account mariadb)
 # The compute stack (start --compute), in stop order: API users first, the bus last.
 compute_services=(nova-compute nova-scheduler nova-conductor nova-api neutron placement rabbitmq epmd)
 wait_seconds=${FLATCAR_KUBE_CLOUD_WAIT:-60}
-# Ports (defaults 5000, 9292, 9293, 13306); another set lets a second cloud run beside the first
+# Ports (defaults 5000, 9292, 9293, 13306, Swift 8080, 6200-6202); another set lets a second cloud run beside the first
 # (with its own FLATCAR_KUBE_CLOUD_DIR).
 keystone_port=${FLATCAR_KUBE_KEYSTONE_PORT:-5000}
 glance_port=${FLATCAR_KUBE_GLANCE_PORT:-9292}
 glance_plain_port=${FLATCAR_KUBE_GLANCE_PLAIN_PORT:-9293}
 mariadb_port=${FLATCAR_KUBE_MARIADB_PORT:-13306}
+swift_port=${FLATCAR_KUBE_SWIFT_PORT:-8080}
+swift_object_port=${FLATCAR_KUBE_SWIFT_OBJECT_PORT:-6200}
+swift_container_port=${FLATCAR_KUBE_SWIFT_CONTAINER_PORT:-6201}
+swift_account_port=${FLATCAR_KUBE_SWIFT_ACCOUNT_PORT:-6202}
 keystone_url="http://127.0.0.1:$keystone_port/v3"
 # Compute stack ports (start --compute).
 placement_port=${FLATCAR_KUBE_PLACEMENT_PORT:-8778}
