@@ -5,7 +5,9 @@
 
 # Checks a started cloud end to end with curl: password and application-credential tokens,
 # PUT /file on the plain Glance, stage + glance-direct import on the import Glance, Glance's
-# os_hash_value against our SHA-512, delete, and no image left.
+# os_hash_value against our SHA-512, delete, and no image left; then Swift (selftest_swift.py):
+# a container made with the Swift API, an EC2 credential, S3 PUT, conditional PUT (412), GET,
+# LIST, DELETE with boto3.
 cmd_selftest() {
   local tmp img sha ctype=(-H 'Content-Type: application/json')
   [ -f "$state/env" ] || die "not started"
@@ -58,5 +60,6 @@ cmd_selftest() {
       die "selftest: image $id still on $url after delete"
     echo "selftest: $url: upload active, os_hash_value = SHA-512, deleted" >&2
   done
+  "$swift_venv/bin/python" "$local_cloud_dir/selftest_swift.py" </dev/null || die "selftest: Swift failed; see $FK_SWIFT_LOG"
   echo "selftest: ok" >&2
 }
