@@ -25,6 +25,12 @@ use crate::profile::state::{StateBackend, StateObjects};
 use crate::profile::LoadedProfile;
 use crate::up::record::RECORD_FILE;
 
+/// Swift checks `If-None-Match: *` when a PUT arrives, not when it is stored: PUTs that overlap
+/// (measured here: started less than ~50 ms apart) all succeed and the last one stays. So a
+/// taken lock is read back after this long, when every such PUT has ended, and only the run
+/// whose lock is there goes on.
+const LOCK_SETTLE: Duration = Duration::from_secs(1);
+
 /// How long one call to the object store or Keystone may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -71,6 +77,9 @@ pub struct LockInfo {
     /// Seconds since the Unix epoch.
     pub created: u64,
     pub operation: String,
+    /// Tells this run's lock from another's written at the same moment.
+    #[serde(default)]
+    pub nonce: String,
 }
 
 impl std::fmt::Display for LockInfo {
@@ -236,6 +245,15 @@ impl SharedState {
             pid: std::process::id(),
             created: now(),
             operation: operation.to_string(),
+            nonce: format!(
+                "{}-{}-{}",
+                std::process::id(),
+                now(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.subsec_nanos())
+                    .unwrap_or(0)
+            ),
         };
         let body = serde_json::to_vec_pretty(&info).unwrap_or_default();
         let taken = self.call("taking the lock", |s| {
@@ -246,23 +264,36 @@ impl SharedState {
                     .await
             }
         })?;
-        if taken {
-            self.locked = true;
-            return Ok(());
-        }
-        let holder = self
+        let holder = if taken {
+            // Overlapping PUTs all succeed: the one that is there once they ended holds it.
+            std::thread::sleep(LOCK_SETTLE);
+            match self.read_lock()? {
+                Some(stored) if stored.nonce == info.nonce => {
+                    self.locked = true;
+                    return Ok(());
+                }
+                other => other,
+            }
+        } else {
+            self.read_lock()?
+        };
+        Err(SharedStateError::Locked {
+            holder: holder
+                .map(|info| info.to_string())
+                .unwrap_or_else(|| "a run that left no readable lock information".into()),
+            container: self.container.clone(),
+            object: self.objects.up_lock.clone(),
+        })
+    }
+
+    /// The lock's contents, if there is a readable one.
+    fn read_lock(&self) -> Result<Option<LockInfo>, SharedStateError> {
+        Ok(self
             .call("reading the lock", |s| {
                 let (container, object) = (s.container.clone(), s.objects.up_lock.clone());
                 async move { ObjectStore::new(&s.session).get(&container, &object).await }
             })?
-            .and_then(|bytes| serde_json::from_slice::<LockInfo>(&bytes).ok())
-            .map(|info| info.to_string())
-            .unwrap_or_else(|| "a run that left no readable lock information".into());
-        Err(SharedStateError::Locked {
-            holder,
-            container: self.container.clone(),
-            object: self.objects.up_lock.clone(),
-        })
+            .and_then(|bytes| serde_json::from_slice::<LockInfo>(&bytes).ok()))
     }
 
     /// Releases `up`'s lock (when this run holds it).

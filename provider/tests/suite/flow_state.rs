@@ -36,7 +36,10 @@ fn container() -> String {
 /// A profile of one control plane machine; with `container`, its state in the object store.
 fn profile(f: &Flow, container: Option<&str>) -> PathBuf {
     let state = container
-        .map(|c| format!("state:\n  backend: object_store\n  container: {c}\n"))
+        // The local Swift's s3api signs for the cloud's region (its `location`).
+        .map(|c| {
+            format!("state:\n  backend: object_store\n  container: {c}\n  s3_region: RegionOne\n")
+        })
         .unwrap_or_default();
     let text = format!(
         "version: 1\nname: {name}\ncloud:\n  region: RegionOne\n  auth: password\naccess:\n  allowed_cidrs: [198.51.100.0/24]\nnetwork:\n  name: {network}\n  reuse: true\n  external_network: {public}\nflatcar:\n  channel: stable\n  version: {VERSION}\n  mirror_url: {base}/{{channel}}\n  signing_key_file: {key}\nssh:\n  public_key_file: {ssh}\npools:\n  control_plane:\n    count: 1\n    flavor: {flavor}\n  workers:\n    count: 0\n    flavor: {flavor}\nkubernetes:\n  openstack_cloud_provider: false\n  cinder_csi: false\n{state}",
