@@ -3,7 +3,9 @@
 //! credentials can run `up`, and only one at a time.
 //!
 //! - the container is created when missing (Swift API, through the catalog);
-//! - the project's EC2 credential is found or made (Keystone `OS-EC2`) and handed to Terraform's
+//! - the project's EC2 credential is taken from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, or
+//!   found or made (Keystone `OS-EC2`; newer Keystones refuse that to application credentials,
+//!   and the error says what to do), and handed to Terraform's
 //!   `s3` backend in its environment only (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, and
 //!   `AWS_ENDPOINT_URL_S3` when the profile names no endpoint): never in a file, never printed;
 //! - `up`'s own lock (`<cluster>/up.lock`, created only if absent) is held for the whole run, so
@@ -54,6 +56,8 @@ pub enum SharedStateError {
     TimedOut { what: &'static str },
     #[error("cannot start the HTTP runtime: {0}")]
     Runtime(std::io::Error),
+    #[error("Keystone does not let these credentials list or create EC2 credentials ({reason}). Newer Keystone releases refuse it to application credentials. Create one once with your password login (`openstack ec2 credentials create` with a password openrc), then export its access and secret as AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY before `flatcar-kube up`; nothing was changed.")]
+    Ec2Refused { reason: String },
     #[error("another `flatcar-kube up` holds the lock of this cluster: {holder}. Nothing was changed; run again when it has finished. If that run is gone for good (a crash, a lost laptop), remove the lock with `openstack object delete {container} {object}` and run again.")]
     Locked {
         holder: String,
@@ -165,6 +169,37 @@ impl SharedState {
             s3_endpoint: None,
             locked: false,
         };
+        // The EC2 credential first: a refusal then leaves nothing behind in the cloud.
+        let credential = match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+            (Some(access), Some(secret)) if !access.is_empty() && !secret.is_empty() => {
+                let _ = writeln!(
+                    log,
+                    "==> using the EC2 credential of AWS_ACCESS_KEY_ID ({access}) for Terraform's S3 backend"
+                );
+                Ec2Credential { access, secret }
+            }
+            _ => {
+                let (credential, made) = state
+                    .call("EC2 credential", |s| ec2_credential(&s.session))
+                    .map_err(|e| match e {
+                        SharedStateError::Cloud { source, .. } if source.status() == Some(403) => {
+                            SharedStateError::Ec2Refused {
+                                reason: source.to_string(),
+                            }
+                        }
+                        other => other,
+                    })?;
+                if made {
+                    let _ = writeln!(
+                        log,
+                        "==> made an EC2 credential (access key {}) for Terraform's S3 backend",
+                        credential.access
+                    );
+                }
+                credential
+            }
+        };
+        state.credential = credential;
         let created = state.call("creating the container", |s| {
             let container = s.container.clone();
             async move {
@@ -180,15 +215,6 @@ impl SharedState {
                 state.container
             );
         }
-        let (credential, made) = state.call("EC2 credential", |s| ec2_credential(&s.session))?;
-        if made {
-            let _ = writeln!(
-                log,
-                "==> made an EC2 credential (access key {}) for Terraform's S3 backend",
-                credential.access
-            );
-        }
-        state.credential = credential;
         if p.state.s3_endpoint.is_none() {
             let endpoint = state.call("catalog", |s| async move {
                 ObjectStore::new(&s.session).endpoint().await

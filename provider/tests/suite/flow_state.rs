@@ -140,26 +140,53 @@ fn state_in_the_object_store_recovers_in_an_empty_directory_and_destroys_last() 
 }
 
 #[test]
-fn no_ec2_secret_in_files_terraform_show_or_a_trace_log() {
+fn no_ec2_secret_in_files_terraform_show_or_a_trace_log_with_an_application_credential() {
     let f = flow();
     let container = container();
     let profile = profile(&f, Some(&container));
     let out = f.home.path().join("out");
-    let traced = f
-        .up_cmd(&profile, &out, Path::new(support::terraform::TERRAFORM))
-        .env("TF_LOG", "trace")
-        .output()
-        .expect("up");
-    let traced_text = text(&traced);
-    assert!(traced.status.success(), "{traced_text}");
+    // Jetstream2's kind of credential: an application credential.
+    let app_cred_up = |extra: &[(&str, &str)]| {
+        let mut cmd = f.up_cmd(&profile, &out, Path::new(support::terraform::TERRAFORM));
+        for (key, _) in f.cloud.password_env() {
+            cmd.env_remove(key);
+        }
+        cmd.envs(f.cloud.app_cred_env())
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .envs(extra.iter().copied())
+            .output()
+            .expect("up")
+    };
+    // Keystone 30 refuses EC2 credentials to application credentials: up says what to do and
+    // changes nothing.
+    let refused = app_cred_up(&[]);
+    let shown = text(&refused);
+    assert!(!refused.status.success(), "{shown}");
+    assert!(
+        shown.contains("Delegated tokens cannot access credentials directly")
+            && shown.contains("openstack ec2 credentials create")
+            && shown.contains("AWS_ACCESS_KEY_ID"),
+        "{shown}"
+    );
+    assert!(f.cloud.servers(&f.name).is_empty());
+
+    // Made once with the password login, exported, then used with the application credential.
     let session = f.cloud.session(false);
-    let (credential, made) = f
+    let (credential, _) = f
         .cloud
         .block_on(ec2_credential(&session))
-        .expect("the EC2 credential up uses");
-    assert!(!made, "up made the project's EC2 credential before");
+        .expect("an EC2 credential with the password login");
     let secret = credential.secret.clone();
     assert!(secret.len() >= 16);
+    let traced = app_cred_up(&[
+        ("AWS_ACCESS_KEY_ID", credential.access.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", secret.as_str()),
+        ("TF_LOG", "trace"),
+    ]);
+    let traced_text = text(&traced);
+    assert!(traced.status.success(), "{traced_text}");
+    assert_eq!(f.cloud.servers(&f.name).len(), 1);
     // TF_LOG=trace reached Terraform (the trace is in up's output), the secret did not.
     assert!(traced_text.contains("[TRACE]"), "no trace in the output");
     assert!(
