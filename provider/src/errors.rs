@@ -171,6 +171,10 @@ pub fn compute(e: &ComputeError) -> Diagnostic {
             "No port for the floating IP",
             format!("Server {id} has no port to associate a floating IP with."),
         ),
+        ComputeError::NoFloatingIp(which) => Diagnostic::error(
+            "No such floating IP",
+            format!("The project has no floating IP {which:?}. Check `floating_ip_id` against `openstack floating ip list`, or reserve one with a `flatcar_floating_ip` resource."),
+        ),
         ComputeError::BuildFailed { .. } => {
             Diagnostic::error("The server failed to build", format!("{e}."))
         }

@@ -9,6 +9,8 @@ use tfplugin::{DataSource, Diagnostics, Function, Resource, Schema, Value};
 use crate::config;
 use crate::data_sources::release::ReleaseDataSource;
 use crate::functions::butane::ButaneFunction;
+use crate::resources::dns_record::DnsRecordResource;
+use crate::resources::floating_ip::FloatingIpResource;
 use crate::resources::image::ImageResource;
 use crate::resources::instance::InstanceResource;
 use crate::resources::security_group::SecurityGroupResource;
@@ -42,6 +44,12 @@ impl tfplugin::Provider for FlatcarProvider {
             }),
             Arc::new(InstanceResource::new(Arc::clone(&self.state))),
             Arc::new(SecurityGroupResource {
+                state: Arc::clone(&self.state),
+            }),
+            Arc::new(FloatingIpResource {
+                state: Arc::clone(&self.state),
+            }),
+            Arc::new(DnsRecordResource {
                 state: Arc::clone(&self.state),
             }),
         ]

@@ -13,7 +13,7 @@ use tokio::sync::OnceCell;
 use crate::backoff::{poll, Backoff};
 use crate::create_marker;
 use crate::http::StopSignal;
-use crate::openstack::neutron::Neutron;
+use crate::openstack::neutron::{FloatingIp, Neutron};
 use crate::openstack::nova::{Flavor, NetworkAttachment, NewServer, Nova, Server};
 use crate::openstack::{CloudError, CloudSession, DeleteError};
 
@@ -117,6 +117,8 @@ pub enum ComputeError {
     UnknownPool(String),
     #[error("server {0} has no port to associate a floating IP with")]
     NoPort(String),
+    #[error("the project has no floating IP {0:?} (by ID or address)")]
+    NoFloatingIp(String),
     #[error("Nova put server {id} in ERROR: {fault}")]
     BuildFailed { id: String, fault: String },
     #[error("server {0} was deleted while it was being built")]
@@ -572,6 +574,101 @@ impl<'a> Compute<'a> {
             .map_err(cloud("Cannot read the server"))?
             .unwrap_or(server);
         Ok((server, Some(fip.floating_ip_address)))
+    }
+
+    /// The floating IP `id_or_address` names (an ID, or an address of the project's).
+    pub async fn floating_ip(&self, id_or_address: &str) -> Result<FloatingIp, ComputeError> {
+        let neutron = self.neutron();
+        let found = if id_or_address.parse::<std::net::IpAddr>().is_ok() {
+            neutron
+                .floating_ips_at(id_or_address)
+                .await
+                .map_err(cloud("Cannot look up the floating IP"))?
+                .into_iter()
+                .next()
+        } else {
+            neutron
+                .floating_ip(id_or_address)
+                .await
+                .map_err(cloud("Cannot look up the floating IP"))?
+        };
+        found.ok_or_else(|| ComputeError::NoFloatingIp(id_or_address.to_string()))
+    }
+
+    /// Associates an existing floating IP (`id_or_address`) with the server's first port,
+    /// moving it from wherever it is; its address.
+    pub async fn attach_floating_ip(
+        &self,
+        server_id: &str,
+        id_or_address: &str,
+    ) -> Result<String, ComputeError> {
+        let fip = self.floating_ip(id_or_address).await?;
+        let neutron = self.neutron();
+        let port = neutron
+            .ports_of_device(server_id)
+            .await
+            .map_err(cloud("Cannot find the server's port"))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ComputeError::NoPort(server_id.to_string()))?;
+        let fip = neutron
+            .associate_floating_ip(&fip.id, Some(&port.id))
+            .await
+            .map_err(cloud("Cannot associate the floating IP"))?;
+        tracing::info!(server = %server_id, ip = %fip.floating_ip_address, "floating IP moved to the server");
+        Ok(fip.floating_ip_address)
+    }
+
+    /// Detaches a floating IP from the server, if it is on one of its ports (it stays
+    /// allocated).
+    pub async fn detach_floating_ip(
+        &self,
+        server_id: &str,
+        id_or_address: &str,
+    ) -> Result<(), ComputeError> {
+        let fip = match self.floating_ip(id_or_address).await {
+            Ok(fip) => fip,
+            Err(ComputeError::NoFloatingIp(_)) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let ports = self
+            .neutron()
+            .ports_of_device(server_id)
+            .await
+            .map_err(cloud("Cannot find the server's port"))?;
+        if fip
+            .port_id
+            .as_ref()
+            .is_some_and(|p| ports.iter().any(|port| &port.id == p))
+        {
+            self.neutron()
+                .associate_floating_ip(&fip.id, None)
+                .await
+                .map_err(cloud("Cannot detach the floating IP"))?;
+        }
+        Ok(())
+    }
+
+    /// Whether the floating IP `id_or_address` is on one of the server's ports now.
+    pub async fn has_floating_ip(
+        &self,
+        server_id: &str,
+        id_or_address: &str,
+    ) -> Result<bool, ComputeError> {
+        let fip = match self.floating_ip(id_or_address).await {
+            Ok(fip) => fip,
+            Err(ComputeError::NoFloatingIp(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let ports = self
+            .neutron()
+            .ports_of_device(server_id)
+            .await
+            .map_err(cloud("Cannot find the server's port"))?;
+        Ok(fip
+            .port_id
+            .as_ref()
+            .is_some_and(|p| ports.iter().any(|port| &port.id == p)))
     }
 
     /// The server, or `None` when Nova no longer has it.

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod compute;
+pub mod designate;
 pub mod error;
 pub mod glance;
 pub mod identity;

@@ -32,6 +32,8 @@ pub struct FloatingIp {
     /// Free text; ours name the server the address was allocated for.
     #[serde(default)]
     pub description: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// A security group as Neutron reports it, with its rules.
@@ -122,6 +124,120 @@ impl<'a> Neutron<'a> {
             .send(ApiRequest::new(Method::POST, SERVICE, "/v2.0/floatingips").json(body))
             .await?;
         Ok(self.session.json::<One>(response).await?.floatingip)
+    }
+
+    /// Allocates a floating IP from `network_id` that is not associated with anything (a
+    /// reserved address), with `description` and `tags`.
+    pub async fn reserve_floating_ip(
+        &self,
+        network_id: &str,
+        description: &str,
+        tags: &[String],
+    ) -> Result<FloatingIp, CloudError> {
+        #[derive(Deserialize)]
+        struct One {
+            floatingip: FloatingIp,
+        }
+        let body =
+            json!({"floatingip": {"floating_network_id": network_id, "description": description}});
+        let response = self
+            .session
+            .send(ApiRequest::new(Method::POST, SERVICE, "/v2.0/floatingips").json(body))
+            .await?;
+        let fip = self.session.json::<One>(response).await?.floatingip;
+        if tags.is_empty() {
+            return Ok(fip);
+        }
+        match self.set_floating_ip_tags(&fip.id, tags).await {
+            Ok(()) => self
+                .floating_ip(&fip.id)
+                .await?
+                .ok_or_else(|| CloudError::Decode {
+                    url: format!("/v2.0/floatingips/{}", fip.id),
+                    reason: "the new floating IP is gone".into(),
+                }),
+            Err(e) => {
+                // Not half made: the address goes back.
+                let _ = self.release_floating_ip(&fip.id).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// One floating IP, or None when it does not exist.
+    pub async fn floating_ip(&self, id: &str) -> Result<Option<FloatingIp>, CloudError> {
+        #[derive(Deserialize)]
+        struct One {
+            floatingip: FloatingIp,
+        }
+        let path = format!("/v2.0/floatingips/{}", query_value(id));
+        match self
+            .session
+            .send(ApiRequest::new(Method::GET, SERVICE, &path))
+            .await
+        {
+            Ok(response) => Ok(Some(self.session.json::<One>(response).await?.floatingip)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sets a floating IP's description.
+    pub async fn describe_floating_ip(
+        &self,
+        id: &str,
+        description: &str,
+    ) -> Result<(), CloudError> {
+        let path = format!("/v2.0/floatingips/{}", query_value(id));
+        self.session
+            .send(
+                ApiRequest::new(Method::PUT, SERVICE, &path)
+                    .json(json!({"floatingip": {"description": description}})),
+            )
+            .await
+            .map(|_| ())
+    }
+
+    /// Associates a floating IP with `port_id` (moving it when it is on another port), or
+    /// with nothing (`None`).
+    pub async fn associate_floating_ip(
+        &self,
+        id: &str,
+        port_id: Option<&str>,
+    ) -> Result<FloatingIp, CloudError> {
+        #[derive(Deserialize)]
+        struct One {
+            floatingip: FloatingIp,
+        }
+        let path = format!("/v2.0/floatingips/{}", query_value(id));
+        let response = self
+            .session
+            .send(
+                ApiRequest::new(Method::PUT, SERVICE, &path)
+                    .json(json!({"floatingip": {"port_id": port_id}})),
+            )
+            .await?;
+        Ok(self.session.json::<One>(response).await?.floatingip)
+    }
+
+    /// Replaces a floating IP's tags.
+    pub async fn set_floating_ip_tags(&self, id: &str, tags: &[String]) -> Result<(), CloudError> {
+        let path = format!("/v2.0/floatingips/{}/tags", query_value(id));
+        self.session
+            .send(ApiRequest::new(Method::PUT, SERVICE, &path).json(json!({ "tags": tags })))
+            .await
+            .map(|_| ())
+    }
+
+    /// The external network named `name` (or with that ID).
+    pub async fn external_network(&self, name_or_id: &str) -> Result<Option<Network>, CloudError> {
+        match self.network(name_or_id).await {
+            Ok(network) => Ok(Some(network)),
+            Err(e) if e.is_not_found() || e.status() == Some(400) => {
+                Ok(self.networks_named(name_or_id).await?.into_iter().next())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn floating_ips_at(&self, address: &str) -> Result<Vec<FloatingIp>, CloudError> {

@@ -2,6 +2,8 @@
 //! `mod`: CRUD glue), and the
 //! Ignition check `flatcar_instance` runs at plan time.
 
+pub mod dns_record;
+pub mod floating_ip;
 pub mod ignition;
 pub mod image;
 pub mod instance;

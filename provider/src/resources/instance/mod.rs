@@ -112,6 +112,13 @@ impl TypedResource for InstanceResource {
                 );
             }
         }
+        if c.floating_ip_pool.known().is_some() && c.floating_ip_id.known().is_some() {
+            fail(
+                AttributePath::root("floating_ip_id"),
+                "Conflicting floating IP",
+                "Set `floating_ip_pool` (a new address for this server) or `floating_ip_id` (an existing one), not both.",
+            );
+        }
         if let Some(gb) = c
             .root_volume_size
             .known()
@@ -133,6 +140,26 @@ impl TypedResource for InstanceResource {
             .launch(&launch_request(&planned, &self.state.owner))
             .await
             .map_err(errors::launch)?;
+        let mut floating = launched.floating_ip;
+        if let Some(fip) = planned.floating_ip_id.as_str() {
+            let compute = self.compute(&cloud);
+            match compute.attach_floating_ip(&launched.server.id, fip).await {
+                Ok(address) => floating = Some(address),
+                Err(e) => {
+                    // Nothing may be left behind: the new server goes again.
+                    let limit = timeouts::limit(&planned.timeouts, "delete", DELETE_TIMEOUT);
+                    let _ = compute
+                        .destroy(&launched.server.id, false, None, limit)
+                        .await;
+                    let mut diag = errors::compute(&e);
+                    diag.detail = format!(
+                        "{} Server {} has been deleted again.",
+                        diag.detail, launched.server.id
+                    );
+                    return Err(diag.at(AttributePath::root("floating_ip_id")).into());
+                }
+            }
+        }
         let mut state = planned;
         state.flavor_name = launched.flavor.name.into();
         state.flavor_id = launched.flavor.id.into();
@@ -144,7 +171,7 @@ impl TypedResource for InstanceResource {
                 }
             }
         }
-        Ok(with_server(state, &launched.server, launched.floating_ip))
+        Ok(with_server(state, &launched.server, floating))
     }
 
     async fn read(&self, state: InstanceModel) -> Result<Option<InstanceModel>, Diagnostics> {
@@ -172,7 +199,20 @@ impl TypedResource for InstanceResource {
         if let Some(image) = server.image_id().filter(|i| !i.is_empty()) {
             next.image_id = image.into();
         }
-        let floating = next.floating_ip.known().cloned();
+        let mut floating = next.floating_ip.known().cloned();
+        if let Some(fip) = next.floating_ip_id.known().cloned() {
+            // Detached or moved by hand: drift, put back by the next apply.
+            let attached = self
+                .compute(&cloud)
+                .has_floating_ip(&id, &fip)
+                .await
+                .map_err(|e| Diagnostics::from(errors::compute(&e)))?;
+            if !attached {
+                tracing::warn!(%id, %fip, "the floating IP is no longer on the server");
+                next.floating_ip_id = Attr::Null;
+                floating = None;
+            }
+        }
         Ok(Some(with_server(next, &server, floating)))
     }
 
@@ -210,7 +250,21 @@ impl TypedResource for InstanceResource {
             .update(id, rename, metadata)
             .await
             .map_err(|e| Diagnostics::from(errors::compute(&e)))?;
-        let floating = prior.floating_ip.known().cloned();
+        let mut floating = prior.floating_ip.known().cloned();
+        if prior.floating_ip_id != planned.floating_ip_id {
+            if let Some(old) = prior.floating_ip_id.as_str() {
+                compute
+                    .detach_floating_ip(id, old)
+                    .await
+                    .map_err(|e| Diagnostics::from(errors::compute(&e)))?;
+                floating = None;
+            }
+            if let Some(new) = planned.floating_ip_id.as_str() {
+                floating = Some(compute.attach_floating_ip(id, new).await.map_err(|e| {
+                    Diagnostics::from(errors::compute(&e).at(AttributePath::root("floating_ip_id")))
+                })?);
+            }
+        }
         Ok(with_server(planned, &server, floating))
     }
 
