@@ -1,7 +1,7 @@
 //! The provider's integration tests, one module per subject, linked into one test binary
 //! (one link of the provider and its dependencies instead of one per file):
 //! - through the real terraform CLI: `release`, `image`, `image_faults`, `instance`,
-//!   `security_group`,
+//!   `security_group`, `floating_ip`, `dns_record`,
 //!   `protocol`, `docs`, and `flow` (`flatcar-kube up` end to end; `flow_state` with the state
 //!   in the object store);
 //! - in-process (no terraform, no local cloud): `in_process`;
@@ -11,7 +11,9 @@
 mod support;
 
 mod conformance;
+mod dns_record;
 mod docs;
+mod floating_ip;
 mod flow;
 mod flow_day2;
 mod flow_state;
