@@ -19,6 +19,13 @@ locals {
     }
   ]...)
 
+  # The first control plane machine: the API address (reserved or not) and the DNS records.
+  first_control_plane = "${var.cluster_name}-control-plane-1"
+  reserve             = var.reserved_address && contains(keys(local.nodes), local.first_control_plane)
+  dns_names = var.dns_zone == null ? {} : {
+    for role, name in { api = var.api_name, ingress = var.ingress_name } : role => name if name != null
+  }
+
   # The release of each machine: what it was built from (var.machine_images), else the current.
   machine_release = {
     for name in keys(local.nodes) : name => lookup(var.machine_images, name, local.current_release)
@@ -145,6 +152,16 @@ resource "flatcar_security_group" "http" {
   }
 }
 
+# The API address, reserved: it outlives the first control plane's server (a replacement
+# takes it over), so the kubeconfig, the certificate and the DNS records stay right.
+resource "flatcar_floating_ip" "api" {
+  count = local.reserve ? 1 : 0
+
+  pool        = var.floating_ip_pool
+  description = "Kubernetes API of ${var.cluster_name} (flatcar-kube)"
+  tags        = [var.cluster_name]
+}
+
 resource "flatcar_instance" "node" {
   for_each = local.nodes
 
@@ -165,7 +182,8 @@ resource "flatcar_instance" "node" {
   ))
   availability_zone = var.availability_zone
   root_volume_size  = each.value.root_volume_size
-  floating_ip_pool  = each.value.floating_ip ? var.floating_ip_pool : null
+  floating_ip_pool  = each.value.floating_ip && !(local.reserve && each.key == local.first_control_plane) ? var.floating_ip_pool : null
+  floating_ip_id    = local.reserve && each.key == local.first_control_plane ? flatcar_floating_ip.api[0].id : null
 
   network {
     name = var.network_name
@@ -190,4 +208,16 @@ resource "flatcar_instance" "node" {
   lifecycle {
     ignore_changes = [image_id, user_data, user_data_wo, user_data_wo_version, metadata["flatcar_release"]]
   }
+}
+
+# DNS names in the project's zone, both at the first control plane machine's address (where
+# the API and, with apps, 80/443 are served).
+resource "flatcar_dns_record" "name" {
+  for_each = local.dns_names
+
+  zone        = var.dns_zone
+  name        = each.value
+  records     = [local.reserve ? flatcar_floating_ip.api[0].address : flatcar_instance.node[local.first_control_plane].floating_ip]
+  ttl         = 300
+  description = "${each.key} of ${var.cluster_name} (flatcar-kube)"
 }

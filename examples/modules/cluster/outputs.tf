@@ -10,6 +10,8 @@ output "kubespray_inventory" {
         ansible_user = "core"
       }
     }
+    # DNS names of the API, for its certificate (supplementary_addresses_in_ssl_keys).
+    api_names = [for role, r in flatcar_dns_record.name : r.fqdn if role == "api"]
   }
 }
 
@@ -43,4 +45,14 @@ output "machine_images" {
 output "images" {
   description = "Every Flatcar image the cluster keeps in Glance, release => {id, version}."
   value       = { for release, i in flatcar_image.release : release => { id = i.id, version = i.resolved_version } }
+}
+
+output "api_address" {
+  description = "The first control plane machine's floating IP (the reserved one with reserved_address), or null."
+  value       = local.reserve ? flatcar_floating_ip.api[0].address : try(flatcar_instance.node[local.first_control_plane].floating_ip, null)
+}
+
+output "dns_names" {
+  description = "The DNS records made in dns_zone, role (api, ingress) => absolute name."
+  value       = { for role, r in flatcar_dns_record.name : role => r.fqdn }
 }

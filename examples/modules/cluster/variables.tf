@@ -163,6 +163,35 @@ variable "http_machines" {
   }
 }
 
+variable "reserved_address" {
+  description = "Give the first control plane machine a reserved floating IP (a flatcar_floating_ip of its own) instead of one that lives and dies with the server: the API address, and the DNS records, survive a replacement. Set it when the cluster is made: on a running cluster it replaces the first control plane machine."
+  type        = bool
+  default     = false
+}
+
+variable "dns_zone" {
+  description = "A Designate zone of the project (name or ID; Jetstream2: \"<allocation>.projects.jetstream-cloud.org.\") for api_name and ingress_name; null for no DNS records."
+  type        = string
+  default     = null
+}
+
+variable "api_name" {
+  description = "Full DNS name of the Kubernetes API in dns_zone (e.g. \"k8s.myalloc.projects.jetstream-cloud.org\"), an A record to the first control plane machine's address; it goes into the API certificate too."
+  type        = string
+  default     = null
+}
+
+variable "ingress_name" {
+  description = "Full DNS name where HTTP(S) is served (e.g. \"hub.myalloc.projects.jetstream-cloud.org\"), an A record to the first control plane machine's address."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ingress_name == null || var.ingress_name != var.api_name
+    error_message = "ingress_name and api_name must differ (one A record each)."
+  }
+}
+
 variable "extra_security_groups" {
   description = "Names of further existing security groups attached to every machine besides the cluster's own group, e.g. [\"monitoring\"]."
   type        = list(string)

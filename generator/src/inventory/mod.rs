@@ -31,6 +31,8 @@ pub struct Host {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KubesprayInventory {
     pub hosts: BTreeMap<String, Host>,
+    /// DNS names of the Kubernetes API, which go into its certificate too.
+    pub api_names: Vec<String>,
 }
 
 impl KubesprayInventory {
@@ -162,7 +164,8 @@ pub fn to_hosts_yaml(
         .filter(|g| !KUBESPRAY_GROUPS.contains(&g.as_str()) && g.as_str() != "k8s_cluster")
         .collect();
     group_names.extend(extra.into_iter().cloned());
-    let api_addresses = control_plane_public_addresses(inv);
+    let mut api_addresses = control_plane_public_addresses(inv);
+    api_addresses.extend(inv.api_names.iter().cloned());
     let groups: Vec<Value> = group_names
         .iter()
         .map(|g| {

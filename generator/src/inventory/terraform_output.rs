@@ -29,6 +29,9 @@ pub const OUTPUT_NAME: &str = "kubespray_inventory";
 #[serde(deny_unknown_fields)]
 struct OutputInventory {
     hosts: std::collections::BTreeMap<String, OutputHost>,
+    /// DNS names of the Kubernetes API (our module with a DNS zone), for its certificate.
+    #[serde(default)]
+    api_names: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -59,7 +62,15 @@ pub fn read(value: &Value, source_name: &str) -> Result<KubesprayInventory, Inve
         what: format!("output `{OUTPUT_NAME}` does not have the expected shape ({e})"),
         todo: "it must be {\"hosts\": {NAME: {\"groups\": [...], \"ip\": ..., \"ansible_host\": ..., \"access_ip\": ..., \"ansible_user\": ...}}}; see the README".to_string(),
     })?;
-    let mut inv = KubesprayInventory::default();
+    let mut inv = KubesprayInventory {
+        api_names: parsed
+            .api_names
+            .into_iter()
+            .map(|n| n.trim_end_matches('.').to_string())
+            .filter(|n| !n.is_empty())
+            .collect(),
+        ..KubesprayInventory::default()
+    };
     for (name, h) in parsed.hosts {
         let access_ip = h.access_ip.filter(|a| !a.is_empty());
         let ansible_host = h.ansible_host.filter(|a| !a.is_empty());

@@ -25,7 +25,9 @@ pub struct Apps {
 pub struct JupyterHub {
     /// The hub's DNS name, e.g. `hub.myalloc.projects.jetstream-cloud.org`; an A record must
     /// point at the first control plane machine's floating IP before the certificate is asked.
-    pub host: String,
+    /// Default: `dns.ingress_name` in `dns.zone` (whose record `up` makes).
+    #[serde(default)]
+    pub host: Option<String>,
     /// Contact address Let's Encrypt writes to about the certificate.
     pub contact_email: String,
     /// Which Let's Encrypt: `staging` (default; browsers warn, but no rate limit to hit while
@@ -52,6 +54,15 @@ pub struct JupyterHub {
     /// under the output directory.
     #[serde(default)]
     pub values: BTreeMap<String, serde_json::Value>,
+}
+
+impl JupyterHub {
+    /// The hub's host: its own, else the profile's ingress name.
+    pub fn host_in(&self, dns: Option<&super::Dns>) -> Option<String> {
+        self.host
+            .clone()
+            .or_else(|| dns.and_then(|d| d.ingress_fqdn()))
+    }
 }
 
 /// Let's Encrypt's two services.

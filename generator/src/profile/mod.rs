@@ -1,5 +1,5 @@
 //! The profile: one versioned YAML file that describes a whole cluster (cloud, network, Flatcar,
-//! SSH, node pools, Kubernetes, Kubespray, updates, apps, state). This module owns the profile's types (which
+//! SSH, node pools, Kubernetes, Kubespray, updates, apps, state, DNS). This module owns the profile's types (which
 //! are also its JSON Schema), reading a profile from YAML with positions ([`yaml`]), the semantic
 //! checks that YAML types cannot express ([`validate`]) and what they know of Kubespray's
 //! releases ([`kubespray`]). It knows nothing of output files.
@@ -51,6 +51,8 @@ pub struct Profile {
     pub apps: apps::Apps,
     #[serde(default)]
     pub state: state::State,
+    #[serde(default)]
+    pub dns: Option<Dns>,
 }
 
 /// The OpenStack cloud.
@@ -130,6 +132,51 @@ pub struct Access {
     /// Also admit HTTP (80) and HTTPS (443) from everyone, for an ingress controller.
     #[serde(default)]
     pub open_http: bool,
+    /// A reserved floating IP for the first control plane machine, which survives its
+    /// replacement (and `up --destroy` of everything else): the kubeconfig, the API
+    /// certificate and DNS records stay right. Set it when the cluster is made.
+    #[serde(default)]
+    pub reserved_address: bool,
+}
+
+/// DNS names for the cluster in a Designate zone of the project (on Jetstream2 each allocation
+/// has `<allocation>.projects.jetstream-cloud.org.`), each an A record to the first control
+/// plane machine's address.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Dns {
+    /// The zone, e.g. `myalloc.projects.jetstream-cloud.org.` (`openstack zone list`).
+    pub zone: String,
+    /// The Kubernetes API's name in the zone (a label such as `k8s`, or several); default: the
+    /// cluster's name. It goes into the API certificate.
+    #[serde(default)]
+    pub api_name: Option<String>,
+    /// The name where 80/443 are served (JupyterHub's host by default), e.g. `hub`.
+    #[serde(default)]
+    pub ingress_name: Option<String>,
+}
+
+impl Dns {
+    /// The zone without its trailing dot.
+    pub fn zone_name(&self) -> &str {
+        self.zone.trim_end_matches('.')
+    }
+
+    /// The API's full name (no trailing dot).
+    pub fn api_fqdn(&self, cluster: &str) -> String {
+        format!(
+            "{}.{}",
+            self.api_name.as_deref().unwrap_or(cluster),
+            self.zone_name()
+        )
+    }
+
+    /// The ingress's full name (no trailing dot), if any.
+    pub fn ingress_fqdn(&self) -> Option<String> {
+        self.ingress_name
+            .as_deref()
+            .map(|n| format!("{n}.{}", self.zone_name()))
+    }
 }
 
 /// Which Flatcar Container Linux image the machines boot.

@@ -164,6 +164,7 @@ pub fn check(profile: &Profile, root: &Node, file: &str, home: Option<&Path>) ->
     check_updates(&mut c, profile);
     check_apps(&mut c, profile);
     check_state(&mut c, profile);
+    check_dns(&mut c, profile);
 
     c.found.sort_by_key(|d| (d.pos.line, d.pos.col));
     c.found
@@ -741,17 +742,163 @@ fn check_state(c: &mut Checker<'_>, p: &Profile) {
     }
 }
 
+/// The longest common name a certificate may carry (RFC 5280 `ub-common-name`): Let's Encrypt
+/// refuses longer names as the first of a certificate.
+pub const CERTIFICATE_CN_LIMIT: usize = 64;
+/// The longest DNS name (RFC 1035), without the trailing dot.
+pub const DNS_NAME_LIMIT: usize = 253;
+
+/// A shorter name to propose for `fqdn`: its first label cut down so the name fits in a
+/// certificate's common name, or `hub` in the same zone.
+fn shorter_name_hint(fqdn: &str) -> String {
+    let Some((label, zone)) = fqdn.split_once('.') else {
+        return "use a shorter name".into();
+    };
+    let room = CERTIFICATE_CN_LIMIT.saturating_sub(zone.len() + 1);
+    if room == 0 {
+        return format!("the zone `{zone}` leaves no room for a name: use `apps.jupyterhub.host` with a name in a shorter zone");
+    }
+    let cut: String = label.chars().take(room).collect();
+    let short = if room >= 3 && label != "hub" {
+        "hub"
+    } else {
+        cut.trim_end_matches('-')
+    };
+    format!(
+        "use a shorter first label, e.g. `{short}.{zone}` ({} characters)",
+        short.len() + zone.len() + 1
+    )
+}
+
+fn check_dns(c: &mut Checker<'_>, p: &Profile) {
+    if p.access.reserved_address && p.pools.control_plane.floating_ip == Some(false) {
+        c.at(
+            &["access", "reserved_address"],
+            "the reserved address is the first control plane machine's floating IP, and the control plane has none",
+            "remove `floating_ip: false` from `pools.control_plane`",
+        );
+    }
+    let Some(dns) = &p.dns else {
+        return;
+    };
+    if p.pools.control_plane.floating_ip == Some(false) {
+        c.at(
+            &["dns"],
+            "the DNS records point at the first control plane machine's floating IP, and the control plane has none",
+            "remove `floating_ip: false` from `pools.control_plane`",
+        );
+    }
+    let zone = dns.zone_name();
+    if zone.is_empty() || !zone.split('.').all(is_dns_label) {
+        c.at(
+            &["dns", "zone"],
+            format!("`{}` is not a DNS zone name", dns.zone),
+            "write the zone as `openstack zone list` shows it, e.g. `myalloc.projects.jetstream-cloud.org.`",
+        );
+        return;
+    }
+    let names = [
+        (
+            "api_name",
+            dns.api_name.as_deref().unwrap_or(&p.name),
+            Some(dns.api_fqdn(&p.name)),
+        ),
+        (
+            "ingress_name",
+            dns.ingress_name.as_deref().unwrap_or_default(),
+            dns.ingress_fqdn(),
+        ),
+    ];
+    for (key, relative, full) in names {
+        let Some(full) = full else { continue };
+        let path: &[&str] = if key == "api_name" && dns.api_name.is_none() {
+            &["dns", "zone"]
+        } else {
+            &["dns", key]
+        };
+        if let Some(bad) = relative.split('.').find(|l| !is_dns_label(l)) {
+            let cut: String = bad.chars().take(63).collect();
+            c.at(
+                path,
+                if bad.len() > 63 {
+                    format!(
+                        "`{bad}` in {key} is {} characters long; a DNS label holds at most 63",
+                        bad.len()
+                    )
+                } else {
+                    format!("`{relative}` is not a name in the zone ({key})")
+                },
+                if bad.len() > 63 {
+                    format!("shorten it, e.g. to `{}`", cut.trim_end_matches('-'))
+                } else {
+                    "use lowercase letters, digits and `-`, e.g. `hub`".to_string()
+                },
+            );
+        } else if full.len() > DNS_NAME_LIMIT {
+            c.at(
+                path,
+                format!(
+                    "`{full}` is {} characters long; a DNS name holds at most {DNS_NAME_LIMIT}",
+                    full.len()
+                ),
+                "use a shorter name",
+            );
+        }
+    }
+    if dns.api_name.is_some() && dns.api_name == dns.ingress_name {
+        c.at(
+            &["dns", "ingress_name"],
+            "api_name and ingress_name are the same name",
+            "give the hub its own name, e.g. `hub`",
+        );
+    }
+    if let Some(host) = dns.ingress_fqdn() {
+        let own_host = p.apps.jupyterhub.as_ref().and_then(|h| h.host.as_ref());
+        if own_host.is_none() && p.apps.jupyterhub.is_none() && host.len() > CERTIFICATE_CN_LIMIT {
+            c.at(
+                &["dns", "ingress_name"],
+                format!(
+                    "`{host}` is {} characters long; a certificate's common name holds at most {CERTIFICATE_CN_LIMIT}",
+                    host.len()
+                ),
+                shorter_name_hint(&host),
+            );
+        }
+    }
+}
+
 fn check_apps(c: &mut Checker<'_>, p: &Profile) {
     let Some(hub) = &p.apps.jupyterhub else {
         return;
     };
     let at = |key: &'static str| ["apps", "jupyterhub", key];
-    if !apps::is_host_name(&hub.host) {
-        c.at(
+    match (&hub.host, hub.host_in(p.dns.as_ref())) {
+        (_, None) => c.at(
+            &["apps", "jupyterhub"],
+            "JupyterHub needs a host name",
+            "set `host:` here, or `dns.ingress_name` (e.g. `hub`) for a record in `dns.zone`",
+        ),
+        (Some(own), _) if !apps::is_host_name(own) => c.at(
             &at("host"),
-            format!("`{}` is not a DNS name", hub.host),
+            format!("`{own}` is not a DNS name"),
             "write the hub's full name without a trailing dot, e.g. `hub.myalloc.projects.jetstream-cloud.org`",
-        );
+        ),
+        (own, Some(host)) if host.len() > CERTIFICATE_CN_LIMIT => {
+            let path: &[&str] = if own.is_some() {
+                &at("host")
+            } else {
+                &["dns", "ingress_name"]
+            };
+            c.at(
+                path,
+                format!(
+                    "`{host}` is {} characters long; a certificate's common name (Let's Encrypt's) holds at most {CERTIFICATE_CN_LIMIT}",
+                    host.len()
+                ),
+                shorter_name_hint(&host),
+            );
+        }
+        _ => {}
     }
     let email = hub.contact_email.split_once('@');
     if !email.is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.')) {

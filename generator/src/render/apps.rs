@@ -70,6 +70,8 @@ pub fn ingress_machine(profile: &Profile) -> Option<String> {
 
 /// The generated values for `hub`, before the profile's own values are merged in.
 fn generated_values(profile: &Profile, hub: &JupyterHub) -> Value {
+    // The profile was checked: there is a host.
+    let host = hub.host_in(profile.dns.as_ref()).unwrap_or_default();
     let a = &hub.authenticator;
     let mut authenticator = Map::new();
     if !hub.admin_users.is_empty() {
@@ -97,7 +99,7 @@ fn generated_values(profile: &Profile, hub: &JupyterHub) -> Value {
             );
             github.insert(
                 "oauth_callback_url".into(),
-                json!(format!("https://{}/hub/oauth_callback", hub.host)),
+                json!(format!("https://{host}/hub/oauth_callback")),
             );
             if !a.allowed_organizations.is_empty() {
                 github.insert(
@@ -127,7 +129,7 @@ fn generated_values(profile: &Profile, hub: &JupyterHub) -> Value {
             "https": {
                 "enabled": true,
                 "type": "letsencrypt",
-                "hosts": [hub.host],
+                "hosts": [host],
                 "letsencrypt": {
                     "contactEmail": hub.contact_email,
                     "acmeServer": hub.letsencrypt.acme_server(),
@@ -213,7 +215,7 @@ pub fn context(loaded: &LoadedProfile) -> Value {
     json!({
         "enabled": true,
         "jupyterhub": {
-            "host": hub.host,
+            "host": hub.host_in(p.dns.as_ref()),
             "chart": CHART,
             "chart_repository": CHART_REPOSITORY,
             "chart_version": hub.chart_version,

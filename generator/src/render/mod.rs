@@ -357,6 +357,10 @@ fn terraform_values(loaded: &LoadedProfile) -> (Value, Value) {
             .into_iter()
             .collect::<Vec<_>>(),
         "extra_security_groups": p.network.security_groups,
+        "reserved_address": p.access.reserved_address,
+        "dns_zone": p.dns.as_ref().map(|d| d.zone.clone()),
+        "api_name": p.dns.as_ref().map(|d| d.api_fqdn(&p.name)),
+        "ingress_name": p.dns.as_ref().and_then(|d| d.ingress_fqdn()),
         "availability_zone": p.cloud.availability_zone,
         "public_key_files": std::iter::once(&p.ssh.public_key_file)
             .chain(&p.ssh.extra_public_key_files)

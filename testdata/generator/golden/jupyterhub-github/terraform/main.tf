@@ -58,6 +58,14 @@ module "cluster" {
   # HTTP and HTTPS from everyone on these machines only: where the profile's apps are served.
   http_machines = ["lab-control-plane-1"]
 
+  # A reserved floating IP for the first control plane machine (access.reserved_address).
+  reserved_address = true
+
+  # A records in the project's zone at the first control plane machine's address (dns).
+  dns_zone     = "lab.projects.example.org."
+  api_name     = "k8s.lab.projects.example.org"
+  ingress_name = "hub.lab.projects.example.org"
+
   pools = {
     "control-plane" = {
       count            = 3
