@@ -16,6 +16,7 @@ mod docs;
 mod floating_ip;
 mod flow;
 mod flow_day2;
+mod flow_dns;
 mod flow_state;
 mod image;
 mod image_faults;
