@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
-# Real Keystone, Glance and Swift (and with --compute Placement, Nova, Neutron) on 127.0.0.1 for
-# the provider's acceptance tests.
+# Real Keystone, Glance and Swift (and with --compute Placement, Nova, Neutron, Designate with
+# bind9) on 127.0.0.1 for the provider's acceptance tests.
 #
 #   bash scripts/local-cloud.sh start   # fresh databases, waits until all answer, prints the env path
-#   bash scripts/local-cloud.sh start --compute   # also Placement, Nova, Neutron (see below)
+#   bash scripts/local-cloud.sh start --compute   # also Placement, Nova, Neutron, Designate (below)
 #   bash scripts/local-cloud.sh stop    # stops what `start` started (pid files); idempotent
 #   bash scripts/local-cloud.sh status  # what runs
 #   bash scripts/local-cloud.sh env     # prints the env file path (fails when not started)
 #   bash scripts/local-cloud.sh selftest  # tokens, PUT /file on :9293, stage + import on :9292, hashes,
-#                                         # Swift container + S3 PUT/conditional PUT/GET/LIST/DELETE
+#                                         # Swift container + S3 PUT/conditional PUT/GET/LIST/DELETE;
+#                                         # after --compute: Designate A recordset create/update/
+#                                         # delete, each checked with dig on named
 #
 # This file parses the arguments and dispatches; the work is in scripts/local-cloud/: one file
 # per service (mariadb.sh, rabbitmq.sh, keystone.sh, glance.sh, swift.sh, placement.sh, nova.sh,
-# neutron.sh), settings.sh (paths, ports, environment), common.sh (shared helpers),
-# commands.sh (start/stop/status/env: the order of it all), selftest.sh and selftest_swift.py,
-# the Python bootstrap (bootstrap.py, bootstrap_compute.py), gunicorn's entry modules (wsgi/) and
-# the configuration templates (templates/, @NAME@ placeholders filled by `render` of common.sh).
+# neutron.sh, designate.sh with named), settings.sh (paths, ports, environment), common.sh
+# (shared helpers), commands.sh (start/stop/status/env: the order of it all), selftest.sh,
+# selftest_swift.py and selftest_dns.py, the Python bootstrap (bootstrap.py,
+# bootstrap_compute.py, bootstrap_dns.py), gunicorn's entry modules (wsgi/) and the
+# configuration templates (templates/, @NAME@ placeholders filled by `render` of common.sh).
 #
-# Needs the venvs of scripts/setup.d/40-openstack.sh and 41-swift.sh (run `bash scripts/setup.sh` once).
+# Needs the venvs of scripts/setup.d/40-openstack.sh and 41-swift.sh, and for --compute the Debian
+# packages of 42-designate.sh (designate in the first venv, bind9), 45-rabbitmq.sh and
+# 46-mariadb.sh (run `bash scripts/setup.sh` once).
 # State lives in ${FLATCAR_KUBE_CLOUD_DIR:-$FLATCAR_KUBE_CACHE/cloud} (FLATCAR_KUBE_CACHE defaults
 # to $HOME/.cache/flatcar-kube) and is wiped by every `start`.
 #
@@ -65,14 +70,24 @@
 # a private RabbitMQ node (127.0.0.1:5672, user nova), Placement :8778, Nova :8774 (API, conductor,
 # scheduler and compute with fake.FakeDriver on host fk-compute: 1000 vCPU, 800000 MB, no
 # overcommit) and Neutron :9696 (ML2/openvswitch, vxlan + flat, router plugin, no L3/DHCP agent;
-# a fake Open vSwitch agent row for fk-compute lets ML2 bind ports).
-# Ports: FLATCAR_KUBE_{PLACEMENT,NOVA,NEUTRON,RABBIT,MARIADB}_PORT.
+# a fake Open vSwitch agent row for fk-compute lets ML2 bind ports) and Designate :9001 (catalog
+# type dns; designate-api, -central, -worker, -producer, and -mdns on :5354 UDP+TCP) whose pool
+# target is a private named (bind9): DNS on 127.0.0.1:5353 (UDP and TCP, authoritative only, no
+# recursion), rndc on :9530; Designate adds zones to it with rndc addzone and named transfers
+# them from designate-mdns. A recordset change is ACTIVE and answered by named within ~1-3 s
+# (local-cloud/designate.sh: measurements, tuning, traps).
+# Ports: FLATCAR_KUBE_{PLACEMENT,NOVA,NEUTRON,RABBIT,MARIADB}_PORT,
+# FLATCAR_KUBE_{DESIGNATE,MDNS,BIND,RNDC}_PORT (Designate API, designate-mdns, named's DNS, rndc).
 # Resources: flavors m1.tiny (1 vCPU, 512 MB, 1 GB) and m1.huge (1 TiB RAM: ERROR "No valid host");
 # network private + subnet 10.0.0.0/24 (project demo), external network public (flat) + subnet
 # 172.24.4.0/24, router1 between them (floating IPs work), SSH and ICMP ingress in demo's default
 # security group; demo quotas: 100 instances, unlimited cores and RAM, 100 floating IPs.
+# Zone demo.projects.fk.test. of project demo (email hostmaster@fk.test, TTL 300; like
+# Jetstream2's <allocation>.projects.jetstream-cloud.org.), ACTIVE and served by named; demo
+# (role member) may create, update and delete recordsets in it (Designate quotas: 10 zones, 500
+# recordsets per zone).
 # No key pair. Logs: nova.log (all four Nova processes), neutron.log, placement.log, rabbitmq.log,
-# *-manage.log. env.json then also holds:
+# designate.log (all five Designate processes), named.log, *-manage.log. env.json then also holds:
 #   FK_COMPUTE               1
 #   FK_NOVA_URL              http://127.0.0.1:8774/v2.1
 #   FK_NEUTRON_URL           http://127.0.0.1:9696
@@ -81,6 +96,14 @@
 #   FK_EXTERNAL_NETWORK      public (floating IP pool)
 #   FK_FLAVOR_SMALL, FK_FLAVOR_HUGE  m1.tiny, m1.huge
 #   FK_NOVA_LOG, FK_NEUTRON_LOG      the two log files
+#   FK_DESIGNATE_URL         http://127.0.0.1:9001 (the catalog's dns endpoint; API under /v2)
+#   FK_DNS_ZONE              demo.projects.fk.test. (with the trailing dot), project demo's zone
+#   FK_DNS_ZONE_ID           its Designate id (/v2/zones/{id}/recordsets)
+#   FK_DNS_PORT              5353: named's DNS port on 127.0.0.1, e.g.
+#                            dig +short @127.0.0.1 -p $FK_DNS_PORT name.$FK_DNS_ZONE A
+#   FK_DESIGNATE_LOG         $STATE/logs/designate.log (API with its access log, central, worker,
+#                            producer, mdns)
+#   FK_NAMED_LOG             $STATE/logs/named.log (rndc addzone/delzone, transfers, NOTIFYs)
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
@@ -105,6 +128,8 @@ pieces=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")/local-cloud" && pwd)
 . "$pieces/nova.sh"
 # shellcheck source=local-cloud/neutron.sh
 . "$pieces/neutron.sh"
+# shellcheck source=local-cloud/designate.sh
+. "$pieces/designate.sh"
 # shellcheck source=local-cloud/commands.sh
 . "$pieces/commands.sh"
 # shellcheck source=local-cloud/selftest.sh

@@ -1,9 +1,10 @@
 """Identity bootstrap of the local cloud (run by scripts/local-cloud/keystone.sh after Keystone
 answers): roles, projects demo and service, users demo, glance and swift (with FK_COMPUTE=1 also
-placement, nova and neutron, with their services and endpoints), the image and object-store
-services and their endpoints, and the demo user's application credential; writes env, env.json
-and clouds.yaml into FK_STATE. Inputs: FK_STATE, FK_KS, FK_GLANCE, FK_GLANCE_PLAIN, FK_SWIFT,
-FK_SWIFT_LOG, FK_COMPUTE, FK_PLACEMENT, FK_NOVA, FK_NEUTRON."""
+placement, nova, neutron and designate, with their services and endpoints), the image and
+object-store services and their endpoints, and the demo user's application credential; writes
+env, env.json and clouds.yaml into FK_STATE. Inputs: FK_STATE, FK_KS, FK_GLANCE,
+FK_GLANCE_PLAIN, FK_SWIFT, FK_SWIFT_LOG, FK_COMPUTE, FK_PLACEMENT, FK_NOVA, FK_NEUTRON,
+FK_DESIGNATE."""
 import json
 import os
 import urllib.error
@@ -87,7 +88,8 @@ if os.environ.get("FK_COMPUTE") == "1":
     # Service users (roles admin and service on project service), services and endpoints.
     for name, stype, url in (("placement", "placement", os.environ["FK_PLACEMENT"]),
                              ("nova", "compute", os.environ["FK_NOVA"]),
-                             ("neutron", "network", os.environ["FK_NEUTRON"])):
+                             ("neutron", "network", os.environ["FK_NEUTRON"]),
+                             ("designate", "dns", os.environ["FK_DESIGNATE"])):
         user = create("users", "user", {"name": name, "domain_id": "default",
                                         "password": f"{name}-secret"})
         for role in (admin_role, service_role):

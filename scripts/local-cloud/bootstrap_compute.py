@@ -1,7 +1,8 @@
 """Compute bootstrap of the local cloud (run by scripts/local-cloud/commands.sh once Placement,
 Nova and Neutron answer): waits for the compute node, maps it into cell1, waits for the Nova
 services; then flavors, quotas, networks, router and security group rules; adds the compute keys
-to env and env.json in FK_STATE. Inputs: FK_STATE, FK_NOVA_MANAGE, FK_NOVA_CONF, FK_WAIT."""
+to env and env.json in FK_STATE (under a lock: bootstrap_dns.py may write them at the same time). Inputs: FK_STATE, FK_NOVA_MANAGE, FK_NOVA_CONF, FK_WAIT."""
+import fcntl
 import json
 import os
 import subprocess
@@ -114,7 +115,7 @@ for rule in ({"protocol": "tcp", "port_range_min": 22, "port_range_max": 22},
         rule, direction="ingress", ethertype="IPv4", remote_ip_prefix="0.0.0.0/0",
         security_group_id=default_sg)}, token=demo)
 
-env.update({
+keys = {
     "FK_COMPUTE": "1",
     "FK_NOVA_URL": NOVA,
     "FK_NEUTRON_URL": NEUTRON,
@@ -126,7 +127,7 @@ env.update({
     "FK_FLAVOR_HUGE": "m1.huge",
     "FK_NOVA_LOG": f"{STATE}/logs/nova.log",
     "FK_NEUTRON_LOG": f"{STATE}/logs/neutron.log",
-})
+}
 
 
 def write(name, text):
@@ -141,6 +142,11 @@ def sh_quote(v):
     return "'" + v.replace("'", "'\\''") + "'"
 
 
-write("env.json", json.dumps(env, indent=2) + "\n")
-write("env", "".join(f"export {k}={sh_quote(v)}\n" for k, v in env.items()))
+# Read again under the lock: bootstrap_dns.py adds its keys at the same time.
+with open(os.path.join(STATE, "env.lock"), "w") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    env = json.load(open(os.path.join(STATE, "env.json")))
+    env.update(keys)
+    write("env.json", json.dumps(env, indent=2) + "\n")
+    write("env", "".join(f"export {k}={sh_quote(v)}\n" for k, v in env.items()))
 print("compute bootstrap done", private)

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # The commands start, stop, status and env: the order in which the services are prepared,
 # started, waited for and stopped (the pieces of each service are in their own files), and the
-# compute bootstrap (bootstrap_compute.py) that ends `start --compute`.
+# compute and DNS bootstraps (bootstrap_compute.py, bootstrap_dns.py) that end `start --compute`.
 # shellcheck source-path=SCRIPTDIR source=settings.sh
 [ -n "${local_cloud_settings:-}" ] || . "$(dirname -- "${BASH_SOURCE[0]}")/settings.sh"
 
@@ -14,7 +14,7 @@ cmd_stop() {
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       case $s in
         # SIGINT: gunicorn's quick shutdown (the state is thrown away at the next start anyway).
-        keystone | glance | glance-plain | placement | nova-api) kill -INT "$pid" 2>/dev/null || true ;;
+        keystone | glance | glance-plain | placement | nova-api | designate-api) kill -INT "$pid" 2>/dev/null || true ;;
         # epmd was started by the broker (not by setsid): only its own pid.
         epmd) kill -TERM "$pid" 2>/dev/null || true ;;
         # Started with setsid: the process group holds wrapper scripts and their children.
@@ -67,23 +67,34 @@ cmd_env() {
   echo "$state/env"
 }
 
-# Schemas: Placement, Nova (API, cell0, cell1) and Neutron in parallel.
+# Schemas: Placement, Nova (API, cell0, cell1), Neutron and Designate in parallel.
 sync_compute_dbs() {
-  local p1 p2 p3
+  local p1 p2 p3 p4
   placement_db_sync &
   p1=$!
   nova_db_sync &
   p2=$!
   neutron_db_sync &
   p3=$!
+  designate_db_sync &
+  p4=$!
   wait "$p1" || die "placement-manage db sync failed; see $logs/placement-manage.log"
   wait "$p2" || die "nova-manage failed; see $logs/nova-manage.log"
   wait "$p3" || die "neutron-db-manage upgrade heads failed; see $logs/neutron-db-manage.log"
+  wait "$p4" || die "designate-manage database sync failed; see $logs/designate-manage.log"
+}
+
+# Waits for the compute node, maps it into cell1, waits for the Nova services; then flavors,
+# quotas, networks, router and security group rules; adds the compute keys to env/env.json.
+bootstrap_compute() {
+  FK_STATE="$state" FK_NOVA_MANAGE="$venv/bin/nova-manage" FK_NOVA_CONF="$state/nova/nova.conf" \
+    FK_WAIT="$wait_seconds" "$venv/bin/python" "$local_cloud_dir/bootstrap_compute.py" </dev/null \
+    >>"$logs/bootstrap.log" 2>&1 || die "preparing the compute resources failed; see $logs/bootstrap.log"
 }
 
 # Second half of `start --compute`: after Keystone (service users, catalog) and the schemas.
 start_compute() {
-  local compute_db=$1
+  local compute_db=$1 compute_boot
   wait "$compute_db" || die "preparing the compute schemas failed; see $logs/"
   register_fake_ovs_agent
   wait_tcp rabbitmq "$rabbit_port"
@@ -91,14 +102,16 @@ start_compute() {
   start_nova_api
   start_neutron
   start_nova_services
+  start_designate
   wait_http placement "http://127.0.0.1:$placement_port/"
   wait_http nova-api "http://127.0.0.1:$nova_port/"
   wait_http neutron "http://127.0.0.1:$neutron_port/"
-  # Waits for the compute node, maps it into cell1, waits for the Nova services; then flavors,
-  # quotas, networks, router and security group rules; adds the compute keys to env/env.json.
-  FK_STATE="$state" FK_NOVA_MANAGE="$venv/bin/nova-manage" FK_NOVA_CONF="$state/nova/nova.conf" \
-    FK_WAIT="$wait_seconds" "$venv/bin/python" "$local_cloud_dir/bootstrap_compute.py" </dev/null \
-    >>"$logs/bootstrap.log" 2>&1 || die "preparing the compute resources failed; see $logs/bootstrap.log"
+  # The compute resources and the DNS zone side by side (both add keys to env/env.json).
+  bootstrap_compute &
+  compute_boot=$!
+  wait_designate
+  bootstrap_dns
+  wait "$compute_boot" || die "preparing the compute resources failed; see $logs/bootstrap.log"
 }
 
 cmd_start() {
@@ -121,9 +134,11 @@ cmd_start() {
     write_placement_conf
     write_nova_conf
     write_neutron_conf
+    write_designate_conf
     sync_compute_dbs &
     compute_db=$!
     start_rabbitmq
+    start_named
   fi
   write_keystone_conf
   write_glance_conf glance "$glance_port" '[glance-direct,web-download,copy-image]'
@@ -155,7 +170,7 @@ cmd_start() {
   echo "local-cloud: Keystone :$keystone_port, Glance :$glance_port (import) and :$glance_plain_port (plain), Swift :$swift_port up in $((SECONDS - t0)) s" >&2
   if [ "$compute" = 1 ]; then
     start_compute "$compute_db"
-    echo "local-cloud: Placement :$placement_port, Nova :$nova_port, Neutron :$neutron_port, RabbitMQ :$rabbit_port, MariaDB :$mariadb_port up; whole start $((SECONDS - t0)) s" >&2
+    echo "local-cloud: Placement :$placement_port, Nova :$nova_port, Neutron :$neutron_port, Designate :$designate_port (named :$bind_port), RabbitMQ :$rabbit_port, MariaDB :$mariadb_port up; whole start $((SECONDS - t0)) s" >&2
   fi
   echo "$state/env"
 }

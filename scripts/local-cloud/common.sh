@@ -18,6 +18,17 @@ port_of() {
     swift-object) echo "$swift_object_port" ;;
     swift-container) echo "$swift_container_port" ;;
     swift-account) echo "$swift_account_port" ;;
+    designate-api) echo "$designate_port" ;;
+    designate-mdns) echo "$mdns_port" ;;
+    named) echo "$bind_port" ;;
+  esac
+}
+
+# Every port a service listens on (port_of gives the main one): named's rndc channel too.
+ports_of() {
+  case $1 in
+    named) echo "$bind_port $rndc_port" ;;
+    *) port_of "$1" ;;
   esac
 }
 
@@ -25,6 +36,7 @@ port_of() {
 log_of() {
   case $1 in
     nova-*) echo "$logs/nova.log" ;;
+    designate-*) echo "$logs/designate.log" ;;
     *) echo "$logs/$1.log" ;;
   esac
 }
@@ -45,12 +57,26 @@ check_ports_free() {
   local s port list=("${services[@]}")
   [ "$compute" = 1 ] && list+=("${compute_services[@]}")
   for s in "${list[@]}"; do
-    port=$(port_of "$s")
-    [ -n "$port" ] || continue
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      die "port $port (for $s) is already in use by a process this script did not start"
-    fi
+    for port in $(ports_of "$s"); do
+      if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        die "port $port (for $s) is already in use by a process this script did not start"
+      fi
+    done
   done
+  # DNS is UDP too (named, designate-mdns): a bind test, as nothing answers a UDP connect.
+  if [ "$compute" = 1 ]; then
+    "$venv/bin/python" - "$bind_port" "$mdns_port" <<'PY' || die "a DNS port (UDP) is already in use by a process this script did not start"
+import socket, sys
+for port in sys.argv[1:]:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("127.0.0.1", int(port)))
+    except OSError as e:
+        sys.exit(f"UDP 127.0.0.1:{port}: {e}")
+    finally:
+        s.close()
+PY
+  fi
 }
 
 # Waits until an unauthenticated GET answers with any HTTP status below 500.

@@ -38,13 +38,14 @@ start_keystone() {
 }
 
 # Projects, users, roles, the image and object-store services and their endpoints (with --compute also the service
-# users, services and endpoints of Placement, Nova and Neutron), the application credential;
-# writes env, env.json and clouds.yaml.
+# users, services and endpoints of Placement, Nova, Neutron and Designate), the application
+# credential; writes env, env.json and clouds.yaml.
 bootstrap_identity() {
   FK_STATE="$state" FK_KS="$keystone_url" FK_GLANCE="http://127.0.0.1:$glance_port" \
     FK_GLANCE_PLAIN="http://127.0.0.1:$glance_plain_port" FK_COMPUTE="$compute" \
     FK_SWIFT="http://127.0.0.1:$swift_port" FK_SWIFT_LOG="$(log_of swift-proxy)" \
     FK_PLACEMENT="http://127.0.0.1:$placement_port" FK_NOVA="http://127.0.0.1:$nova_port/v2.1" \
-    FK_NEUTRON="http://127.0.0.1:$neutron_port" "$venv/bin/python" "$local_cloud_dir/bootstrap.py" </dev/null \
+    FK_NEUTRON="http://127.0.0.1:$neutron_port" FK_DESIGNATE="http://127.0.0.1:$designate_port" \
+    "$venv/bin/python" "$local_cloud_dir/bootstrap.py" </dev/null \
     >>"$logs/bootstrap.log" 2>&1 || die "creating the demo project failed; see $logs/bootstrap.log"
 }

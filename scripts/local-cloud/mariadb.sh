@@ -34,7 +34,7 @@ start_mariadb() {
   mariadb_cli -e "
     CREATE DATABASE keystone; CREATE DATABASE glance; CREATE DATABASE glance_plain;
     CREATE DATABASE placement; CREATE DATABASE nova_api; CREATE DATABASE nova_cell0;
-    CREATE DATABASE nova; CREATE DATABASE neutron;
+    CREATE DATABASE nova; CREATE DATABASE neutron; CREATE DATABASE designate;
     CREATE USER 'fk'@'127.0.0.1' IDENTIFIED BY 'fk-secret';
     GRANT ALL PRIVILEGES ON *.* TO 'fk'@'127.0.0.1';" || die "creating the MariaDB databases failed"
 }

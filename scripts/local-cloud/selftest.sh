@@ -7,7 +7,8 @@
 # PUT /file on the plain Glance, stage + glance-direct import on the import Glance, Glance's
 # os_hash_value against our SHA-512, delete, and no image left; then Swift (selftest_swift.py):
 # a container made with the Swift API, an EC2 credential, S3 PUT, conditional PUT (412), GET,
-# LIST, DELETE with boto3.
+# LIST, DELETE with boto3; after `start --compute` also Designate (selftest_dns.py): an A
+# recordset created, updated and deleted through the v2 API, each step checked with dig on named.
 cmd_selftest() {
   local tmp img sha ctype=(-H 'Content-Type: application/json')
   [ -f "$state/env" ] || die "not started"
@@ -61,5 +62,9 @@ cmd_selftest() {
     echo "selftest: $url: upload active, os_hash_value = SHA-512, deleted" >&2
   done
   "$swift_venv/bin/python" "$local_cloud_dir/selftest_swift.py" </dev/null || die "selftest: Swift failed; see $FK_SWIFT_LOG"
+  if [ -n "${FK_DESIGNATE_URL:-}" ]; then
+    FK_STATE="$state" "$venv/bin/python" "$local_cloud_dir/selftest_dns.py" </dev/null ||
+      die "selftest: Designate failed; see $FK_DESIGNATE_LOG and $FK_NAMED_LOG"
+  fi
   echo "selftest: ok" >&2
 }

@@ -21,7 +21,9 @@ run="$state/run"
 # In stop order: the database last (compute services stop before these).
 services=(keystone glance glance-plain swift-proxy swift-object swift-container swift-account mariadb)
 # The compute stack (start --compute), in stop order: API users first, the bus last.
-compute_services=(nova-compute nova-scheduler nova-conductor nova-api neutron placement rabbitmq epmd)
+# Designate and its named go before Nova (they need the bus, not Nova).
+compute_services=(designate-api designate-producer designate-worker designate-mdns designate-central named
+  nova-compute nova-scheduler nova-conductor nova-api neutron placement rabbitmq epmd)
 wait_seconds=${FLATCAR_KUBE_CLOUD_WAIT:-60}
 # Ports (defaults 5000, 9292, 9293, 13306, Swift 8080, 6200-6202); another set lets a second cloud run beside the first
 # (with its own FLATCAR_KUBE_CLOUD_DIR).
@@ -39,6 +41,14 @@ placement_port=${FLATCAR_KUBE_PLACEMENT_PORT:-8778}
 nova_port=${FLATCAR_KUBE_NOVA_PORT:-8774}
 neutron_port=${FLATCAR_KUBE_NEUTRON_PORT:-9696}
 rabbit_port=${FLATCAR_KUBE_RABBIT_PORT:-5672}
+# Designate (start --compute): its API, designate-mdns (zone transfers to named) and the private
+# named (bind9): DNS on 127.0.0.1:bind_port (UDP and TCP), its rndc control channel on rndc_port.
+designate_port=${FLATCAR_KUBE_DESIGNATE_PORT:-9001}
+mdns_port=${FLATCAR_KUBE_MDNS_PORT:-5354}
+bind_port=${FLATCAR_KUBE_BIND_PORT:-5353}
+rndc_port=${FLATCAR_KUBE_RNDC_PORT:-9530}
+# The zone of project demo (one per project, like Jetstream2's <allocation>.projects.jetstream-cloud.org.).
+dns_zone=demo.projects.fk.test.
 # 1: also the compute stack (set by `start --compute` too).
 compute=${FLATCAR_KUBE_CLOUD_COMPUTE:-0}
 # The Nova host name of the fake compute node (also the host of the fake Open vSwitch agent).

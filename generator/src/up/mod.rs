@@ -249,10 +249,9 @@ fn up_with_state(
     flavor_ids: &flavors::FlavorResolution,
     shared: Option<&mut SharedState>,
 ) -> Result<UpResult, UpError> {
-    let loaded = loaded.clone();
     // What cannot be done is refused before anything runs: Kubespray and the versions first.
     let target = if opts.deploy {
-        Some(deploy_target(opts, &loaded, log)?)
+        Some(deploy_target(opts, loaded, log)?)
     } else {
         None
     };
@@ -287,7 +286,7 @@ fn up_with_state(
         _ => (VersionMove::Same, false),
     };
 
-    let files = render::generate(&loaded, &flavor_ids.ids)?;
+    let files = render::generate(loaded, &flavor_ids.ids)?;
     progress(
         log,
         &format!(
@@ -448,8 +447,8 @@ fn up_with_state(
     let (hosts_yaml, inv) = write_inventory(opts, &tf, &outputs, log)?;
 
     if let Some(target) = &target {
-        let coordinator = render::coordinator_playbook(&loaded, &opts.output);
-        let apps = render::apps_playbook(&loaded, &opts.output);
+        let coordinator = render::coordinator_playbook(loaded, &opts.output);
+        let apps = render::apps_playbook(loaded, &opts.output);
         let mut deploy = Deploy {
             opts,
             target,
