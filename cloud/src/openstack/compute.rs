@@ -619,16 +619,16 @@ impl<'a> Compute<'a> {
         Ok(fip.floating_ip_address)
     }
 
-    /// Detaches a floating IP from the server, if it is on one of its ports (it stays
-    /// allocated).
-    pub async fn detach_floating_ip(
+    /// The floating IP `id_or_address`, if it exists, and whether it is on one of the server's
+    /// ports now.
+    async fn floating_ip_on(
         &self,
         server_id: &str,
         id_or_address: &str,
-    ) -> Result<(), ComputeError> {
+    ) -> Result<Option<(FloatingIp, bool)>, ComputeError> {
         let fip = match self.floating_ip(id_or_address).await {
             Ok(fip) => fip,
-            Err(ComputeError::NoFloatingIp(_)) => return Ok(()),
+            Err(ComputeError::NoFloatingIp(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
         let ports = self
@@ -636,11 +636,21 @@ impl<'a> Compute<'a> {
             .ports_of_device(server_id)
             .await
             .map_err(cloud("Cannot find the server's port"))?;
-        if fip
+        let on_server = fip
             .port_id
             .as_ref()
-            .is_some_and(|p| ports.iter().any(|port| &port.id == p))
-        {
+            .is_some_and(|p| ports.iter().any(|port| &port.id == p));
+        Ok(Some((fip, on_server)))
+    }
+
+    /// Detaches a floating IP from the server, if it is on one of its ports (it stays
+    /// allocated).
+    pub async fn detach_floating_ip(
+        &self,
+        server_id: &str,
+        id_or_address: &str,
+    ) -> Result<(), ComputeError> {
+        if let Some((fip, true)) = self.floating_ip_on(server_id, id_or_address).await? {
             self.neutron()
                 .associate_floating_ip(&fip.id, None)
                 .await
@@ -655,20 +665,10 @@ impl<'a> Compute<'a> {
         server_id: &str,
         id_or_address: &str,
     ) -> Result<bool, ComputeError> {
-        let fip = match self.floating_ip(id_or_address).await {
-            Ok(fip) => fip,
-            Err(ComputeError::NoFloatingIp(_)) => return Ok(false),
-            Err(e) => return Err(e),
-        };
-        let ports = self
-            .neutron()
-            .ports_of_device(server_id)
-            .await
-            .map_err(cloud("Cannot find the server's port"))?;
-        Ok(fip
-            .port_id
-            .as_ref()
-            .is_some_and(|p| ports.iter().any(|port| &port.id == p)))
+        Ok(self
+            .floating_ip_on(server_id, id_or_address)
+            .await?
+            .is_some_and(|(_, on_server)| on_server))
     }
 
     /// The server, or `None` when Nova no longer has it.

@@ -757,16 +757,8 @@ impl Deploy<'_> {
     /// Kubespray's helm, when the cluster was deployed without it.
     fn apps(&mut self, rec: &mut Deployed, install: PathBuf) -> Result<(), UpError> {
         let dir = install.parent().map(Path::to_path_buf).unwrap_or_default();
-        let mut bytes = Vec::new();
-        for file in [dir.join(render::apps::JUPYTERHUB_VALUES), install.clone()] {
-            bytes.extend(
-                std::fs::read(&file).map_err(|source| render::RenderError::Io {
-                    path: file.clone(),
-                    source,
-                })?,
-            );
-        }
-        let digest = render::written::digest(&bytes);
+        let values = dir.join(render::apps::JUPYTERHUB_VALUES);
+        let digest = digest_of(&[&values, &install])?;
         if !rec.helm {
             // Group variables reach the machines through cluster.yml (helm_enabled).
             progress(
@@ -778,25 +770,31 @@ impl Deploy<'_> {
             rec.save(&self.opts.output)?;
         }
         if rec.apps.as_deref() != Some(digest.as_str()) {
-            progress(
-                self.log,
+            self.generated_play(
+                &install,
                 &format!(
                     "installing JupyterHub with helm on the first control plane machine (apps/install.yml, values in {})",
-                    dir.join(render::apps::JUPYTERHUB_VALUES).display()
+                    values.display()
                 ),
-            );
-            let absolute = std::path::absolute(&install).unwrap_or(install);
-            playbook_with(
-                self.log,
-                self.opts,
-                self.target,
-                &absolute.to_string_lossy(),
-                &[],
             )?;
             rec.apps = Some(digest);
             rec.save(&self.opts.output)?;
         }
         Ok(())
+    }
+
+    /// Runs one of the generated plays (`coordinator/install.yml`, `apps/install.yml`) with the
+    /// deploy target's Ansible, from the Kubespray checkout.
+    fn generated_play(&mut self, install: &Path, what: &str) -> Result<(), UpError> {
+        progress(self.log, what);
+        let absolute = std::path::absolute(install).unwrap_or_else(|_| install.to_path_buf());
+        playbook_with(
+            self.log,
+            self.opts,
+            self.target,
+            &absolute.to_string_lossy(),
+            &[],
+        )
     }
 
     /// `upgrade-cluster.yml` when Kubernetes or Kubespray moved (upgrades.md: one minor, one
@@ -929,31 +927,32 @@ impl Deploy<'_> {
 
     /// The reboot coordinator's manifest, applied again only when it changed.
     fn coordinator(&mut self, rec: &mut Deployed, install: PathBuf) -> Result<(), UpError> {
-        let manifest = install.with_file_name("kured.yaml");
-        let digest = std::fs::read(&manifest)
-            .map(|bytes| render::written::digest(&bytes))
-            .map_err(|source| render::RenderError::Io {
-                path: manifest.clone(),
-                source,
-            })?;
+        let digest = digest_of(&[&install.with_file_name("kured.yaml")])?;
         if rec.coordinator.as_deref() != Some(digest.as_str()) {
-            progress(
-                self.log,
+            self.generated_play(
+                &install,
                 "applying the reboot coordinator (kured, coordinator/kured.yaml)",
-            );
-            let absolute = std::path::absolute(&install).unwrap_or(install);
-            playbook_with(
-                self.log,
-                self.opts,
-                self.target,
-                &absolute.to_string_lossy(),
-                &[],
             )?;
             rec.coordinator = Some(digest);
             rec.save(&self.opts.output)?;
         }
         Ok(())
     }
+}
+
+/// One SHA-256 over the contents of `files`, in order: what the deploy record keeps of a
+/// generated play and what it installs.
+fn digest_of(files: &[&Path]) -> Result<String, UpError> {
+    let mut bytes = Vec::new();
+    for file in files {
+        bytes.extend(
+            std::fs::read(file).map_err(|source| render::RenderError::Io {
+                path: file.to_path_buf(),
+                source,
+            })?,
+        );
+    }
+    Ok(render::written::digest(&bytes))
 }
 
 fn sorted(names: impl Iterator<Item = String>) -> Vec<String> {

@@ -179,34 +179,11 @@ fn the_schema_check_refuses_values_the_chart_does_not_know() {
 
 #[test]
 fn apps_play_passes_ansible_syntax_check() {
-    let playbook = ansible_playbook();
     let tmp = tempfile::tempdir().unwrap();
     for (name, profile) in jupyterhub_profiles(tmp.path()) {
         let out = tmp.path().join(&name);
         generate(&profile, &out);
-        std::fs::write(
-            out.join("inventory/hosts.yaml"),
-            "all:\n  children:\n    kube_control_plane:\n      hosts:\n        cp-1: {ansible_host: 10.0.0.10}\n",
-        )
-        .unwrap();
-        let result = Command::new(&playbook)
-            .arg("-i")
-            .arg(out.join("inventory/hosts.yaml"))
-            .arg(out.join("apps/install.yml"))
-            .arg("--syntax-check")
-            .current_dir(tmp.path())
-            .env("ANSIBLE_CONFIG", out.join("ansible.cfg"))
-            .env("KUBESPRAY_DIR", tmp.path())
-            .env("ANSIBLE_LOCAL_TEMP", tmp.path().join("ansible-tmp"))
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&result.stderr);
-        assert!(
-            result.status.success(),
-            "{name}: ansible-playbook --syntax-check:\n{}{stderr}",
-            String::from_utf8_lossy(&result.stdout)
-        );
-        assert!(!stderr.contains("[WARNING]"), "{name}: {stderr}");
+        assert_play_syntax(&out, "apps/install.yml", tmp.path(), &name);
     }
 }
 

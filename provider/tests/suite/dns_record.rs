@@ -6,11 +6,11 @@
 
 use crate::support;
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Method;
 use support::cloud::{unique_name, LocalCloud};
+use support::dns::dig_until;
 use support::terraform::Workspace;
 
 use flatcar_cloud::openstack::designate::{Designate, RecordSetSpec};
@@ -37,39 +37,6 @@ fn env() -> Env {
         cloud,
         ws,
         zone,
-    }
-}
-
-/// `dig +short @127.0.0.1 -p PORT NAME TYPE` as bind9 answers it.
-fn dig(cloud: &LocalCloud, name: &str, kind: &str) -> Vec<String> {
-    let out = Command::new("dig")
-        .args(["+short", "+time=2", "+tries=1", "@127.0.0.1", "-p"])
-        .arg(cloud.value("FK_DNS_PORT"))
-        .args([name, kind])
-        .output()
-        .expect("dig (bind9-dnsutils, scripts/setup.d/42-designate.sh)");
-    let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .filter(|l| !l.is_empty())
-        .collect();
-    lines.sort();
-    lines
-}
-
-/// Waits until bind9 answers `name` with `want` (a zone transfer may follow ACTIVE closely).
-fn dig_until(cloud: &LocalCloud, name: &str, want: &[String]) {
-    let started = Instant::now();
-    loop {
-        let got = dig(cloud, name, "A");
-        if got == want {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "bind9 answers {got:?} for {name}, not {want:?}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
     }
 }
 

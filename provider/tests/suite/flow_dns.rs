@@ -10,10 +10,10 @@ use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use flatcar_cloud::openstack::designate::Designate;
 use flatcar_cloud::openstack::neutron::Neutron;
+use support::dns::dig_until;
 use support::release_tree::Release;
 
 const VERSION: &str = "4593.2.5";
@@ -42,36 +42,7 @@ fn profile(f: &Flow, zone: &str) -> PathBuf {
     path
 }
 
-fn dig(f: &Flow, name: &str) -> Vec<String> {
-    let out = Command::new("dig")
-        .args(["+short", "+time=2", "+tries=1", "@127.0.0.1", "-p"])
-        .arg(f.cloud.value("FK_DNS_PORT"))
-        .args([name, "A"])
-        .output()
-        .expect("dig");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .filter(|l| !l.is_empty())
-        .collect()
-}
-
-fn dig_until(f: &Flow, name: &str, want: &[String]) {
-    let started = Instant::now();
-    loop {
-        let got = dig(f, name);
-        if got == want {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "bind9 answers {got:?} for {name}, not {want:?}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
-}
-
-/// `terraform output -json` of the generated root module, as up's environment has it.
+/// Terraform in the generated root module, with the environment `up` gives it.
 fn terraform(f: &Flow, out: &Path, args: &[&str]) -> std::process::Output {
     Command::new(support::terraform::TERRAFORM)
         .arg(format!("-chdir={}", out.join("terraform").display()))
@@ -129,8 +100,8 @@ fn reserved_address_and_dns_names_survive_a_replacement_and_go_with_destroy() {
     let api = format!("{}.{zone}", f.name);
     let hub = format!("hub-{}.{zone}", f.name);
     // bind9 answers both names with the reserved address.
-    dig_until(&f, &api, std::slice::from_ref(&address));
-    dig_until(&f, &hub, std::slice::from_ref(&address));
+    dig_until(&f.cloud, &api, std::slice::from_ref(&address));
+    dig_until(&f.cloud, &hub, std::slice::from_ref(&address));
     let before = records(&f);
     assert_eq!(before.len(), 2, "{before:?}");
     // Ansible reaches the first control plane there, and the API certificate names the name.
@@ -172,12 +143,12 @@ fn reserved_address_and_dns_names_survive_a_replacement_and_go_with_destroy() {
         serde_json::from_slice(&terraform(&f, &out, &["output", "-json"]).stdout).expect("outputs");
     assert_eq!(after["api_address"]["value"], address.as_str());
     assert_eq!(records(&f), before, "the records changed");
-    dig_until(&f, &api, std::slice::from_ref(&address));
+    dig_until(&f.cloud, &api, std::slice::from_ref(&address));
 
     // up --destroy: no record, no address, no server.
     up(&["--destroy"]);
-    dig_until(&f, &api, &[]);
-    dig_until(&f, &hub, &[]);
+    dig_until(&f.cloud, &api, &[]);
+    dig_until(&f.cloud, &hub, &[]);
     assert!(records(&f).is_empty());
     let session = f.cloud.session(false);
     let left = f

@@ -216,3 +216,32 @@ pub fn yaml_documents(path: &Path) -> Vec<serde_json::Value> {
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// `ansible-playbook --syntax-check` of the generated play `play` (e.g. `apps/install.yml`) in
+/// `out`, run as `up` runs it (from a Kubespray checkout, with the generated ansible.cfg),
+/// with a one-machine inventory; panics with the output, also on a warning.
+pub fn assert_play_syntax(out: &Path, play: &str, work: &Path, what: &str) {
+    std::fs::write(
+        out.join("inventory/hosts.yaml"),
+        "all:\n  children:\n    kube_control_plane:\n      hosts:\n        cp-1: {ansible_host: 10.0.0.10}\n",
+    )
+    .unwrap();
+    let result = Command::new(ansible_playbook())
+        .arg("-i")
+        .arg(out.join("inventory/hosts.yaml"))
+        .arg(out.join(play))
+        .arg("--syntax-check")
+        .current_dir(work)
+        .env("ANSIBLE_CONFIG", out.join("ansible.cfg"))
+        .env("KUBESPRAY_DIR", work)
+        .env("ANSIBLE_LOCAL_TEMP", work.join("ansible-tmp"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        result.status.success(),
+        "{what}: ansible-playbook --syntax-check {play}:\n{}{stderr}",
+        String::from_utf8_lossy(&result.stdout)
+    );
+    assert!(!stderr.contains("[WARNING]"), "{what}: {stderr}");
+}
