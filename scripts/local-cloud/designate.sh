@@ -31,7 +31,7 @@
 # Start: Designate's schema syncs beside the compute schemas, its processes start with Nova's,
 # and pool update + zone run beside bootstrap_compute.py: `start --compute` took 68-86 s (4 runs)
 # against 69-80 s without Designate (2 runs) on this shared, busy 2-core machine: within the noise,
-# a few seconds of CPU at most. ~0.5 GB more RAM (five Python processes and named).
+# a few seconds of CPU at most (RAM not measured: five more Python processes and named).
 # With Designate's defaults (increment_serial every 5 s, poll_delay 5 s, poll_retry_interval
 # 15 s) each change takes ~5-10 s and more.
 #
