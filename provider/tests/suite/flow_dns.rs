@@ -107,7 +107,7 @@ fn reserved_address_and_dns_names_survive_a_replacement_and_go_with_destroy() {
     // Ansible reaches the first control plane there, and the API certificate names the name.
     let hosts = std::fs::read_to_string(out.join("inventory/hosts.yaml")).expect("hosts");
     assert!(
-        hosts.contains(&format!("ansible_host: {address}")),
+        hosts.contains(&format!("ansible_host: \"{address}\"")),
         "{hosts}"
     );
     assert!(

@@ -88,9 +88,10 @@ pub fn schema() -> Schema {
             Attribute::optional("floating_ip_id", s.clone(), "An existing floating IP to use instead of allocating one, by ID or address, e.g. `flatcar_floating_ip.api.id`: it is associated with the first port (moved from wherever it is) and stays allocated when the server goes, so a replacement server takes over the same address. Changes in place; detached by hand, the next apply puts it back. Conflicts with `floating_ip_pool`."),
             computed("id", s.clone(), "Server ID."),
             computed("status", s.clone(), "Nova status (`ACTIVE`)."),
-            computed("access_ip_v4", s.clone(), "The floating IP when there is one, else the first fixed IPv4 address."),
+            // Not kept from the prior state on an update: `floating_ip_id` moves the address.
+            Attribute::computed("access_ip_v4", s.clone(), "The floating IP when there is one, else the first fixed IPv4 address."),
             computed("access_ip_v6", s.clone(), "The first fixed IPv6 address, if any."),
-            computed("floating_ip", s.clone(), "The allocated floating IP address, if any."),
+            Attribute::computed("floating_ip", s.clone(), "The floating IP address (allocated, or the one `floating_ip_id` names), if any."),
             computed("addresses", Type::map(Type::list(s)), "Addresses per network name, as Nova reports them."),
         ],
         blocks: vec![

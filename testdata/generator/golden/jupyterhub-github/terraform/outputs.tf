@@ -29,3 +29,13 @@ output "images" {
   description = "Every Flatcar image the cluster keeps in Glance: release => {id, version}."
   value       = module.cluster.images
 }
+
+output "api_address" {
+  description = "The first control plane machine's floating IP (the reserved one with access.reserved_address)."
+  value       = module.cluster.api_address
+}
+
+output "dns_names" {
+  description = "The DNS records made in dns.zone: role (api, ingress) => name."
+  value       = module.cluster.dns_names
+}
