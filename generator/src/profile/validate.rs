@@ -770,6 +770,20 @@ fn shorter_name_hint(fqdn: &str) -> String {
     )
 }
 
+/// A name an HTTPS certificate is made for must fit its common name.
+fn check_certificate_name(c: &mut Checker<'_>, path: &[&str], host: &str) {
+    if host.len() > CERTIFICATE_CN_LIMIT {
+        c.at(
+            path,
+            format!(
+                "`{host}` is {} characters long; a certificate's common name (Let's Encrypt's) holds at most {CERTIFICATE_CN_LIMIT}",
+                host.len()
+            ),
+            shorter_name_hint(host),
+        );
+    }
+}
+
 fn check_dns(c: &mut Checker<'_>, p: &Profile) {
     if p.access.reserved_address && p.pools.control_plane.floating_ip == Some(false) {
         c.at(
@@ -852,18 +866,10 @@ fn check_dns(c: &mut Checker<'_>, p: &Profile) {
             "give the hub its own name, e.g. `hub`",
         );
     }
-    if let Some(host) = dns.ingress_fqdn() {
-        let own_host = p.apps.jupyterhub.as_ref().and_then(|h| h.host.as_ref());
-        if own_host.is_none() && p.apps.jupyterhub.is_none() && host.len() > CERTIFICATE_CN_LIMIT {
-            c.at(
-                &["dns", "ingress_name"],
-                format!(
-                    "`{host}` is {} characters long; a certificate's common name holds at most {CERTIFICATE_CN_LIMIT}",
-                    host.len()
-                ),
-                shorter_name_hint(&host),
-            );
-        }
+    // The ingress name is the HTTPS certificate's name unless JupyterHub has a host of its own.
+    let own_host = p.apps.jupyterhub.as_ref().and_then(|h| h.host.as_ref());
+    if let (Some(host), None) = (dns.ingress_fqdn(), own_host) {
+        check_certificate_name(c, &["dns", "ingress_name"], &host);
     }
 }
 
@@ -883,22 +889,9 @@ fn check_apps(c: &mut Checker<'_>, p: &Profile) {
             format!("`{own}` is not a DNS name"),
             "write the hub's full name without a trailing dot, e.g. `hub.myalloc.projects.jetstream-cloud.org`",
         ),
-        (own, Some(host)) if host.len() > CERTIFICATE_CN_LIMIT => {
-            let path: &[&str] = if own.is_some() {
-                &at("host")
-            } else {
-                &["dns", "ingress_name"]
-            };
-            c.at(
-                path,
-                format!(
-                    "`{host}` is {} characters long; a certificate's common name (Let's Encrypt's) holds at most {CERTIFICATE_CN_LIMIT}",
-                    host.len()
-                ),
-                shorter_name_hint(&host),
-            );
-        }
-        _ => {}
+        // The ingress name (no own host) is checked with the other DNS names.
+        (Some(own), _) => check_certificate_name(c, &at("host"), own),
+        (None, Some(_)) => {}
     }
     let email = hub.contact_email.split_once('@');
     if !email.is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.')) {

@@ -54,6 +54,11 @@ const PYTHON: &str = "/opt/bin/python";
 /// How long `helm upgrade --wait` may take: images of hub, proxy and the image puller.
 const HELM_TIMEOUT: &str = "15m";
 
+/// The command that removes the release, for the first control plane machine at `address`.
+pub fn uninstall_command(address: &str) -> String {
+    format!("ssh core@{address} sudo {HELM} uninstall {RELEASE} --namespace {NAMESPACE} --kubeconfig {KUBECONFIG}")
+}
+
 /// Whether the profile installs any app (and so whether [`DIR`] is generated and Kubespray's
 /// helm is enabled).
 pub fn enabled(profile: &Profile) -> bool {

@@ -170,7 +170,7 @@ pub enum UpError {
     MissingSecret { env: String },
     #[error("{0}")]
     SharedState(#[from] shared_state::SharedStateError),
-    #[error("the profile has no `state:`, but this cluster's Terraform state is in the object store container {container} ({dir} was set up for it). Nothing was changed. Put `state: {{backend: object_store, container: {container}}}` back into the profile. To keep the state on this machine instead: in {dir}, with the project's EC2 credential in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (`openstack ec2 credentials list`), delete backend.tf and run `terraform init -migrate-state` (Terraform copies the state out of the container), then `flatcar-kube up` again.")]
+    #[error("the profile has no `state:`, but this cluster's Terraform state is in the object store container {container} ({dir} was set up for it). Nothing was changed. Put `state: {{backend: object_store, container: {container}}}` back into the profile. To keep the state on this machine instead: in {dir}, with the project's EC2 credential in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (`openstack ec2 credentials list`) and, unless the profile named `s3_endpoint`, the S3 API's URL in AWS_ENDPOINT_URL_S3, delete backend.tf and run `terraform init -migrate-state -force-copy` (Terraform copies the state out of the container), then `flatcar-kube up` again.")]
     StateInObjectStore { dir: PathBuf, container: String },
     #[error("not applied: nothing was changed")]
     Declined,
@@ -737,12 +737,17 @@ impl Deploy<'_> {
             None if rec.apps.is_some() => {
                 // Uninstalling deletes the hub's database and stops every user's server: a
                 // decision for a person, not a side effect of a profile edit.
+                let first = inv
+                    .members("kube_control_plane")
+                    .first()
+                    .and_then(|name| inv.hosts.get(*name))
+                    .map(|h| h.ansible_host.clone())
+                    .unwrap_or_else(|| "FIRST-CONTROL-PLANE".into());
                 progress(
                     self.log,
                     &format!(
-                        "the profile no longer lists apps.jupyterhub, and flatcar-kube leaves the installed JupyterHub alone from now on. To remove it (users' volumes stay until their claims are deleted): ssh core@FIRST-CONTROL-PLANE sudo /opt/bin/helm uninstall {} --namespace {} --kubeconfig /etc/kubernetes/admin.conf",
-                        render::apps::RELEASE,
-                        render::apps::NAMESPACE
+                        "the profile no longer lists apps.jupyterhub, and flatcar-kube leaves the installed JupyterHub alone from now on. To remove it (users' volumes stay until their claims are deleted): {}",
+                        render::apps::uninstall_command(&first)
                     ),
                 );
                 rec.apps = None;

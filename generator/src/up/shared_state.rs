@@ -401,22 +401,6 @@ impl SharedState {
         }
         Ok(())
     }
-
-    /// The names of this cluster's objects in the container.
-    pub fn list(&self) -> Result<Vec<String>, SharedStateError> {
-        self.call("listing the container", |s| {
-            let (container, prefix) = (s.container.clone(), format!("{}/", cluster_of(&s.objects)));
-            async move { ObjectStore::new(&s.session).list(&container, &prefix).await }
-        })
-    }
-}
-
-fn cluster_of(objects: &StateObjects) -> &str {
-    objects
-        .tfstate
-        .split_once('/')
-        .map(|(c, _)| c)
-        .unwrap_or_default()
 }
 
 /// The backend `terraform init` last set up in `tf_dir` (`s3`, `local`, ...), if any.
