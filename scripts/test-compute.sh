@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 export FLATCAR_KUBE_CACHE=${FLATCAR_KUBE_CACHE:-$HOME/.cache/flatcar-kube}
+export FLATCAR_KUBE_ACCEPTANCE=1
 cargo build --workspace --locked --bins
 trap 'bash scripts/local-cloud.sh stop >/dev/null 2>&1 || true' EXIT
 bash scripts/local-cloud.sh start --compute

@@ -394,7 +394,7 @@ fn median_count(mut counts: Vec<usize>) -> usize {
 }
 
 fn terraform_version() -> String {
-    Command::new(support::terraform::TERRAFORM)
+    Command::new(support::terraform::binary())
         .arg("version")
         .output()
         .ok()

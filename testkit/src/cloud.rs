@@ -10,25 +10,34 @@ pub struct LocalCloud {
     pub dir: PathBuf,
 }
 
+/// The local cloud's `env.json` (`FLATCAR_KUBE_CLOUD_DIR`, else `<cache>/cloud`).
+pub fn env_json() -> PathBuf {
+    std::env::var_os("FLATCAR_KUBE_CLOUD_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::acceptance::cache_dir().join("cloud"))
+        .join("env.json")
+}
+
 impl LocalCloud {
     /// Reads the running cloud's env.json; fails (never skips) with what to run when absent.
     pub fn get() -> LocalCloud {
-        let dir = std::env::var_os("FLATCAR_KUBE_CLOUD_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                let cache = std::env::var_os("FLATCAR_KUBE_CACHE")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| {
-                        PathBuf::from(std::env::var("HOME").unwrap_or_default())
-                            .join(".cache/flatcar-kube")
-                    });
-                cache.join("cloud")
-            });
-        let path = dir.join("env.json");
+        let path = env_json();
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
             panic!("the local cloud is not running ({}: {e}): run `bash scripts/setup.sh && bash scripts/local-cloud.sh start` (scripts/test.sh does)", path.display())
         });
-        let json: serde_json::Value = serde_json::from_str(&text).expect("env.json");
+        LocalCloud::parse(&path, &text)
+    }
+
+    /// The running cloud, or `None` when there is none.
+    pub fn try_get() -> Option<LocalCloud> {
+        let path = env_json();
+        let text = std::fs::read_to_string(&path).ok()?;
+        Some(LocalCloud::parse(&path, &text))
+    }
+
+    fn parse(path: &std::path::Path, text: &str) -> LocalCloud {
+        let dir = path.parent().map(PathBuf::from).unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_str(text).expect("env.json");
         let values = json
             .as_object()
             .expect("env.json object")

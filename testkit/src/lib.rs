@@ -1,4 +1,8 @@
-//! What the tests of `flatcar-cloud` and of the provider share, none of it Terraform's:
+//! What the tests of every crate share:
+//! - `acceptance`: the switch between offline and acceptance tests, and what each needs;
+//! - `terraform`: the real terraform CLI, found on PATH, with our provider in a filesystem
+//!   mirror; the workspace's binaries;
+//! - `dns`: what the local cloud's bind9 answers;
 //! - `cloud`: the local OpenStack started by `scripts/local-cloud.sh` (credentials from its
 //!   `env.json`) and an admin view of it for assertions;
 //! - `fault_proxy`: a proxy in front of a real service that injects what it cannot produce
@@ -10,9 +14,12 @@
 //!
 //! Everything listens on 127.0.0.1 only.
 
+pub mod acceptance;
 pub mod cloud;
+pub mod dns;
 pub mod fault_proxy;
 pub mod http_server;
 pub mod kubespray_tree;
 pub mod process;
 pub mod release_tree;
+pub mod terraform;
