@@ -8,7 +8,7 @@ set -euo pipefail
 cache=${FLATCAR_KUBE_CACHE:-$HOME/.cache/flatcar-kube}
 venv="$cache/openstack-venv"
 stamp="$venv/.flatcar-kube-stamp"
-# Exact pins: the releases DESIGN.md section 5 was measured with.
+# Exact pins: the releases the local cloud was measured with (README "Local OpenStack for tests").
 pins=(
   keystone==30.0.0
   glance==33.0.0

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # MariaDB from Debian: the database of every local OpenStack service
 # (scripts/local-cloud.sh). Several Nova processes on one sqlite file hit
-# "database is locked" and Neutron's migrations fail on sqlite (DESIGN.md section 5).
+# "database is locked" and Neutron's migrations fail on sqlite (measured; README "Local OpenStack for tests").
 # local-cloud.sh runs its own server (private data dir, socket and port under its state
 # directory), so the Debian service is stopped and disabled here.
 # Idempotent: does nothing when mariadb-server is installed and stopped.
