@@ -19,7 +19,7 @@ trap 'bash scripts/local-cloud.sh stop >/dev/null 2>&1 || true' EXIT
 bash scripts/local-cloud.sh start --compute
 export FLATCAR_KUBE_RELIABILITY_OUT
 FLATCAR_KUBE_RELIABILITY_OUT=$(mktemp)
-FLATCAR_KUBE_ACCEPTANCE=1 cargo nextest run -p terraform-provider-flatcar --test acceptance -E 'test(/^image_faults::/) | test(/^instance::/) | test(/^image::two_workspaces/)'
+FLATCAR_KUBE_ACCEPTANCE=1 cargo nextest run -p terraform-provider-flatcar --test acceptance -E 'test(/^glance::image_faults::/) | test(/^nova::instance::/) | test(/^glance::image::two_workspaces/)'
 if [ -n "$only_reliability" ]; then
   FLATCAR_KUBE_BENCH_RELIABILITY_ONLY=1 cargo bench -p terraform-provider-flatcar --bench image_pipeline
   exit 0
