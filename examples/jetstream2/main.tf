@@ -58,7 +58,7 @@ variable "open_http" {
 }
 
 module "cluster" {
-  source = "../modules/cluster"
+  source = "../../generator/terraform/modules/cluster"
 
   cluster_name  = var.cluster_name
   image_channel = "stable"

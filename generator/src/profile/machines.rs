@@ -1,6 +1,6 @@
 //! The machines a profile implies for our own Terraform module: their names, Kubespray groups
 //! and whether they get a floating IP. The naming rules live here (and only here) so the module
-//! of `examples/modules/cluster` and the generated files agree on them.
+//! of `generator/terraform/modules/cluster` and the generated files agree on them.
 
 use super::{Arch, Pool, Profile};
 

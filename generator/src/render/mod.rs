@@ -109,28 +109,30 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The reusable module `examples/modules/cluster`, built into the binary so `generate` writes a
-/// self-contained `terraform/` (a test keeps this list equal to the directory, byte for byte).
+/// The reusable module, built into the binary so `generate` writes a self-contained
+/// `terraform/`. Its source is `generator/terraform/modules/cluster`, in this crate at the path
+/// where `generate` writes it ([`CLUSTER_MODULE_DIR`]); a test keeps this list equal to the
+/// directory's files.
 pub const CLUSTER_MODULE: &[(&str, &str)] = &[
     (
         "README.md",
-        include_str!("../../../examples/modules/cluster/README.md"),
+        include_str!("../../terraform/modules/cluster/README.md"),
     ),
     (
         "main.tf",
-        include_str!("../../../examples/modules/cluster/main.tf"),
+        include_str!("../../terraform/modules/cluster/main.tf"),
     ),
     (
         "outputs.tf",
-        include_str!("../../../examples/modules/cluster/outputs.tf"),
+        include_str!("../../terraform/modules/cluster/outputs.tf"),
     ),
     (
         "variables.tf",
-        include_str!("../../../examples/modules/cluster/variables.tf"),
+        include_str!("../../terraform/modules/cluster/variables.tf"),
     ),
     (
         "versions.tf",
-        include_str!("../../../examples/modules/cluster/versions.tf"),
+        include_str!("../../terraform/modules/cluster/versions.tf"),
     ),
 ];
 
@@ -655,22 +657,21 @@ pub fn check_files(dir: &Path, files: &[OutputFile]) -> Result<String, RenderErr
 
 #[cfg(test)]
 mod tests {
-    use super::{CLUSTER_MODULE, TEMPLATES};
+    use super::{CLUSTER_MODULE, CLUSTER_MODULE_DIR, TEMPLATES};
 
-    /// The module built into the binary is examples/modules/cluster, byte for byte, file for file.
+    /// The module built into the binary is the crate's module directory, file for file.
     #[test]
-    fn embedded_module_equals_examples_modules_cluster() {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/modules/cluster");
+    fn embedded_module_holds_every_file_of_the_module() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(CLUSTER_MODULE_DIR);
         let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
-            .expect("examples/modules/cluster")
+            .expect("generator/terraform/modules/cluster")
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
         on_disk.sort();
         let embedded: Vec<String> = CLUSTER_MODULE.iter().map(|(n, _)| n.to_string()).collect();
         assert_eq!(
             embedded, on_disk,
-            "add every file of examples/modules/cluster to CLUSTER_MODULE"
+            "add every file of generator/terraform/modules/cluster to CLUSTER_MODULE"
         );
         for (name, text) in CLUSTER_MODULE {
             let disk = std::fs::read(dir.join(name)).expect("module file");

@@ -1,4 +1,5 @@
-//! Issue 6, done-when 4: the real `terraform validate` passes on examples/modules/cluster,
+//! Issue 6, done-when 4: the real `terraform validate` passes on the module
+//! (generator/terraform/modules/cluster),
 //! examples/jetstream2 and the `terraform/` that `generate` writes for testdata profiles, with
 //! our provider installed from a filesystem mirror (no network). Also: `terraform fmt` finds
 //! nothing to change in any of them.
@@ -12,6 +13,8 @@ use common::*;
 
 const TERRAFORM: &str = "/usr/local/bin/terraform";
 const MIRROR_ADDR: &str = "registry.terraform.io/flatcar-kube/flatcar";
+/// The module, relative to the workspace.
+const MODULE: &str = "generator/terraform/modules/cluster";
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -120,20 +123,14 @@ fn assert_valid(mirror: &Mirror, dir: &Path, what: &str) {
 fn module_and_jetstream2_example_validate() {
     let mirror = mirror();
     let tmp = tempfile::tempdir().unwrap();
-    let examples = workspace().join("examples");
-    copy_dir(
-        &examples.join("modules/cluster"),
-        &tmp.path().join("modules/cluster"),
-    );
-    copy_dir(&examples.join("jetstream2"), &tmp.path().join("jetstream2"));
+    // The same layout as the repository: examples/jetstream2 calls the module by that path.
+    for dir in [MODULE, "examples/jetstream2"] {
+        copy_dir(&workspace().join(dir), &tmp.path().join(dir));
+    }
+    assert_valid(&mirror, &tmp.path().join(MODULE), MODULE);
     assert_valid(
         &mirror,
-        &tmp.path().join("modules/cluster"),
-        "examples/modules/cluster",
-    );
-    assert_valid(
-        &mirror,
-        &tmp.path().join("jetstream2"),
+        &tmp.path().join("examples/jetstream2"),
         "examples/jetstream2",
     );
 }
@@ -158,7 +155,7 @@ fn validate_module_call(inputs: &str) -> String {
     let mirror = mirror();
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(
-        &workspace().join("examples/modules/cluster"),
+        &workspace().join(MODULE),
         &tmp.path().join("modules/cluster"),
     );
     let root = tmp.path().join("root");
@@ -291,7 +288,7 @@ fn the_modules_ignition_passes_ignition_validate() {
     let mirror = mirror();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("cluster");
-    copy_dir(&workspace().join("examples/modules/cluster"), &dir);
+    copy_dir(&workspace().join(MODULE), &dir);
     let (ok, text) = terraform(
         &mirror,
         &dir,
