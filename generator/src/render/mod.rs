@@ -417,6 +417,7 @@ fn context(loaded: &LoadedProfile, ids: &FlavorIds) -> Value {
         "network_reuse": p.network.reuse,
         "tf": tfvars(loaded, ids),
         "provider": provider,
+        "provider_source": flatcar_cloud::PROVIDER_SOURCE,
         "module": module,
         "flatcar": {
             "channel": p.flatcar.channel.as_str(),

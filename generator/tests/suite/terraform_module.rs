@@ -12,7 +12,7 @@ use std::process::Command;
 use common::*;
 
 const TERRAFORM: &str = "/usr/local/bin/terraform";
-const MIRROR_ADDR: &str = "registry.terraform.io/flatcar-kube/flatcar";
+use flatcar_cloud::PROVIDER_SOURCE as MIRROR_ADDR;
 /// The module, relative to the workspace.
 const MODULE: &str = "generator/terraform/modules/cluster";
 
@@ -360,6 +360,52 @@ fn the_modules_ignition_passes_ignition_validate() {
             String::from_utf8_lossy(&checked.stdout),
             String::from_utf8_lossy(&checked.stderr),
             String::from_utf8_lossy(&ignition)
+        );
+    }
+}
+
+/// The provider's source address has one source of truth, `flatcar_cloud::PROVIDER_SOURCE`:
+/// every tracked `.tf` that names a flatcar provider source (Terraform requires it spelt out in
+/// HCL: the module's versions.tf, examples/, the goldens) uses exactly that constant.
+#[test]
+fn every_tracked_tf_file_names_the_provider_by_the_one_source_address() {
+    let listed = Command::new("git")
+        .arg("-C")
+        .arg(workspace())
+        .args(["ls-files", "-z", "*.tf"])
+        .output()
+        .expect("git ls-files");
+    assert!(listed.status.success(), "git ls-files failed");
+    let mut naming = Vec::new();
+    for file in String::from_utf8(listed.stdout)
+        .unwrap()
+        .split_terminator('\0')
+    {
+        let text = std::fs::read_to_string(workspace().join(file)).unwrap();
+        for line in text.lines() {
+            let Some(value) = line
+                .trim()
+                .strip_prefix("source")
+                .map(|rest| rest.trim_start().trim_start_matches('=').trim())
+                .and_then(|v| v.strip_prefix('"'))
+                .and_then(|v| v.split('"').next())
+            else {
+                continue;
+            };
+            if value.ends_with("/flatcar") || value.contains("flatcar-kube/") {
+                assert_eq!(value, MIRROR_ADDR, "{file}: `{}`", line.trim());
+                naming.push(file.to_string());
+            }
+        }
+    }
+    for expected in [
+        "generator/terraform/modules/cluster/versions.tf",
+        "examples/jetstream2/main.tf",
+        "testdata/generator/golden/ha/terraform/main.tf",
+    ] {
+        assert!(
+            naming.iter().any(|f| f == expected),
+            "{expected} no longer names the provider: {naming:?}"
         );
     }
 }

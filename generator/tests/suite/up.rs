@@ -211,7 +211,7 @@ fn a_rebuilt_provider_gets_the_lock_file_hint() {
         .env("FAKE_TF_FAIL", "init")
         .env(
             "FAKE_TF_ERR",
-            "the local package for registry.terraform.io/flatcar-kube/flatcar 0.1.0 doesn't match any of the checksums previously recorded in the dependency lock file",
+            format!("the local package for {} 0.1.0 doesn't match any of the checksums previously recorded in the dependency lock file", flatcar_cloud::PROVIDER_SOURCE),
         )
         .output()
         .unwrap();

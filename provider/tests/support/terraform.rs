@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub const TERRAFORM: &str = "/usr/local/bin/terraform";
-pub const PROVIDER_SOURCE: &str = "registry.terraform.io/flatcar-kube/flatcar";
+pub use flatcar_cloud::PROVIDER_SOURCE;
 pub const PROVIDER_VERSION: &str = "0.1.0";
 
 pub fn provider_binary() -> PathBuf {
@@ -93,7 +93,7 @@ impl Workspace {
     /// Writes main.tf with the required_providers block prepended.
     pub fn write_config(&self, body: &str) {
         let text = format!(
-            "terraform {{\n  required_providers {{\n    flatcar = {{ source = \"registry.terraform.io/flatcar-kube/flatcar\" }}\n  }}\n}}\n\n{body}"
+            "terraform {{\n  required_providers {{\n    flatcar = {{ source = \"{PROVIDER_SOURCE}\" }}\n  }}\n}}\n\n{body}"
         );
         std::fs::write(self.dir.join("main.tf"), text).expect("write main.tf");
     }
