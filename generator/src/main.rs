@@ -92,7 +92,7 @@ Steps (each printed as it runs; Terraform inherits the environment: OS_*, TF_CLI
      must be one that Kubespray has checksums for; unset, Kubespray's default is used and
      recorded. Refused here, before any machine is made.
   1. flatcar-kube generate PROFILE -o DIR
-  2. terraform -chdir=DIR/terraform init, then the previous output machine_images into
+  2. terraform -chdir=DIR/terraform init, then the previous outputs machine_images and releases into
      DIR/terraform/machine-images.auto.tfvars.json (running machines keep their image). When
      no CLI config (TF_CLI_CONFIG_FILE, ~/.terraformrc) and no ~/.terraform.d/plugins copy
      provides the provider, the terraform-provider-flatcar beside flatcar-kube (or on PATH)

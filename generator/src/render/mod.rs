@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use crate::flavors::{FlavorIds, FlavorValue};
 use crate::profile::kubespray::{ansible_core_range, kube_version_for};
-use crate::profile::machines::{image_name, machines, pools};
+use crate::profile::machines::{first_control_plane, image_name, machines, Release};
 use crate::profile::state::{StateBackend, StateObjects};
 use crate::profile::{cidr, Access, AuthKind, LoadedProfile, Pool};
 
@@ -330,28 +330,35 @@ fn terraform_values(loaded: &LoadedProfile) -> (Value, Value) {
         "release_base_url": p.flatcar.mirror_url,
         "signing_key_file": p.flatcar.signing_key_file,
     });
-    let module_pools: Vec<Value> = pools(p)
+    let module_machines: Vec<Value> = machines(p)
         .into_iter()
-        .map(|spec| {
+        .map(|machine| {
             // Like cluster.tfvars: the ID when the profile has one, else the name.
-            let (flavor_name, flavor_id) = match &spec.pool.flavor_id {
+            let (flavor_name, flavor_id) = match &machine.pool.flavor_id {
                 Some(id) => (None, Some(id.clone())),
-                None => (spec.pool.flavor.clone(), None),
+                None => (machine.pool.flavor.clone(), None),
             };
-            let root = spec.pool.root_volume_gb;
+            let root = machine.pool.root_volume_gb;
             json!({
-                "role": spec.role,
-                "count": spec.count,
-                "groups": spec.groups,
+                "name": machine.name,
+                "groups": machine.groups,
                 "flavor_name": flavor_name,
                 "flavor_id": flavor_id,
-                "floating_ip": spec.floating_ip,
+                "floating_ip": machine.floating_ip,
                 "root_volume_size": if root == 0 { Value::Null } else { json!(root) },
             })
         })
         .collect();
+    let release = Release::of(p);
     let module = json!({
-        "pools": module_pools,
+        "machines": module_machines,
+        "api_machine": first_control_plane(p),
+        "image": {
+            "key": release.key(),
+            "name": release.image_name(p.flatcar.arch),
+            "channel": release.channel,
+            "version": release.version,
+        },
         "allowed_cidrs": p.access.allowed_cidrs,
         "open_http": p.access.open_http,
         "http_machines": apps::ingress_machine(p)

@@ -6,8 +6,8 @@
 //! 0. with `--deploy`: the Kubespray to run ([`kubespray`]: a checkout of one's own, or the
 //!    profile's release fetched with its own virtualenv) and the Kubernetes version checked
 //!    against that Kubespray's checksums ([`checksums`]) before anything else runs;
-//! 1. the previous apply's output `machine_images` is handed back to the module (running
-//!    machines keep their image, old images stay while used);
+//! 1. the previous apply's outputs `machine_images` and `releases` are handed back to the
+//!    module ([`kept_images`]: running machines keep their image, old images stay while used);
 //! 2. `terraform plan -out`, then a per-machine summary of that saved plan ([`plan`]); replacing
 //!    or destroying a control-plane or etcd machine is refused without `--allow-disruption`,
 //!    and the first of them always; on an existing cluster a change is confirmed on the
@@ -24,6 +24,7 @@
 
 pub mod checksums;
 pub mod exec;
+pub mod kept_images;
 pub mod kubespray;
 pub mod plan;
 pub mod provider_mirror;
@@ -52,7 +53,7 @@ pub const STDERR_TAIL_LINES: usize = 25;
 /// The saved plan, inside `DIR/terraform`.
 pub const PLAN_FILE: &str = "up.tfplan";
 
-/// Where `up` hands the previous `machine_images` output to the root module.
+/// Where `up` hands the previous `machine_images` and `releases` outputs to the root module.
 pub const MACHINE_IMAGES_FILE: &str = "machine-images.auto.tfvars.json";
 
 /// Kubespray's fact-gathering playbook (relative to the checkout). Kubespray requires it
@@ -337,11 +338,16 @@ fn up_with_state(
 
     // 1. Running machines keep the release they were built from.
     let previous = tf.outputs(log)?;
-    let machine_images = previous
-        .pointer("/machine_images/value")
-        .filter(|v| v.is_object())
-        .cloned()
-        .unwrap_or_else(|| Value::Object(Default::default()));
+    let kept = kept_images::from_outputs(&loaded.profile, &previous);
+    if !kept.dropped.is_empty() {
+        progress(
+            log,
+            &format!(
+                "the previous apply did not report the releases of these machines' images (output releases), so their images are not kept: {}",
+                kept.dropped.join(", ")
+            ),
+        );
+    }
     let existing_cluster = previous
         .pointer("/kubespray_inventory/value/hosts")
         .and_then(Value::as_object)
@@ -364,10 +370,7 @@ fn up_with_state(
     };
     render::write_file(
         &tf.dir.join(MACHINE_IMAGES_FILE),
-        (serde_json::to_string_pretty(&serde_json::json!({ "machine_images": machine_images }))
-            .unwrap_or_default()
-            + "\n")
-            .as_bytes(),
+        (serde_json::to_string_pretty(&kept.tfvars).unwrap_or_default() + "\n").as_bytes(),
         render::PLAIN_MODE,
     )?;
 

@@ -163,7 +163,7 @@ fn validate_module_call(inputs: &str) -> String {
     std::fs::write(
         root.join("main.tf"),
         format!(
-            "module \"cluster\" {{\n  source       = \"../modules/cluster\"\n  cluster_name = \"demo\"\n  network_name = \"net\"\n{inputs}}}\n"
+            "module \"cluster\" {{\n  source       = \"../modules/cluster\"\n  cluster_name = \"demo\"\n  network_name = \"net\"\n  image        = \"s\"\n  images       = {{ s = {{ name = \"flatcar-stable-current\", channel = \"stable\", version = \"current\" }} }}\n{inputs}}}\n"
         ),
     )
     .unwrap();
@@ -178,33 +178,33 @@ fn validate_module_call(inputs: &str) -> String {
     text
 }
 
-/// The module's own checks reject what the generator never writes: a pool without a flavor,
+/// The module's own checks reject what the generator never writes: a machine without a flavor,
 /// a missing or malformed `allowed_cidrs`.
 #[test]
 fn module_validation_rejects_a_pool_without_flavor_and_bad_cidrs() {
     let text = validate_module_call(
-        "  allowed_cidrs = []\n  pools = { worker = { count = 1, groups = [\"kube_node\"] } }\n",
+        "  allowed_cidrs = []\n  machines = { demo-worker-1 = { groups = [\"kube_node\"] } }\n",
     );
     assert!(
         text.contains("exactly one of flavor_name and flavor_id"),
         "{text}"
     );
-    let pools =
-        "  pools = { worker = { count = 1, groups = [\"kube_node\"], flavor_name = \"m1\" } }\n";
+    let machines =
+        "  machines = { demo-worker-1 = { groups = [\"kube_node\"], flavor_name = \"m1\" } }\n";
     let text = validate_module_call(&format!(
-        "  allowed_cidrs = [\"0.0.0.0/0\", \"my-laptop\"]\n{pools}"
+        "  allowed_cidrs = [\"0.0.0.0/0\", \"my-laptop\"]\n{machines}"
     ));
     assert!(
         text.contains("Each entry of allowed_cidrs must be a CIDR"),
         "{text}"
     );
     // No default: the caller says who gets in.
-    let text = validate_module_call(pools);
+    let text = validate_module_call(machines);
     assert!(text.contains("\"allowed_cidrs\" is required"), "{text}");
 }
 
 /// `up` with the real terraform and provider: the generated root module plans (Ignition
-/// user_data checked, pools expanded) and apply reaches the provider, which reports the
+/// user_data checked, machines made) and apply reaches the provider, which reports the
 /// unreachable release mirror; `up` names the failed apply of its saved plan with that message. Then
 /// `up --destroy` on the empty state succeeds. No cloud is contacted.
 #[test]
@@ -297,7 +297,9 @@ fn the_modules_ignition_passes_ignition_validate() {
     assert!(ok, "terraform init failed:\n{text}");
     let base = serde_json::json!({
         "cluster_name": "demo",
-        "pools": {"cp": {"count": 1, "flavor_name": "m1.small", "groups": ["kube_control_plane", "etcd"]}},
+        "machines": {"demo-cp-1": {"flavor_name": "m1.small", "groups": ["kube_control_plane", "etcd"]}},
+        "images": {"s": {"name": "flatcar-stable-current", "channel": "stable", "version": "current"}},
+        "image": "s",
         "network_name": "private",
         "allowed_cidrs": ["203.0.113.7/32"],
         "ssh_public_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG7ZpWmbcTqnZG+2x2wHUyZZj9rQK3Kd1S0y2w3D0m4x demo"],

@@ -110,7 +110,10 @@ fn up_generates_applies_and_writes_the_inventory() {
     // Before the first apply there is no machine to keep: an empty map for the module.
     let images =
         std::fs::read_to_string(out.join("terraform/machine-images.auto.tfvars.json")).unwrap();
-    assert_eq!(images, "{\n  \"machine_images\": {}\n}\n");
+    assert_eq!(
+        images,
+        "{\n  \"kept_images\": {},\n  \"machine_images\": {}\n}\n"
+    );
     assert_eq!(calls.lines().collect::<Vec<_>>(), expected);
 
     assert!(out.join("terraform/main.tf").is_file());

@@ -24,18 +24,25 @@ provider "flatcar" {
 }
 
 variable "machine_images" {
-  description = "Machine name => \"<channel>-<version>\" it was built from; filled by `flatcar-kube up`."
+  description = "Machine name => key of the image it was built from (e.g. \"stable-4230.2.1\"); filled by `flatcar-kube up`."
   type        = map(string)
   default     = {}
+}
+
+variable "kept_images" {
+  description = "The images running machines were built from, key => {name, channel, version}; filled by `flatcar-kube up`."
+  type = map(object({
+    name    = string
+    channel = string
+    version = string
+  }))
+  default = {}
 }
 
 module "cluster" {
   source = "./modules/cluster"
 
   cluster_name      = "private"
-  image_name        = "flatcar-stable-current"
-  image_channel     = "stable"
-  image_version     = "current"
   image_arch        = "amd64"
   image_properties  = {}
   network_name      = "auto_allocated_network"
@@ -43,9 +50,18 @@ module "cluster" {
   availability_zone = "nova"
   ssh_public_keys   = [for f in ["~/.ssh/id_ed25519.pub"] : file(pathexpand(f))]
 
-  # The release each running machine was built from (the previous apply's output
-  # machine_images; `flatcar-kube up` writes it to machine-images.auto.tfvars.json): those
-  # machines keep their image, and it stays in Glance while used.
+  # The image new machines boot, and the images running machines were built from (the
+  # previous apply's outputs machine_images and releases; `flatcar-kube up` writes them to
+  # machine-images.auto.tfvars.json): those machines keep their image, and it stays in Glance
+  # while used.
+  image = "stable-current"
+  images = merge(var.kept_images, {
+    "stable-current" = {
+      name    = "flatcar-stable-current"
+      channel = "stable"
+      version = "current"
+    }
+  })
   machine_images = var.machine_images
 
   # The cluster's security group: all traffic between its machines; SSH (22) and the
@@ -57,25 +73,46 @@ module "cluster" {
   # HTTP and HTTPS from everyone on these machines only: where the profile's apps are served.
   http_machines = []
 
-  pools = {
-    "control-plane" = {
-      count            = 1
+  # The first control plane machine: the API's address, the DNS records' target.
+  api_machine = "private-control-plane-1"
+
+  machines = {
+    "private-control-plane-1" = {
       groups           = ["kube_control_plane", "etcd"]
       flavor_name      = "m3.quad"
       flavor_id        = null
       floating_ip      = false
       root_volume_size = null
     }
-    "worker" = {
-      count            = 4
+    "private-worker-1" = {
       groups           = ["kube_node"]
       flavor_name      = "m3.medium"
       flavor_id        = null
       floating_ip      = false
       root_volume_size = null
     }
-    "bastion" = {
-      count            = 1
+    "private-worker-2" = {
+      groups           = ["kube_node"]
+      flavor_name      = "m3.medium"
+      flavor_id        = null
+      floating_ip      = false
+      root_volume_size = null
+    }
+    "private-worker-3" = {
+      groups           = ["kube_node"]
+      flavor_name      = "m3.medium"
+      flavor_id        = null
+      floating_ip      = false
+      root_volume_size = null
+    }
+    "private-worker-4" = {
+      groups           = ["kube_node"]
+      flavor_name      = "m3.medium"
+      flavor_id        = null
+      floating_ip      = false
+      root_volume_size = null
+    }
+    "private-bastion-1" = {
       groups           = ["bastion"]
       flavor_name      = "m3.tiny"
       flavor_id        = null

@@ -25,18 +25,25 @@ provider "flatcar" {
 }
 
 variable "machine_images" {
-  description = "Machine name => \"<channel>-<version>\" it was built from; filled by `flatcar-kube up`."
+  description = "Machine name => key of the image it was built from (e.g. \"stable-4230.2.1\"); filled by `flatcar-kube up`."
   type        = map(string)
   default     = {}
+}
+
+variable "kept_images" {
+  description = "The images running machines were built from, key => {name, channel, version}; filled by `flatcar-kube up`."
+  type = map(object({
+    name    = string
+    channel = string
+    version = string
+  }))
+  default = {}
 }
 
 module "cluster" {
   source = "./modules/cluster"
 
   cluster_name      = "ha-prod"
-  image_name        = "flatcar-stable-4230.2.1"
-  image_channel     = "stable"
-  image_version     = "4230.2.1"
   image_arch        = "amd64"
   image_properties  = {}
   network_name      = "ha-prod-net"
@@ -44,9 +51,18 @@ module "cluster" {
   availability_zone = "az-1"
   ssh_public_keys   = [for f in ["~/.ssh/id_ed25519.pub"] : file(pathexpand(f))]
 
-  # The release each running machine was built from (the previous apply's output
-  # machine_images; `flatcar-kube up` writes it to machine-images.auto.tfvars.json): those
-  # machines keep their image, and it stays in Glance while used.
+  # The image new machines boot, and the images running machines were built from (the
+  # previous apply's outputs machine_images and releases; `flatcar-kube up` writes them to
+  # machine-images.auto.tfvars.json): those machines keep their image, and it stays in Glance
+  # while used.
+  image = "stable-4230.2.1"
+  images = merge(var.kept_images, {
+    "stable-4230.2.1" = {
+      name    = "flatcar-stable-4230.2.1"
+      channel = "stable"
+      version = "4230.2.1"
+    }
+  })
   machine_images = var.machine_images
 
   # The cluster's security group: all traffic between its machines; SSH (22) and the
@@ -58,17 +74,46 @@ module "cluster" {
   # HTTP and HTTPS from everyone on these machines only: where the profile's apps are served.
   http_machines = []
 
-  pools = {
-    "control-plane" = {
-      count            = 3
+  # The first control plane machine: the API's address, the DNS records' target.
+  api_machine = "ha-prod-control-plane-1"
+
+  machines = {
+    "ha-prod-control-plane-1" = {
       groups           = ["kube_control_plane", "etcd"]
       flavor_name      = null
       flavor_id        = "5f3c9a7e-1111-4222-8333-944455556666"
       floating_ip      = true
       root_volume_size = null
     }
-    "worker" = {
-      count            = 3
+    "ha-prod-control-plane-2" = {
+      groups           = ["kube_control_plane", "etcd"]
+      flavor_name      = null
+      flavor_id        = "5f3c9a7e-1111-4222-8333-944455556666"
+      floating_ip      = true
+      root_volume_size = null
+    }
+    "ha-prod-control-plane-3" = {
+      groups           = ["kube_control_plane", "etcd"]
+      flavor_name      = null
+      flavor_id        = "5f3c9a7e-1111-4222-8333-944455556666"
+      floating_ip      = true
+      root_volume_size = null
+    }
+    "ha-prod-worker-1" = {
+      groups           = ["kube_node"]
+      flavor_name      = null
+      flavor_id        = "7a1b2c3d-aaaa-4bbb-8ccc-9ddd0eee1fff"
+      floating_ip      = true
+      root_volume_size = 80
+    }
+    "ha-prod-worker-2" = {
+      groups           = ["kube_node"]
+      flavor_name      = null
+      flavor_id        = "7a1b2c3d-aaaa-4bbb-8ccc-9ddd0eee1fff"
+      floating_ip      = true
+      root_volume_size = 80
+    }
+    "ha-prod-worker-3" = {
       groups           = ["kube_node"]
       flavor_name      = null
       flavor_id        = "7a1b2c3d-aaaa-4bbb-8ccc-9ddd0eee1fff"
