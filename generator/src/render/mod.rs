@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use handlebars::Handlebars;
 use serde_json::Value;
 
-use crate::flavors::FlavorIds;
-use crate::profile::LoadedProfile;
+use crate::flavors::{self, FlavorIds};
+use crate::profile::{self, LoadedProfile, ProfileErrors};
 
 pub use coordinator::playbook as coordinator_playbook;
 pub use outputs::{CLUSTER_MODULE_DIR, PLAIN_MODE, SCRIPT_MODE, SECRET_MODE};
@@ -83,6 +83,38 @@ pub fn render(
 ) -> Result<String, RenderError> {
     hb.render(name, data)
         .map_err(|e| RenderError::Template(name, e.to_string()))
+}
+
+/// A profile's files as `generate` and `up` both make them.
+pub struct Generated {
+    pub loaded: LoadedProfile,
+    pub files: Vec<OutputFile>,
+}
+
+/// Why a profile's files could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error("{0}")]
+    Profile(#[from] ProfileErrors),
+    #[error("{0}")]
+    Render(#[from] RenderError),
+}
+
+/// The work `generate` and `up` share: the profile at `path` read and checked, flavor names
+/// resolved to Nova's IDs where `env` reaches Nova (each warning a line on `warn`), and every
+/// file rendered ([`generate`]). Nothing is written.
+pub fn generate_profile(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    warn: &mut dyn std::io::Write,
+) -> Result<Generated, GenerateError> {
+    let loaded = profile::load(path)?;
+    let flavor_ids = flavors::resolve(&loaded, env)?;
+    for warning in &flavor_ids.warnings {
+        let _ = writeln!(warn, "{warning}");
+    }
+    let files = generate(&loaded, &flavor_ids.ids)?;
+    Ok(Generated { loaded, files })
 }
 
 /// Every file `generate` writes for a profile, in the order of [`outputs::OUTPUTS`]. Same

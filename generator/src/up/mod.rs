@@ -44,7 +44,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::profile::{Diagnostic, LoadedProfile, ProfileErrors};
-use crate::{flavors, inventory, profile, render};
+use crate::{inventory, profile, render};
 use checksums::{KubeVersion, SupportedVersions};
 use deploy::{deploy_script, in_group, remove_nodes, Deploy, DeployTarget, Kubespray, Moves};
 use exec::{capture, progress, run};
@@ -191,19 +191,17 @@ pub fn up(
     log: &mut dyn Write,
 ) -> Result<UpResult, UpError> {
     let opts = &absolute_paths(opts);
-    let loaded = profile::load(&opts.profile)?;
     let env = |key: &str| std::env::var(key).ok();
-    let flavor_ids = flavors::resolve(&loaded, &env)?;
-    for warning in &flavor_ids.warnings {
-        eprintln!("{warning}");
-    }
+    // What `generate` would write: `up` writes the same files, later, in its own step.
+    let generated = render::generate_profile(&opts.profile, &env, &mut std::io::stderr())?;
+    let loaded = &generated.loaded;
     if opts.deploy {
-        missing_app_secret(&loaded)?;
+        missing_app_secret(loaded)?;
     }
     // State in the object store: one `up` at a time, whoever runs it.
-    let mut shared = SharedState::connect(&loaded, &env, log)?;
+    let mut shared = SharedState::connect(loaded, &env, log)?;
     let Some(state) = shared.as_mut() else {
-        return up_with_state(opts, confirm, log, &loaded, &flavor_ids, None);
+        return up_with_state(opts, confirm, log, &generated, None);
     };
     let operation = match (opts.destroy, opts.deploy) {
         (true, _) => "flatcar-kube up --destroy",
@@ -219,7 +217,7 @@ pub fn up(
             state.objects().up_lock
         ),
     );
-    let result = up_with_state(opts, confirm, log, &loaded, &flavor_ids, Some(state));
+    let result = up_with_state(opts, confirm, log, &generated, Some(state));
     // What was deployed is kept beside the state, also after a failure half-way.
     let stored = if opts.output.join(record::RECORD_FILE).exists() {
         state.store_record(&opts.output)
@@ -233,23 +231,31 @@ pub fn up(
     Ok(result)
 }
 
+impl From<render::GenerateError> for UpError {
+    fn from(e: render::GenerateError) -> UpError {
+        match e {
+            render::GenerateError::Profile(e) => UpError::Profile(e),
+            render::GenerateError::Render(e) => UpError::Render(e),
+        }
+    }
+}
+
 /// `up` once the state is reachable (and, in the object store, locked): the steps, in order.
 fn up_with_state(
     opts: &UpOptions,
     confirm: &mut dyn Confirm,
     log: &mut dyn Write,
-    loaded: &LoadedProfile,
-    flavor_ids: &flavors::FlavorResolution,
+    generated: &render::Generated,
     shared: Option<&mut SharedState>,
 ) -> Result<UpResult, UpError> {
     let mut up = Steps {
         opts,
         log,
-        loaded,
+        loaded: &generated.loaded,
         shared,
     };
     let mut deploying = up.refuse_what_cannot_be_deployed()?;
-    up.write_files(flavor_ids)?;
+    up.write_files(&generated.files)?;
     let tf = up.init_terraform()?;
     if opts.destroy {
         return up.destroy(&tf);
@@ -339,9 +345,8 @@ impl<'a> Steps<'a> {
         }))
     }
 
-    /// `generate` into the output directory (never over a hand edit without `--force`).
-    fn write_files(&mut self, flavor_ids: &flavors::FlavorResolution) -> Result<(), UpError> {
-        let files = render::generate(self.loaded, &flavor_ids.ids)?;
+    /// `generate`'s files into the output directory (never over a hand edit without `--force`).
+    fn write_files(&mut self, files: &[render::OutputFile]) -> Result<(), UpError> {
         progress(
             self.log,
             &format!(
@@ -350,7 +355,7 @@ impl<'a> Steps<'a> {
                 self.opts.output.display()
             ),
         );
-        render::write_files(&self.opts.output, &files, self.opts.force)?;
+        render::write_files(&self.opts.output, files, self.opts.force)?;
         Ok(())
     }
 
