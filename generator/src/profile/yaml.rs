@@ -169,17 +169,11 @@ impl<'a> Builder<'a> {
                 self.last = pos;
                 Ok((event, pos))
             }
-            Some(Err(e)) => {
-                let m = e.marker();
-                Err(YamlError::new(
-                    Pos {
-                        line: m.line(),
-                        col: m.col() + 1,
-                    },
-                    format!("this is not valid YAML: {}", e.info()),
-                    "fix the YAML syntax here (indentation, quotes, `key: value`)",
-                ))
-            }
+            Some(Err(e)) => Err(YamlError::new(
+                Pos::from_marker(e.marker()),
+                format!("this is not valid YAML: {}", e.info()),
+                "fix the YAML syntax here (indentation, quotes, `key: value`)",
+            )),
             None => Err(YamlError::new(
                 self.last,
                 "the YAML ends unexpectedly",

@@ -118,6 +118,7 @@ variable "api_machine" {
   default     = null
 
   validation {
+    # HCL evaluates both sides of ||: coalesce keeps contains() away from a null.
     condition     = var.api_machine == null || contains(keys(var.machines), coalesce(var.api_machine, "-"))
     error_message = "api_machine must be a key of machines."
   }
@@ -188,6 +189,11 @@ variable "dns_zone" {
   description = "A Designate zone of the project (name or ID; Jetstream2: \"<allocation>.projects.jetstream-cloud.org.\") for api_name and ingress_name; null for no DNS records."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.dns_zone == null || var.api_machine != null
+    error_message = "dns_zone needs api_machine: the machine whose address the records point at."
+  }
 }
 
 variable "api_name" {
