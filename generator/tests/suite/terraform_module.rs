@@ -400,6 +400,14 @@ fn every_tracked_tf_file_names_the_provider_by_the_one_source_address() {
             }
         }
     }
+    // The demo script names it once, too.
+    let script = std::fs::read_to_string(workspace().join("scripts/local-demo.sh")).unwrap();
+    assert!(
+        script
+            .lines()
+            .any(|l| l == format!("provider_source={MIRROR_ADDR}")),
+        "scripts/local-demo.sh: provider_source= is not {MIRROR_ADDR}"
+    );
     for expected in [
         "generator/terraform/modules/cluster/versions.tf",
         "examples/jetstream2/main.tf",
