@@ -29,16 +29,18 @@ for _ in $(seq 100); do [ -s "$work/mirror-info/base_url" ] && break; sleep 0.1;
 [ -s "$work/mirror-info/base_url" ] || { echo "release mirror did not start" >&2; exit 1; }
 
 # The provider from a filesystem mirror, as a user without registry access would install it.
-plugins="$work/plugins/registry.terraform.io/flatcar-kube/flatcar/0.1.0/linux_amd64"
+# Its source address is flatcar_cloud::PROVIDER_SOURCE (a test holds this line to it).
+provider_source=registry.terraform.io/flatcar-kube/flatcar
+plugins="$work/plugins/$provider_source/0.1.0/linux_amd64"
 mkdir -p "$plugins"
 cp target/debug/terraform-provider-flatcar "$plugins/terraform-provider-flatcar_v0.1.0"
 cat > "$work/terraform.tfrc" <<TFRC
 provider_installation {
   filesystem_mirror {
     path    = "$work/plugins"
-    include = ["registry.terraform.io/flatcar-kube/flatcar"]
+    include = ["$provider_source"]
   }
-  direct { exclude = ["registry.terraform.io/flatcar-kube/flatcar"] }
+  direct { exclude = ["$provider_source"] }
 }
 TFRC
 export TF_CLI_CONFIG_FILE="$work/terraform.tfrc" CHECKPOINT_DISABLE=1

@@ -37,7 +37,7 @@ impl<'a> Object<'a> {
                 return Err(Problem::new(
                     &child(path, &entry.key),
                     format!("unknown key `{}`", entry.key),
-                    suggest(&entry.key, allowed),
+                    flatcar_yaml::suggest(&entry.key, allowed, "keys"),
                 )
                 .at(entry.key_pos));
             }
@@ -225,21 +225,4 @@ fn list_names(names: &[&str]) -> String {
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// "did you mean `x`?" when an allowed key is close to what was written, then the allowed keys.
-pub fn suggest(got: &str, allowed: &[&str]) -> String {
-    let best = allowed
-        .iter()
-        .map(|c| (strsim::jaro_winkler(got, c), *c))
-        .filter(|(score, _)| *score >= 0.85)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    match best {
-        Some((_, c)) => format!(
-            "did you mean `{c}`? (allowed keys: {})",
-            list_names(allowed)
-        ),
-        None if allowed.is_empty() => "remove it; no keys are allowed here".to_string(),
-        None => format!("use one of the allowed keys: {}", list_names(allowed)),
-    }
 }

@@ -13,9 +13,7 @@ use saphyr_parser::{Marker, Parser, ScanError};
 
 use crate::error::{child, item, Position, Problem, Result};
 
-/// Mappings and lists nest far less than this in any Butane config; the bound keeps hostile
-/// input from exhausting the stack.
-const MAX_DEPTH: usize = 64;
+use flatcar_yaml::MAX_DEPTH;
 
 /// One YAML node and where it starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,9 +86,10 @@ fn is_empty_document(doc: &MarkedYaml<'_>) -> bool {
 }
 
 fn position(marker: &Marker) -> Position {
+    let pos = flatcar_yaml::Pos::from_marker(marker);
     Position {
-        line: marker.line(),
-        column: marker.col() + 1,
+        line: pos.line,
+        column: pos.col,
     }
 }
 

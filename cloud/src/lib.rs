@@ -7,7 +7,16 @@
 //!   `neutron`) and `compute`, the choreography of a server's life (launch, wait, floating
 //!   IP, destroy-and-wait);
 //! - `flatcar`: the release server, manifests, OpenPGP verification, the streaming image
-//!   pipeline and `publish`, the verified upload of a release into Glance.
+//!   pipeline and `publish`, the verified upload of a release into Glance;
+//! - [`PROVIDER_SOURCE`]: the provider's source address, the one name of it both the provider
+//!   and the generator use.
+
+/// The provider's source address, written in full so that OpenTofu resolves it to the same
+/// registry as Terraform. Nothing in this crate uses it: it lives here because this is the
+/// lowest crate that both the provider (which serves under it) and the generator (which writes
+/// it into root modules and provider mirrors) depend on, so the two cannot disagree. HCL files
+/// that must spell it out are held to it by a test (`generator/tests/suite/terraform_module.rs`).
+pub const PROVIDER_SOURCE: &str = "registry.terraform.io/flatcar-kube/flatcar";
 
 pub mod backoff;
 pub mod create_marker;

@@ -57,12 +57,33 @@ variable "open_http" {
   default     = false
 }
 
-module "cluster" {
-  source = "../modules/cluster"
+locals {
+  # The names flatcar-kube would give: <cluster>-<pool>-<n>, n from 1.
+  control_planes = {
+    for i in range(1, var.control_plane_count + 1) : "${var.cluster_name}-control-plane-${i}" => {
+      flavor_name = "m3.quad" # 4 vCPU, 15 GB
+      groups      = ["kube_control_plane", "etcd"]
+      floating_ip = true
+    }
+  }
+  workers = {
+    for i in range(1, var.worker_count + 1) : "${var.cluster_name}-worker-${i}" => {
+      flavor_name = "m3.medium" # 8 vCPU, 30 GB
+      groups      = ["kube_node"]
+      floating_ip = true
+    }
+  }
+  release = "stable-${var.flatcar_version}"
+}
 
-  cluster_name  = var.cluster_name
-  image_channel = "stable"
-  image_version = var.flatcar_version
+module "cluster" {
+  source = "../../generator/terraform/modules/cluster"
+
+  cluster_name = var.cluster_name
+  image        = local.release
+  images = {
+    (local.release) = { name = "flatcar-${local.release}", channel = "stable", version = var.flatcar_version }
+  }
   # Jetstream2 boots images from SCSI disks.
   image_properties = {
     hw_disk_bus        = "scsi"
@@ -70,20 +91,8 @@ module "cluster" {
     os_require_quiesce = "yes"
   }
 
-  pools = {
-    control-plane = {
-      count       = var.control_plane_count
-      flavor_name = "m3.quad" # 4 vCPU, 15 GB
-      groups      = ["kube_control_plane", "etcd"]
-      floating_ip = true
-    }
-    worker = {
-      count       = var.worker_count
-      flavor_name = "m3.medium" # 8 vCPU, 30 GB
-      groups      = ["kube_node"]
-      floating_ip = true
-    }
-  }
+  machines    = merge(local.control_planes, local.workers)
+  api_machine = "${var.cluster_name}-control-plane-1"
 
   # Every Jetstream2 allocation has this network and its router already.
   network_name     = "auto_allocated_network"

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use flatcar_kube::starter::{starter, StarterCloud};
-use flatcar_kube::{flavors, inventory, profile, render};
+use flatcar_kube::{inventory, profile, render};
 
 const AFTER_HELP: &str = "\
 The whole flow on Jetstream2 with our provider (kubespray/ cloned beside out/):
@@ -92,7 +92,7 @@ Steps (each printed as it runs; Terraform inherits the environment: OS_*, TF_CLI
      must be one that Kubespray has checksums for; unset, Kubespray's default is used and
      recorded. Refused here, before any machine is made.
   1. flatcar-kube generate PROFILE -o DIR
-  2. terraform -chdir=DIR/terraform init, then the previous output machine_images into
+  2. terraform -chdir=DIR/terraform init, then the previous outputs machine_images and releases into
      DIR/terraform/machine-images.auto.tfvars.json (running machines keep their image). When
      no CLI config (TF_CLI_CONFIG_FILE, ~/.terraformrc) and no ~/.terraform.d/plugins copy
      provides the provider, the terraform-provider-flatcar beside flatcar-kube (or on PATH)
@@ -235,12 +235,9 @@ fn run(command: Command) -> Result<ExitCode, String> {
             check,
             force,
         } => {
-            let loaded = profile::load(&profile).map_err(|e| e.to_string())?;
-            let flavor_ids = flavors::resolve(&loaded, &env_var).map_err(|e| e.to_string())?;
-            for warning in &flavor_ids.warnings {
-                let _ = writeln!(std::io::stderr(), "{warning}");
-            }
-            let files = render::generate(&loaded, &flavor_ids.ids).map_err(|e| e.to_string())?;
+            let files = render::generate_profile(&profile, &env_var, &mut std::io::stderr())
+                .map_err(|e| e.to_string())?
+                .files;
             if check {
                 let diff = render::check_files(&output, &files).map_err(|e| e.to_string())?;
                 if diff.is_empty() {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 use terraform_provider_flatcar::docs;
-use terraform_provider_flatcar::provider::{FlatcarProvider, PROVIDER_ADDRESS};
+use terraform_provider_flatcar::provider::FlatcarProvider;
 
 /// Terraform/OpenTofu provider for Flatcar Container Linux on OpenStack.
 ///
@@ -68,7 +68,7 @@ fn main() -> std::process::ExitCode {
         }
     };
     let options = tfplugin::ServeOptions {
-        provider_address: PROVIDER_ADDRESS.to_string(),
+        provider_address: flatcar_cloud::PROVIDER_SOURCE.to_string(),
         debug: cli.debug,
     };
     match runtime.block_on(tfplugin::serve(provider, options)) {

@@ -16,9 +16,6 @@ use crate::resources::instance::InstanceResource;
 use crate::resources::security_group::SecurityGroupResource;
 use crate::state::ProviderState;
 
-/// Source address of this provider.
-pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/flatcar-kube/flatcar";
-
 pub struct FlatcarProvider {
     state: Arc<ProviderState>,
 }

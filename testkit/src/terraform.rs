@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub const PROVIDER_SOURCE: &str = "registry.terraform.io/flatcar-kube/flatcar";
+pub use flatcar_cloud::PROVIDER_SOURCE;
 pub const PROVIDER_VERSION: &str = "0.1.0";
 
 /// The terraform CLI: `$TERRAFORM` when set, else the first `terraform` on `PATH`; `None`

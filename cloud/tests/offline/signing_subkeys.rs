@@ -162,10 +162,12 @@ fn subkeys_are_judged_at_signing_time() {
 
 #[test]
 fn the_real_flatcar_key_has_rotated_signing_subkeys() {
-    let key = TrustedKey::from_armored(include_str!(
-        "../../../../shared/testdata/flatcar/Flatcar_Image_Signing_Key.asc"
-    ))
-    .expect("the shared Flatcar key parses");
+    // Read at run time: the shared test data is outside this crate (and the repository).
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/testdata/flatcar/Flatcar_Image_Signing_Key.asc");
+    let armored =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let key = TrustedKey::from_armored(&armored).expect("the shared Flatcar key parses");
     assert_eq!(
         key.fingerprint(),
         "F88CFEDEFF29A5B4D9523864E25D9AED0593B34A"

@@ -1,4 +1,4 @@
-//! Reads `terraform output -json` of our own module (`examples/modules/cluster`), whose output
+//! Reads `terraform output -json` of our own module (`generator/terraform/modules/cluster`), whose output
 //! `kubespray_inventory` has this shape (also accepted alone, as printed by
 //! `terraform output -json kubespray_inventory`):
 //!

@@ -1,24 +1,47 @@
-//! The machines a profile implies for our own Terraform module: their names, Kubespray groups
-//! and whether they get a floating IP. The naming rules live here (and only here) so the module
-//! of `examples/modules/cluster` and the generated files agree on them.
+//! The machines and images a profile implies for our own Terraform module: machine names,
+//! Kubespray groups, floating IPs, the API machine, image keys and Glance names. The naming
+//! rules live here (and only here): the module of `generator/terraform/modules/cluster` takes
+//! every name as given and derives none, and the generated files use the same ones.
 
 use super::{Arch, Pool, Profile};
 
-/// The Glance image name a profile implies: `flatcar-<channel>-<version>` for amd64 and
-/// `flatcar-<channel>-<version>-arm64` for arm64, with the version as the profile writes it
-/// (`current` stays `current`). Kubespray's `cluster.tfvars` looks the image up by this name,
-/// and our module's `flatcar_image` must upload it under this name.
-pub fn image_name(profile: &Profile) -> String {
-    let f = &profile.flatcar;
-    match f.arch {
-        Arch::Amd64 => format!("flatcar-{}-{}", f.channel.as_str(), f.version),
-        Arch::Arm64 => format!(
-            "flatcar-{}-{}-{}",
-            f.channel.as_str(),
-            f.version,
-            f.arch.as_str()
-        ),
+/// A Flatcar release as the module's `images` takes it: channel and version ("current" or
+/// exact), never a "<channel>-<version>" string to split.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Release {
+    pub channel: String,
+    pub version: String,
+}
+
+impl Release {
+    /// The profile's release, with the version as the profile writes it.
+    pub fn of(profile: &Profile) -> Release {
+        Release {
+            channel: profile.flatcar.channel.as_str().to_string(),
+            version: profile.flatcar.version.clone(),
+        }
     }
+
+    /// The key of its image in the module's `images`, which machines record in their
+    /// `flatcar_release` metadata: `<channel>-<version>`, e.g. `stable-4230.2.1`.
+    pub fn key(&self) -> String {
+        format!("{}-{}", self.channel, self.version)
+    }
+
+    /// Its Glance image name: `flatcar-<channel>-<version>` for amd64 and
+    /// `flatcar-<channel>-<version>-arm64` for arm64 (`current` stays `current`). Kubespray's
+    /// `cluster.tfvars` looks the image up by this name; our module uploads it under it.
+    pub fn image_name(&self, arch: Arch) -> String {
+        match arch {
+            Arch::Amd64 => format!("flatcar-{}", self.key()),
+            Arch::Arm64 => format!("flatcar-{}-{}", self.key(), arch.as_str()),
+        }
+    }
+}
+
+/// The Glance image name a profile implies (see [`Release::image_name`]).
+pub fn image_name(profile: &Profile) -> String {
+    Release::of(profile).image_name(profile.flatcar.arch)
 }
 
 /// One pool of the profile as our module sees it: machines `<cluster>-<role>-<n>`.
@@ -81,16 +104,18 @@ pub fn pools(profile: &Profile) -> Vec<PoolSpec<'_>> {
 }
 
 /// One machine: `<cluster>-<role>-<n>` (n from 1), e.g. `demo-control-plane-1`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Machine {
+#[derive(Debug, Clone)]
+pub struct Machine<'a> {
     pub name: String,
     /// Kubespray groups, from `kube_control_plane`, `kube_node`, `etcd`, `bastion`.
     pub groups: Vec<&'static str>,
     pub floating_ip: bool,
+    /// The pool's settings (flavor, root volume).
+    pub pool: &'a Pool,
 }
 
 /// Every machine of the profile, control plane first, then etcd, workers, bastion.
-pub fn machines(profile: &Profile) -> Vec<Machine> {
+pub fn machines(profile: &Profile) -> Vec<Machine<'_>> {
     pools(profile)
         .into_iter()
         .flat_map(|spec| {
@@ -98,7 +123,17 @@ pub fn machines(profile: &Profile) -> Vec<Machine> {
                 name: format!("{}-{}-{i}", profile.name, spec.role),
                 groups: spec.groups.clone(),
                 floating_ip: spec.floating_ip,
+                pool: spec.pool,
             })
         })
         .collect()
+}
+
+/// The first control plane machine: the API's address (reserved or not), the DNS records and,
+/// with apps, the one machine that serves 80/443.
+pub fn first_control_plane(profile: &Profile) -> Option<String> {
+    machines(profile)
+        .into_iter()
+        .find(|m| m.groups.contains(&"kube_control_plane"))
+        .map(|m| m.name)
 }

@@ -8,27 +8,12 @@
 
 use std::fmt;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use flatcar_yaml::MAX_DEPTH;
+use saphyr_parser::{Event, Parser, ScalarStyle};
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 
-/// How deep mappings and sequences may nest; a profile needs less than ten.
-const MAX_DEPTH: usize = 64;
-
-/// A position in the source: 1-based line and 1-based column (in characters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Pos {
-    pub line: usize,
-    pub col: usize,
-}
-
-impl Pos {
-    fn from_span(span: &Span) -> Pos {
-        Pos {
-            line: span.start.line(),
-            col: span.start.col() + 1,
-        }
-    }
-}
+/// Positions and suggestions are the ones every YAML reader of the project shares.
+pub use flatcar_yaml::{suggest, Pos};
 
 /// One YAML node with its start position.
 #[derive(Debug, Clone)]
@@ -162,25 +147,6 @@ impl de::Error for YamlError {
     }
 }
 
-/// "did you mean `x`?" when a candidate is close, followed by the allowed names.
-pub fn suggest(got: &str, candidates: &[&str], what: &str) -> String {
-    let best = candidates
-        .iter()
-        .map(|c| (strsim::jaro_winkler(got, c), *c))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    let allowed = candidates
-        .iter()
-        .map(|c| format!("`{c}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    match best {
-        Some((_, c)) => format!("did you mean `{c}`? (allowed {what}: {allowed})"),
-        None if candidates.is_empty() => format!("remove it; no {what} are allowed here"),
-        None => format!("use one of the allowed {what}: {allowed}"),
-    }
-}
-
 /// Parses one YAML document into a [`Node`] tree.
 pub fn parse(src: &str) -> Result<Node, YamlError> {
     let mut builder = Builder {
@@ -199,21 +165,15 @@ impl<'a> Builder<'a> {
     fn next(&mut self) -> Result<(Event<'a>, Pos), YamlError> {
         match self.parser.next_event() {
             Some(Ok((event, span))) => {
-                let pos = Pos::from_span(&span);
+                let pos = Pos::from_marker(&span.start);
                 self.last = pos;
                 Ok((event, pos))
             }
-            Some(Err(e)) => {
-                let m = e.marker();
-                Err(YamlError::new(
-                    Pos {
-                        line: m.line(),
-                        col: m.col() + 1,
-                    },
-                    format!("this is not valid YAML: {}", e.info()),
-                    "fix the YAML syntax here (indentation, quotes, `key: value`)",
-                ))
-            }
+            Some(Err(e)) => Err(YamlError::new(
+                Pos::from_marker(e.marker()),
+                format!("this is not valid YAML: {}", e.info()),
+                "fix the YAML syntax here (indentation, quotes, `key: value`)",
+            )),
             None => Err(YamlError::new(
                 self.last,
                 "the YAML ends unexpectedly",

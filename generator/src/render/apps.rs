@@ -17,7 +17,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::profile::apps::{AuthenticatorKind, JupyterHub};
-use crate::profile::machines::machines;
+use crate::profile::machines::first_control_plane;
 use crate::profile::{LoadedProfile, Profile};
 
 /// Where the apps' files go, relative to the output directory.
@@ -67,10 +67,7 @@ pub fn enabled(profile: &Profile) -> bool {
 
 /// The name of the machine that serves 80/443: the first control plane machine.
 pub fn ingress_machine(profile: &Profile) -> Option<String> {
-    machines(profile)
-        .into_iter()
-        .find(|m| m.groups.contains(&"kube_control_plane"))
-        .map(|m| m.name)
+    first_control_plane(profile)
 }
 
 /// The generated values for `hub`, before the profile's own values are merged in.

@@ -7,8 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-/// The provider's source address, as the generated root module requires it.
-pub const PROVIDER_SOURCE: &str = "registry.terraform.io/flatcar-kube/flatcar";
+use flatcar_cloud::PROVIDER_SOURCE;
 
 /// The provider's binary name.
 pub const PROVIDER_BINARY: &str = "terraform-provider-flatcar";

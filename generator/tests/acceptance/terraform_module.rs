@@ -1,4 +1,5 @@
-//! Issue 6, done-when 4: the real `terraform validate` passes on examples/modules/cluster,
+//! Issue 6, done-when 4: the real `terraform validate` passes on the module
+//! (generator/terraform/modules/cluster),
 //! examples/jetstream2 and the `terraform/` that `generate` writes for testdata profiles, with
 //! our provider installed from a filesystem mirror (no network). Also: `terraform fmt` finds
 //! nothing to change in any of them.
@@ -14,6 +15,9 @@ use flatcar_testkit::terraform::{self, Workspace};
 
 /// What every test here needs (`flatcar_testkit::acceptance`).
 const NEEDS: &[Need] = &[Need::Terraform, Need::IgnitionValidate];
+
+/// The module, relative to the workspace.
+const MODULE: &str = "generator/terraform/modules/cluster";
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -81,20 +85,14 @@ fn module_and_jetstream2_example_validate() {
     }
     let mirror = mirror();
     let tmp = tempfile::tempdir().unwrap();
-    let examples = workspace().join("examples");
-    copy_dir(
-        &examples.join("modules/cluster"),
-        &tmp.path().join("modules/cluster"),
-    );
-    copy_dir(&examples.join("jetstream2"), &tmp.path().join("jetstream2"));
+    // The same layout as the repository: examples/jetstream2 calls the module by that path.
+    for dir in [MODULE, "examples/jetstream2"] {
+        copy_dir(&workspace().join(dir), &tmp.path().join(dir));
+    }
+    assert_valid(&mirror, &tmp.path().join(MODULE), MODULE);
     assert_valid(
         &mirror,
-        &tmp.path().join("modules/cluster"),
-        "examples/modules/cluster",
-    );
-    assert_valid(
-        &mirror,
-        &tmp.path().join("jetstream2"),
+        &tmp.path().join("examples/jetstream2"),
         "examples/jetstream2",
     );
 }
@@ -122,7 +120,7 @@ fn validate_module_call(inputs: &str) -> String {
     let mirror = mirror();
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(
-        &workspace().join("examples/modules/cluster"),
+        &workspace().join(MODULE),
         &tmp.path().join("modules/cluster"),
     );
     let root = tmp.path().join("root");
@@ -130,7 +128,7 @@ fn validate_module_call(inputs: &str) -> String {
     std::fs::write(
         root.join("main.tf"),
         format!(
-            "module \"cluster\" {{\n  source       = \"../modules/cluster\"\n  cluster_name = \"demo\"\n  network_name = \"net\"\n{inputs}}}\n"
+            "module \"cluster\" {{\n  source       = \"../modules/cluster\"\n  cluster_name = \"demo\"\n  network_name = \"net\"\n  image        = \"s\"\n  images       = {{ s = {{ name = \"flatcar-stable-current\", channel = \"stable\", version = \"current\" }} }}\n{inputs}}}\n"
         ),
     )
     .unwrap();
@@ -145,7 +143,7 @@ fn validate_module_call(inputs: &str) -> String {
     text
 }
 
-/// The module's own checks reject what the generator never writes: a pool without a flavor,
+/// The module's own checks reject what the generator never writes: a machine without a flavor,
 /// a missing or malformed `allowed_cidrs`.
 #[test]
 fn module_validation_rejects_a_pool_without_flavor_and_bad_cidrs() {
@@ -153,28 +151,28 @@ fn module_validation_rejects_a_pool_without_flavor_and_bad_cidrs() {
         return;
     }
     let text = validate_module_call(
-        "  allowed_cidrs = []\n  pools = { worker = { count = 1, groups = [\"kube_node\"] } }\n",
+        "  allowed_cidrs = []\n  machines = { demo-worker-1 = { groups = [\"kube_node\"] } }\n",
     );
     assert!(
         text.contains("exactly one of flavor_name and flavor_id"),
         "{text}"
     );
-    let pools =
-        "  pools = { worker = { count = 1, groups = [\"kube_node\"], flavor_name = \"m1\" } }\n";
+    let machines =
+        "  machines = { demo-worker-1 = { groups = [\"kube_node\"], flavor_name = \"m1\" } }\n";
     let text = validate_module_call(&format!(
-        "  allowed_cidrs = [\"0.0.0.0/0\", \"my-laptop\"]\n{pools}"
+        "  allowed_cidrs = [\"0.0.0.0/0\", \"my-laptop\"]\n{machines}"
     ));
     assert!(
         text.contains("Each entry of allowed_cidrs must be a CIDR"),
         "{text}"
     );
     // No default: the caller says who gets in.
-    let text = validate_module_call(pools);
+    let text = validate_module_call(machines);
     assert!(text.contains("\"allowed_cidrs\" is required"), "{text}");
 }
 
 /// `up` with the real terraform and provider: the generated root module plans (Ignition
-/// user_data checked, pools expanded) and apply reaches the provider, which reports the
+/// user_data checked, machines made) and apply reaches the provider, which reports the
 /// unreachable release mirror; `up` names the failed apply of its saved plan with that message. Then
 /// `up --destroy` on the empty state succeeds. No cloud is contacted.
 #[test]
@@ -265,7 +263,7 @@ fn the_modules_ignition_passes_ignition_validate() {
     let mirror = mirror();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("cluster");
-    copy_dir(&workspace().join("examples/modules/cluster"), &dir);
+    copy_dir(&workspace().join(MODULE), &dir);
     let (ok, text) = terraform(
         &mirror,
         &dir,
@@ -274,7 +272,9 @@ fn the_modules_ignition_passes_ignition_validate() {
     assert!(ok, "terraform init failed:\n{text}");
     let base = serde_json::json!({
         "cluster_name": "demo",
-        "pools": {"cp": {"count": 1, "flavor_name": "m1.small", "groups": ["kube_control_plane", "etcd"]}},
+        "machines": {"demo-cp-1": {"flavor_name": "m1.small", "groups": ["kube_control_plane", "etcd"]}},
+        "images": {"s": {"name": "flatcar-stable-current", "channel": "stable", "version": "current"}},
+        "image": "s",
         "network_name": "private",
         "allowed_cidrs": ["203.0.113.7/32"],
         "ssh_public_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG7ZpWmbcTqnZG+2x2wHUyZZj9rQK3Kd1S0y2w3D0m4x demo"],

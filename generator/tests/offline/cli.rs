@@ -234,7 +234,7 @@ fn readme_walks_a_jetstream2_user_through_the_flow() {
         "UPDATE_GOLDEN=1",
         "flatcar-kube up cluster.yaml -o out",
         "--destroy",
-        "examples/modules/cluster",
+        "generator/terraform/modules/cluster",
         "flatcar.mirror_url",
         "flatcar.signing_key_file",
         "cloud.endpoint_overrides",

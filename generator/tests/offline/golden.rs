@@ -27,16 +27,17 @@ fn generate_matches_golden_files_and_is_deterministic() {
             );
         }
         assert_eq!(files_under(&first), files_under(&second));
-        // The module copy is examples/modules/cluster itself (checked here and by a unit test);
-        // the goldens hold only what the profile decides.
+        // The module copy is generator/terraform/modules/cluster itself (checked here and by a
+        // unit test); the goldens hold only what the profile decides.
         let module = first.join("terraform/modules/cluster");
-        let examples = testdata().join("../../examples/modules/cluster");
-        assert_eq!(files_under(&module), files_under(&examples), "{name}");
+        let source =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("terraform/modules/cluster");
+        assert_eq!(files_under(&module), files_under(&source), "{name}");
         for f in files_under(&module) {
             assert_eq!(
                 std::fs::read(module.join(&f)).unwrap(),
-                std::fs::read(examples.join(&f)).unwrap(),
-                "{name}: terraform/modules/cluster/{} is not examples/modules/cluster's",
+                std::fs::read(source.join(&f)).unwrap(),
+                "{name}: terraform/modules/cluster/{} is not the crate's module",
                 f.display()
             );
         }

@@ -19,5 +19,6 @@ mod flavor_names;
 mod fuzz;
 mod golden;
 mod inventory_fixtures;
+mod provider_source;
 mod up;
 mod up_day2;

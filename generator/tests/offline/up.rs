@@ -52,7 +52,10 @@ fn up_generates_applies_and_writes_the_inventory() {
     // Before the first apply there is no machine to keep: an empty map for the module.
     let images =
         std::fs::read_to_string(out.join("terraform/machine-images.auto.tfvars.json")).unwrap();
-    assert_eq!(images, "{\n  \"machine_images\": {}\n}\n");
+    assert_eq!(
+        images,
+        "{\n  \"kept_images\": {},\n  \"machine_images\": {}\n}\n"
+    );
     assert_eq!(calls.lines().collect::<Vec<_>>(), expected);
 
     assert!(out.join("terraform/main.tf").is_file());
@@ -153,7 +156,7 @@ fn a_rebuilt_provider_gets_the_lock_file_hint() {
         .env("FAKE_TF_FAIL", "init")
         .env(
             "FAKE_TF_ERR",
-            "the local package for registry.terraform.io/flatcar-kube/flatcar 0.1.0 doesn't match any of the checksums previously recorded in the dependency lock file",
+            format!("the local package for {} 0.1.0 doesn't match any of the checksums previously recorded in the dependency lock file", flatcar_cloud::PROVIDER_SOURCE),
         )
         .output()
         .unwrap();

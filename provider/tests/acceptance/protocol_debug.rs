@@ -39,7 +39,7 @@ fn debug_mode_prints_a_reattach_value_that_terraform_uses() {
     }
     let reattach = reattach.expect("TF_REATTACH_PROVIDERS line");
     let parsed: serde_json::Value = serde_json::from_str(&reattach).expect("reattach JSON");
-    let entry = &parsed["registry.terraform.io/flatcar-kube/flatcar"];
+    let entry = &parsed[flatcar_cloud::PROVIDER_SOURCE];
     assert_eq!(entry["ProtocolVersion"], 6);
     assert_eq!(entry["Addr"]["Network"], "unix");
 

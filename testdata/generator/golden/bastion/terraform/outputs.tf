@@ -21,8 +21,13 @@ output "image_version" {
 }
 
 output "machine_images" {
-  description = "The release each machine was built from (what `flatcar-kube up` passes back as machine_images)."
+  description = "The image key each machine was built from (what `flatcar-kube up` passes back as machine_images)."
   value       = module.cluster.machine_images
+}
+
+output "releases" {
+  description = "Every kept image's key => {channel, version} (what `flatcar-kube up` names and passes back as kept_images)."
+  value       = module.cluster.releases
 }
 
 output "images" {

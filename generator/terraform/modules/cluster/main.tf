@@ -1,38 +1,28 @@
 # A Flatcar Container Linux Kubernetes cluster for Kubespray: verified Flatcar images in
-# Glance and the machines of every pool, named <cluster>-<pool>-<n>, carrying the
-# kubespray_groups / ssh_user metadata. The output kubespray_inventory is what
-# `flatcar-kube inventory` turns into Kubespray's hosts.yaml.
+# Glance and the machines the caller names, carrying the kubespray_groups / ssh_user metadata.
+# The output kubespray_inventory is what `flatcar-kube inventory` turns into Kubespray's
+# hosts.yaml. The module derives no name: machine and image names come in as they are
+# (flatcar-kube computes them in one place, generator/src/profile/machines.rs).
 #
-# Day 2: a machine keeps the release and Ignition it was built with. A newer image_version adds
-# an image for new machines; the old image stays while a machine listed in machine_images uses
-# it (the output machine_images says which: feed it back, as `flatcar-kube up` does).
+# Day 2: a machine keeps the release and Ignition it was built with. A newer image adds an
+# image for new machines; the old image stays while a machine listed in machine_images uses it
+# (the outputs machine_images and releases say which: feed them back, as `flatcar-kube up` does).
 
 locals {
-  # The release every new machine boots, "<channel>-<version>" (the Glance name's suffix).
-  current_release = "${var.image_channel}-${var.image_version}"
-  arch_suffix     = var.image_arch == "amd64" ? "" : "-${var.image_arch}"
-
-  # One entry per machine: "<cluster>-<pool>-<n>" => pool settings.
-  nodes = merge([
-    for pool_name, pool in var.pools : {
-      for i in range(1, pool.count + 1) : "${var.cluster_name}-${pool_name}-${i}" => merge(pool, { pool = pool_name })
-    }
-  ]...)
-
-  # The first control plane machine: the API address (reserved or not) and the DNS records.
-  first_control_plane = "${var.cluster_name}-control-plane-1"
-  reserve             = var.reserved_address && contains(keys(local.nodes), local.first_control_plane)
+  # The API address (reserved or not) and the DNS records are var.api_machine's.
+  reserve = var.reserved_address && var.api_machine != null
   dns_names = var.dns_zone == null ? {} : {
     for role, name in { api = var.api_name, ingress = var.ingress_name } : role => name if name != null
   }
 
-  # The release of each machine: what it was built from (var.machine_images), else the current.
+  # The image of each machine, a key of var.images: what it was built from
+  # (var.machine_images), else the one new machines boot.
   machine_release = {
-    for name in keys(local.nodes) : name => lookup(var.machine_images, name, local.current_release)
+    for name in keys(var.machines) : name => lookup(var.machine_images, name, var.image)
   }
 
-  # Every release a machine uses, plus the current one: each stays one image in Glance.
-  releases = toset(concat([local.current_release], values(local.machine_release)))
+  # Every image a machine uses, plus the one new machines boot: each stays in Glance.
+  releases = { for key in toset(concat([var.image], values(local.machine_release))) : key => var.images[key] }
 
   # The caller's Ignition and Butane (translated by the provider), merged into every machine's.
   merged = concat(
@@ -43,7 +33,7 @@ locals {
   # Flatcar's own update settings: update_engine follows the image's channel and downloads
   # updates; with reboot_strategy "off" the node never reboots by itself (locksmithd masked):
   # the cluster's reboot coordinator drains and reboots one node at a time.
-  update_conf = "GROUP=${var.image_channel}\nREBOOT_STRATEGY=${var.reboot_strategy}\n"
+  update_conf = "GROUP=${var.images[var.image].channel}\nREBOOT_STRATEGY=${var.reboot_strategy}\n"
 
   # Ignition 3.3.0 (what Butane's flatcar 1.0.0 variant writes; every supported Flatcar boots
   # it): update settings, core's SSH keys, and the caller's config merged in.
@@ -75,14 +65,13 @@ locals {
   ))
 }
 
-# One image per release in use. The current one may carry var.image_name; older ones are
-# renamed (in place) to the default rule, so the name points at what new machines boot.
+# One image per release in use, named as var.images says (a new name renames it in place).
 resource "flatcar_image" "release" {
   for_each = local.releases
 
-  name        = each.key == local.current_release && var.image_name != null ? var.image_name : "flatcar-${each.key}${local.arch_suffix}"
-  channel     = split("-", each.key)[0]
-  version     = split("-", each.key)[1]
+  name        = each.value.name
+  channel     = each.value.channel
+  version     = each.value.version
   arch        = var.image_arch
   compression = var.image_compression
   base_url    = var.image_base_url
@@ -163,7 +152,7 @@ resource "flatcar_floating_ip" "api" {
 }
 
 resource "flatcar_instance" "node" {
-  for_each = local.nodes
+  for_each = var.machines
 
   name        = each.key
   image_id    = flatcar_image.release[local.machine_release[each.key]].id
@@ -182,8 +171,8 @@ resource "flatcar_instance" "node" {
   ))
   availability_zone = var.availability_zone
   root_volume_size  = each.value.root_volume_size
-  floating_ip_pool  = each.value.floating_ip && !(local.reserve && each.key == local.first_control_plane) ? var.floating_ip_pool : null
-  floating_ip_id    = local.reserve && each.key == local.first_control_plane ? flatcar_floating_ip.api[0].id : null
+  floating_ip_pool  = each.value.floating_ip && !(local.reserve && each.key == var.api_machine) ? var.floating_ip_pool : null
+  floating_ip_id    = local.reserve && each.key == var.api_machine ? flatcar_floating_ip.api[0].id : null
 
   network {
     name = var.network_name
@@ -210,14 +199,14 @@ resource "flatcar_instance" "node" {
   }
 }
 
-# DNS names in the project's zone, both at the first control plane machine's address (where
-# the API and, with apps, 80/443 are served).
+# DNS names in the project's zone, both at var.api_machine's address (where the API and, with
+# apps, 80/443 are served).
 resource "flatcar_dns_record" "name" {
   for_each = local.dns_names
 
   zone        = var.dns_zone
   name        = each.value
-  records     = [local.reserve ? flatcar_floating_ip.api[0].address : flatcar_instance.node[local.first_control_plane].floating_ip]
+  records     = [local.reserve ? flatcar_floating_ip.api[0].address : flatcar_instance.node[var.api_machine].floating_ip]
   ttl         = 300
   description = "${each.key} of ${var.cluster_name} (flatcar-kube)"
 }

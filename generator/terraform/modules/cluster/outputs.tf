@@ -3,7 +3,7 @@ output "kubespray_inventory" {
   value = {
     hosts = {
       for name, n in flatcar_instance.node : name => {
-        groups       = local.nodes[name].groups
+        groups       = var.machines[name].groups
         ip           = try(coalesce(n.network[0].fixed_ip_v4, n.access_ip_v4), "")
         ansible_host = n.floating_ip
         access_ip    = null
@@ -29,16 +29,16 @@ output "nodes" {
 
 output "image_id" {
   description = "Glance ID of the current Flatcar image (what new machines boot)."
-  value       = flatcar_image.release[local.current_release].id
+  value       = flatcar_image.release[var.image].id
 }
 
 output "image_version" {
   description = "The exact Flatcar version of the current image."
-  value       = flatcar_image.release[local.current_release].resolved_version
+  value       = flatcar_image.release[var.image].resolved_version
 }
 
 output "machine_images" {
-  description = "The release each machine was built from, name => \"<channel>-<version>\" (from its flatcar_release metadata): pass it as machine_images on the next apply so running machines keep their images."
+  description = "The image each machine was built from, name => key of images (from its flatcar_release metadata): pass it as machine_images on the next apply, with those keys' releases in images, so running machines keep their images."
   value       = { for name, n in flatcar_instance.node : name => n.metadata["flatcar_release"] }
 }
 
@@ -47,9 +47,14 @@ output "images" {
   value       = { for release, i in flatcar_image.release : release => { id = i.id, version = i.resolved_version } }
 }
 
+output "releases" {
+  description = "Every image the cluster keeps, key => {channel, version} as given in images (version may be \"current\"): with machine_images, what the next apply needs in images to keep the images in use."
+  value       = { for key, r in local.releases : key => { channel = r.channel, version = r.version } }
+}
+
 output "api_address" {
-  description = "The first control plane machine's floating IP (the reserved one with reserved_address), or null."
-  value       = local.reserve ? flatcar_floating_ip.api[0].address : try(flatcar_instance.node[local.first_control_plane].floating_ip, null)
+  description = "api_machine's floating IP (the reserved one with reserved_address), or null."
+  value       = local.reserve ? flatcar_floating_ip.api[0].address : try(flatcar_instance.node[var.api_machine].floating_ip, null)
 }
 
 output "dns_names" {

@@ -1,5 +1,5 @@
 variable "cluster_name" {
-  description = "Cluster name: a DNS label, the prefix of every machine name (<cluster>-<pool>-<n>)."
+  description = "Cluster name: a DNS label, in the names of the cluster's security groups and in every machine's metadata (cluster)."
   type        = string
 
   validation {
@@ -8,31 +8,40 @@ variable "cluster_name" {
   }
 }
 
-variable "image_name" {
-  description = "Glance name of the Flatcar image. Default: flatcar-<channel>-<version>, plus -<arch> for arm64 (the rule flatcar-kube uses, so Kubespray's cluster.tfvars finds the same image)."
-  type        = string
-  default     = null
-}
-
-variable "image_channel" {
-  description = "Flatcar release channel: stable, beta, alpha or lts."
-  type        = string
-  default     = "stable"
+variable "images" {
+  description = <<-EOT
+    The Flatcar images the cluster keeps in Glance, by key (any string: flatcar-kube writes
+    "<channel>-<version>"): name (the Glance name, as given), channel (stable, beta, alpha or
+    lts) and version ("current", the current release when the image is created, or an exact
+    version such as 4230.2.1). A machine records the key of its image (output machine_images).
+  EOT
+  type = map(object({
+    name    = string
+    channel = string
+    version = string
+  }))
 
   validation {
-    condition     = contains(["stable", "beta", "alpha", "lts"], var.image_channel)
-    error_message = "image_channel must be one of stable, beta, alpha, lts."
+    condition     = alltrue([for i in values(var.images) : contains(["stable", "beta", "alpha", "lts"], i.channel)])
+    error_message = "Each image's channel must be one of stable, beta, alpha, lts."
+  }
+  validation {
+    condition     = alltrue([for i in values(var.images) : i.version == "current" || can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", i.version))])
+    error_message = "Each image's version must be \"current\" or an exact version such as 4230.2.1."
+  }
+  validation {
+    condition     = length(distinct([for i in values(var.images) : i.name])) == length(var.images)
+    error_message = "Each image needs a Glance name of its own."
   }
 }
 
-variable "image_version" {
-  description = "Flatcar version: \"current\" (the current release when the image is created) or an exact version such as 4230.2.1."
+variable "image" {
+  description = "The key in images of the image new machines boot."
   type        = string
-  default     = "current"
 
   validation {
-    condition     = var.image_version == "current" || can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+$", var.image_version))
-    error_message = "image_version must be \"current\" or an exact version such as 4230.2.1."
+    condition     = contains(keys(var.images), var.image)
+    error_message = "image must be a key of images."
   }
 }
 
@@ -70,15 +79,14 @@ variable "image_base_url" {
   default     = null
 }
 
-variable "pools" {
+variable "machines" {
   description = <<-EOT
-    Node pools by name; each makes `count` machines named <cluster>-<pool>-<n> (n from 1).
-    groups: Kubespray groups of the pool's machines (kube_control_plane, kube_node, etcd, bastion).
-    flavor_name or flavor_id: the Nova flavor. floating_ip: one floating IP per machine from
+    Every machine by its server name (a DNS label; flatcar-kube writes <cluster>-<pool>-<n>).
+    groups: Kubespray groups of the machine (kube_control_plane, kube_node, etcd, bastion).
+    flavor_name or flavor_id: the Nova flavor. floating_ip: a floating IP from
     var.floating_ip_pool. root_volume_size: boot from a volume of that many GB (needs Cinder).
   EOT
   type = map(object({
-    count            = number
     groups           = list(string)
     flavor_name      = optional(string)
     flavor_id        = optional(string)
@@ -87,24 +95,32 @@ variable "pools" {
   }))
 
   validation {
-    condition     = alltrue([for name, p in var.pools : can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", name))])
-    error_message = "Pool names must be DNS labels (lowercase letters, digits and '-'): they are part of the machine names."
+    condition     = alltrue([for name, m in var.machines : can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", name))])
+    error_message = "Machine names must be DNS labels (lowercase letters, digits and '-'): they are the servers' host names."
   }
   validation {
-    condition     = alltrue([for p in var.pools : p.count >= 0 && floor(p.count) == p.count])
-    error_message = "Each pool's count must be a whole number, 0 or more."
+    condition     = alltrue([for m in var.machines : (m.flavor_name == null) != (m.flavor_id == null)])
+    error_message = "Each machine needs exactly one of flavor_name and flavor_id."
   }
   validation {
-    condition     = alltrue([for p in var.pools : (p.flavor_name == null) != (p.flavor_id == null)])
-    error_message = "Each pool needs exactly one of flavor_name and flavor_id."
-  }
-  validation {
-    condition     = alltrue(flatten([for p in var.pools : [for g in p.groups : can(regex("^[A-Za-z0-9_]+$", g))]]))
+    condition     = alltrue(flatten([for m in var.machines : [for g in m.groups : can(regex("^[A-Za-z0-9_]+$", g))]]))
     error_message = "Kubespray groups are Ansible group names: letters, digits and '_' (e.g. kube_control_plane, kube_node, etcd, bastion)."
   }
   validation {
-    condition     = alltrue([for p in var.pools : p.root_volume_size == null || try(p.root_volume_size > 0, false)])
+    condition     = alltrue([for m in var.machines : m.root_volume_size == null || try(m.root_volume_size > 0, false)])
     error_message = "root_volume_size must be null (boot from the flavor's disk) or a positive number of GB."
+  }
+}
+
+variable "api_machine" {
+  description = "The machine whose address is the Kubernetes API's (flatcar-kube: the first control plane machine): it gets the reserved floating IP (reserved_address), and the DNS records point at it. Null: neither."
+  type        = string
+  default     = null
+
+  validation {
+    # HCL evaluates both sides of ||: coalesce keeps contains() away from a null.
+    condition     = var.api_machine == null || contains(keys(var.machines), coalesce(var.api_machine, "-"))
+    error_message = "api_machine must be a key of machines."
   }
 }
 
@@ -153,7 +169,7 @@ variable "open_http" {
 }
 
 variable "http_machines" {
-  description = "Names of machines (<cluster>-<pool>-<n>) that admit HTTP (80) and HTTPS (443) from everyone, through a group of their own (<cluster>-http), e.g. the one machine whose ports serve JupyterHub."
+  description = "Names of machines (keys of machines) that admit HTTP (80) and HTTPS (443) from everyone, through a group of their own (<cluster>-http), e.g. the one machine whose ports serve JupyterHub."
   type        = list(string)
   default     = []
 
@@ -164,7 +180,7 @@ variable "http_machines" {
 }
 
 variable "reserved_address" {
-  description = "Give the first control plane machine a reserved floating IP (a flatcar_floating_ip of its own) instead of one that lives and dies with the server: the API address, and the DNS records, survive a replacement. Set it when the cluster is made: on a running cluster it replaces the first control plane machine."
+  description = "Give api_machine a reserved floating IP (a flatcar_floating_ip of its own) instead of one that lives and dies with the server: the API address, and the DNS records, survive a replacement. Set it when the cluster is made: on a running cluster it replaces the first control plane machine."
   type        = bool
   default     = false
 }
@@ -173,16 +189,21 @@ variable "dns_zone" {
   description = "A Designate zone of the project (name or ID; Jetstream2: \"<allocation>.projects.jetstream-cloud.org.\") for api_name and ingress_name; null for no DNS records."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.dns_zone == null || var.api_machine != null
+    error_message = "dns_zone needs api_machine: the machine whose address the records point at."
+  }
 }
 
 variable "api_name" {
-  description = "Full DNS name of the Kubernetes API in dns_zone (e.g. \"k8s.myalloc.projects.jetstream-cloud.org\"), an A record to the first control plane machine's address; it goes into the API certificate too."
+  description = "Full DNS name of the Kubernetes API in dns_zone (e.g. \"k8s.myalloc.projects.jetstream-cloud.org\"), an A record to api_machine's address; it goes into the API certificate too."
   type        = string
   default     = null
 }
 
 variable "ingress_name" {
-  description = "Full DNS name where HTTP(S) is served (e.g. \"hub.myalloc.projects.jetstream-cloud.org\"), an A record to the first control plane machine's address."
+  description = "Full DNS name where HTTP(S) is served (e.g. \"hub.myalloc.projects.jetstream-cloud.org\"), an A record to api_machine's address."
   type        = string
   default     = null
 
@@ -221,8 +242,8 @@ variable "floating_ip_pool" {
   default     = null
 
   validation {
-    condition     = var.floating_ip_pool != null || !anytrue([for p in var.pools : p.floating_ip])
-    error_message = "A pool has floating_ip = true: set floating_ip_pool to the external network's name."
+    condition     = var.floating_ip_pool != null || !anytrue([for m in var.machines : m.floating_ip])
+    error_message = "A machine has floating_ip = true: set floating_ip_pool to the external network's name."
   }
 }
 
@@ -275,18 +296,18 @@ variable "create_timeout" {
 
 variable "machine_images" {
   description = <<-EOT
-    The release each existing machine was built from, machine name => "<channel>-<version>"
-    (e.g. "stable-4230.2.1"): exactly the module's output machine_images of the previous apply.
-    Such a machine keeps its image, and that image stays in Glance while a machine uses it;
-    machines not listed boot image_channel/image_version. `flatcar-kube up` passes it for you.
-    Left empty, a new image_version replaces the old image even while machines run from it.
+    The image each existing machine was built from, machine name => key of images: exactly the
+    module's output machine_images of the previous apply (and the output releases says what
+    those keys are). Such a machine keeps its image, and that image stays in Glance while a
+    machine uses it; machines not listed boot image. `flatcar-kube up` passes both for you.
+    Left empty, a new image replaces the old one even while machines run from it.
   EOT
   type        = map(string)
   default     = {}
 
   validation {
-    condition     = alltrue([for r in values(var.machine_images) : can(regex("^(stable|beta|alpha|lts)-(current|[0-9]+\\.[0-9]+\\.[0-9]+)$", r))])
-    error_message = "Each value of machine_images must be \"<channel>-<version>\" as the output machine_images reports it, e.g. \"stable-4230.2.1\"."
+    condition     = alltrue([for key in values(var.machine_images) : contains(keys(var.images), key)])
+    error_message = "Each value of machine_images must be a key of images: add the release of each image in use (the previous apply's output releases) to images."
   }
 }
 
@@ -295,7 +316,7 @@ variable "reboot_strategy" {
     What a machine does after Flatcar's update_engine installed an update (/etc/flatcar/update.conf):
     "off" (default) waits for the cluster's reboot coordinator (kured, installed by
     `flatcar-kube up --deploy`), which drains and reboots one node at a time in the reboot window;
-    "reboot" reboots at once, without a drain. Either way updates follow image_channel.
+    "reboot" reboots at once, without a drain. Either way updates follow the channel of image.
   EOT
   type        = string
   default     = "off"
