@@ -4,9 +4,13 @@
 //! - [`to_value`] / [`from_value`]: models to and from [`Value`](crate::Value) via serde;
 //! - [`TypedResource`]: the CRUD-split trait, served through a blanket impl of
 //!   [`Resource`](crate::Resource);
+//! - [`TypedDataSource`]: schema + model + read, served as a [`DataSource`](crate::DataSource);
+//! - [`function::arguments`]: a function's arguments as a typed tuple;
 //! - [`plan`]: the default plan derived from behaviours declared on the schema
 //!   ([`Behaviour`](crate::Behaviour): requires replace, default, use state for unknown,
 //!   sensitive, write-only);
+//! - [`validators`]: declared attribute validators ([`Validator`], [`StringEnum`]), checked
+//!   at the attribute's path before resource code runs;
 //! - [`timeouts`]: the `timeouts` block.
 //!
 //! The in-process harness that drives these through the gRPC service is
@@ -14,11 +18,16 @@
 
 mod attr;
 mod codec;
+mod data_source;
+pub mod function;
 pub mod plan;
 mod resource;
 pub mod timeouts;
+pub mod validators;
 
 pub use attr::Attr;
 pub use codec::{from_value, to_value, ModelError};
+pub use data_source::TypedDataSource;
 pub use resource::{check_model, TypedResource};
 pub use timeouts::Timeouts;
+pub use validators::{StringEnum, Validator};

@@ -13,13 +13,18 @@ use flatcar_cloud::openstack::designate::{
 };
 use flatcar_cloud::openstack::CloudError;
 use serde::{Deserialize, Serialize};
-use tfplugin::framework::{timeouts, Attr, Timeouts, TypedResource};
+use tfplugin::framework::timeouts::{self, Operation};
+use tfplugin::framework::{Attr, Timeouts, TypedResource};
 use tfplugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type};
 
 use crate::errors;
 use crate::state::ProviderState;
 
-const WAIT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// Designate answers within seconds; the limits cover a slow worker or pool.
+const WAIT: Duration = Duration::from_secs(10 * 60);
+const CREATE: Operation = Operation::new("create", WAIT);
+const UPDATE: Operation = Operation::new("update", WAIT);
+const DELETE: Operation = Operation::new("delete", WAIT);
 const TYPES: &[&str] = &["A", "AAAA", "CNAME"];
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -53,7 +58,7 @@ pub fn schema() -> Schema {
             Attribute::computed("zone_id", s.clone(), "The zone's ID.").use_state_for_unknown(),
             Attribute::computed("fqdn", s, "The absolute name, with the trailing dot.").use_state_for_unknown(),
         ],
-        blocks: vec![timeouts::block(&[("create", "10m"), ("update", "10m"), ("delete", "10m")])],
+        blocks: vec![timeouts::block(&[CREATE, UPDATE, DELETE])],
         ..Block::default()
     };
     Schema::new(0, block)
@@ -243,7 +248,7 @@ impl TypedResource for DnsRecordResource {
             .create(&zone_id, &spec(&planned))
             .await
             .map_err(|e| diagnostics(e, "Cannot create the DNS record"))?;
-        let limit = timeouts::limit(&planned.timeouts, "create", WAIT_TIMEOUT);
+        let limit = timeouts::limit(&planned.timeouts, CREATE);
         match d
             .wait_active(&zone_id, &set.id, limit, &self.state.stop)
             .await
@@ -287,7 +292,7 @@ impl TypedResource for DnsRecordResource {
         d.update(zone_id, id, &spec(&planned))
             .await
             .map_err(|e| diagnostics(e, "Cannot change the DNS record"))?;
-        let limit = timeouts::limit(&planned.timeouts, "update", WAIT_TIMEOUT);
+        let limit = timeouts::limit(&planned.timeouts, UPDATE);
         let active = d
             .wait_active(zone_id, id, limit, &self.state.stop)
             .await
@@ -300,7 +305,7 @@ impl TypedResource for DnsRecordResource {
             return Ok(());
         };
         let cloud = self.state.cloud().await?;
-        let limit = timeouts::limit(&prior.timeouts, "delete", WAIT_TIMEOUT);
+        let limit = timeouts::limit(&prior.timeouts, DELETE);
         Designate::new(&cloud)
             .delete(zone_id, id, limit)
             .await

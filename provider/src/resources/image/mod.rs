@@ -5,7 +5,6 @@
 mod model;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use flatcar_cloud::flatcar::publish::{self, ImageOrigin, ImportMethod, PublishRequest};
@@ -24,8 +23,6 @@ use model::{changes, with_image};
 pub use model::{schema, ImageModel};
 
 const VISIBILITIES: &[&str] = &["private", "shared", "community", "public"];
-const CREATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
-const DELETE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 pub struct ImageResource {
     pub state: Arc<ProviderState>,
@@ -139,7 +136,7 @@ impl TypedResource for ImageResource {
             visibility: planned.visibility.str_or("private").to_string(),
             tags: planned.tags.items().to_vec(),
             properties: planned.properties.known().cloned().unwrap_or_default(),
-            limit: timeouts::limit(&planned.timeouts, "create", CREATE_TIMEOUT),
+            limit: timeouts::limit(&planned.timeouts, model::CREATE),
             import_method: ImportMethod::parse(planned.import_method.str_or("auto"))
                 .unwrap_or_default(),
             owner: self.state.owner.clone(),
@@ -207,7 +204,7 @@ impl TypedResource for ImageResource {
             return Ok(());
         };
         let cloud = self.state.cloud().await?;
-        let limit = timeouts::limit(&prior.timeouts, "delete", DELETE_TIMEOUT);
+        let limit = timeouts::limit(&prior.timeouts, model::DELETE);
         publish::delete_and_wait(&cloud, id, limit)
             .await
             .map_err(|e| errors::delete(&e, "image", " (timeouts.delete)").into())

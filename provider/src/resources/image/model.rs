@@ -2,14 +2,20 @@
 //! model that mirrors it, and the conversions between the model and Glance's objects.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use flatcar_cloud::flatcar::publish;
 use flatcar_cloud::flatcar::release::{DEFAULT_ARCH, DEFAULT_CHANNEL, DEFAULT_VERSION};
 use flatcar_cloud::openstack::glance::{Image, ImageChange};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
-use tfplugin::framework::{timeouts, Attr, Timeouts};
+use tfplugin::framework::timeouts::{self, Operation};
+use tfplugin::framework::{Attr, Timeouts};
 use tfplugin::{Attribute, Block, Schema, Type, Value};
+
+/// How long the upload may take (a release image is ~500 MB).
+pub const CREATE: Operation = Operation::new("create", Duration::from_secs(60 * 60));
+pub const DELETE: Operation = Operation::new("delete", Duration::from_secs(10 * 60));
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,7 +72,7 @@ pub fn schema() -> Schema {
             Attribute::optional("import_method", s.clone(), "How the bytes reach Glance: `auto` (default: `web-download` when the cloud offers it and `compression` is `none`, falling back to `stream` when Glance cannot fetch the release server, e.g. a private mirror), `stream` (through this machine) or `web-download` (Glance fetches the file; an error if the cloud does not offer it). Only affects the upload: changing it later changes nothing.").default("auto"),
             computed("imported_by", s, "How the image's bytes reached Glance: `stream` or `web-download`."),
         ],
-        blocks: vec![timeouts::block(&[("create", "60m"), ("delete", "10m")])],
+        blocks: vec![timeouts::block(&[CREATE, DELETE])],
         ..Block::default()
     };
     Schema::new(0, block)

@@ -18,7 +18,7 @@ use crate::errors;
 use crate::resources::ignition;
 use crate::state::ProviderState;
 
-use model::{effective_groups, launch_request, with_server, DELETE_TIMEOUT};
+use model::{effective_groups, launch_request, with_server, DELETE};
 pub use model::{schema, InstanceModel, NetworkModel};
 
 pub struct InstanceResource {
@@ -147,7 +147,7 @@ impl TypedResource for InstanceResource {
                 Ok(address) => floating = Some(address),
                 Err(e) => {
                     // Nothing may be left behind: the new server goes again.
-                    let limit = timeouts::limit(&planned.timeouts, "delete", DELETE_TIMEOUT);
+                    let limit = timeouts::limit(&planned.timeouts, DELETE);
                     let _ = compute
                         .destroy(&launched.server.id, false, None, limit)
                         .await;
@@ -273,7 +273,7 @@ impl TypedResource for InstanceResource {
             return Ok(());
         };
         let cloud = self.state.cloud().await?;
-        let limit = timeouts::limit(&prior.timeouts, "delete", DELETE_TIMEOUT);
+        let limit = timeouts::limit(&prior.timeouts, DELETE);
         let owns_floating_ip = !prior.floating_ip_pool.is_null();
         let result = self
             .compute(&cloud)

@@ -7,11 +7,12 @@ use std::time::Duration;
 use flatcar_cloud::openstack::compute::{FlavorChoice, LaunchRequest, NetworkChoice};
 use flatcar_cloud::openstack::nova::Server;
 use serde::{Deserialize, Serialize};
-use tfplugin::framework::{timeouts, Attr, Timeouts};
+use tfplugin::framework::timeouts::{self, Operation};
+use tfplugin::framework::{Attr, Timeouts};
 use tfplugin::{Attribute, Block, NestedBlock, Schema, Type};
 
-pub const CREATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-pub const DELETE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+pub const CREATE: Operation = Operation::new("create", Duration::from_secs(30 * 60));
+pub const DELETE: Operation = Operation::new("delete", Duration::from_secs(10 * 60));
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -96,7 +97,7 @@ pub fn schema() -> Schema {
         ],
         blocks: vec![
             NestedBlock::list("network", network, 1).requires_replace(),
-            timeouts::block(&[("create", "30m"), ("delete", "10m")]),
+            timeouts::block(&[CREATE, DELETE]),
         ],
         ..Block::default()
     };
@@ -195,8 +196,8 @@ pub fn launch_request(m: &InstanceModel, owner: &str) -> LaunchRequest {
         config_drive: m.config_drive.known_or(false),
         root_volume_size: m.root_volume_size.known().map(|gb| *gb as i64),
         floating_ip_pool: text(&m.floating_ip_pool),
-        create_limit: timeouts::limit(&m.timeouts, "create", CREATE_TIMEOUT),
-        delete_limit: timeouts::limit(&m.timeouts, "delete", DELETE_TIMEOUT),
+        create_limit: timeouts::limit(&m.timeouts, CREATE),
+        delete_limit: timeouts::limit(&m.timeouts, DELETE),
         owner: owner.to_string(),
     }
 }

@@ -5,7 +5,6 @@
 mod model;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use flatcar_cloud::openstack::security_group::{SecurityGroupError, SecurityGroups};
@@ -17,8 +16,6 @@ use crate::state::ProviderState;
 
 use model::{check_rule, group_spec, with_group};
 pub use model::{schema, RuleModel, SecurityGroupModel};
-
-const DELETE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 pub struct SecurityGroupResource {
     pub state: Arc<ProviderState>,
@@ -109,7 +106,7 @@ impl TypedResource for SecurityGroupResource {
             return Ok(());
         };
         let cloud = self.state.cloud().await?;
-        let limit = timeouts::limit(&prior.timeouts, "delete", DELETE_TIMEOUT);
+        let limit = timeouts::limit(&prior.timeouts, model::DELETE);
         SecurityGroups::new(&cloud)
             .delete(id, limit)
             .await

@@ -3,11 +3,15 @@
 //! the plan-time checks of a rule.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use flatcar_cloud::openstack::security_group::{GroupSpec, GroupState, Remote, RuleSpec};
 use serde::{Deserialize, Serialize};
-use tfplugin::framework::{timeouts, Attr, Timeouts};
+use tfplugin::framework::timeouts::{self, Operation};
+use tfplugin::framework::{Attr, Timeouts};
 use tfplugin::{Attribute, Block, NestedBlock, Nesting, Schema, Type};
+
+pub const DELETE: Operation = Operation::new("delete", Duration::from_secs(5 * 60));
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,7 +67,7 @@ pub fn schema() -> Schema {
                 nesting: Nesting::Set,
                 ..NestedBlock::list("rule", rule, 0)
             },
-            timeouts::block(&[("delete", "5m")]),
+            timeouts::block(&[DELETE]),
         ],
         ..Block::default()
     };
