@@ -13,13 +13,15 @@ pub const OPENSTACK_IMAGE: &str = "flatcar_production_openstack_image.img";
 /// Default release server; `{channel}` is replaced by the channel name.
 pub const DEFAULT_BASE_URL: &str = "https://{channel}.release.flatcar-linux.net";
 
+/// An enum of fixed strings: `ALL` lists them (callers validate against it), serde and
+/// `FromStr` use them.
 macro_rules! string_enum {
     ($name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum $name { $($variant),+ }
         impl $name {
             pub const ALL: &'static [&'static str] = &[$($text),+];
-            pub fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
         }
@@ -34,6 +36,17 @@ macro_rules! string_enum {
         }
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(d)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
         }
     };
 }
@@ -120,8 +133,16 @@ fn mirror_serves(base_url: &str, channel: Channel) -> Result<(), String> {
 }
 
 /// Defaults of a release query.
-pub const DEFAULT_CHANNEL: &str = "stable";
-pub const DEFAULT_ARCH: &str = "amd64";
+pub const DEFAULT_CHANNEL: &str = Channel::DEFAULT.as_str();
+pub const DEFAULT_ARCH: &str = Arch::DEFAULT.as_str();
+
+impl Channel {
+    pub const DEFAULT: Channel = Channel::Stable;
+}
+
+impl Arch {
+    pub const DEFAULT: Arch = Arch::Amd64;
+}
 pub const DEFAULT_VERSION: &str = "current";
 
 impl ReleaseQuery {

@@ -79,7 +79,7 @@ pub fn limit(block: &Attr<Timeouts>, operation: Operation) -> Duration {
 /// Terraform's form of a default: whole minutes as `10m`, else seconds.
 fn format(d: Duration) -> String {
     match d.as_secs() {
-        s if s % 60 == 0 => format!("{}m", s / 60),
+        s if s.is_multiple_of(60) => format!("{}m", s / 60),
         s => format!("{s}s"),
     }
 }

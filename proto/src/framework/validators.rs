@@ -21,7 +21,7 @@ pub trait StringEnum: Sized + Copy + 'static {
     fn as_str(self) -> &'static str;
 }
 
-/// Defines a `StringEnum`: the enum, its serde form (the strings), `Display` and its
+/// Defines a `StringEnum`: the enum, its serde form (the strings), `FromStr`, `Display` and its
 /// `VALUES`. The variant marked `#[default]` is the schema default and the model's fallback,
 /// so the default is written once too.
 #[macro_export]
@@ -34,6 +34,15 @@ macro_rules! string_enum {
             const VALUES: &'static [&'static str] = &[$($text),+];
             fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
+            }
+        }
+        impl ::std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(format!("{s:?} is not one of {}", [$($text),+].join(", "))),
+                }
             }
         }
         impl ::std::fmt::Display for $name {
@@ -91,13 +100,10 @@ impl Validator {
                 Some(invalid(format!("`{path}` must have at least one element.")))
             }
             (Validator::Between(lo, hi), Value::Number(n)) => match n.as_i64() {
-                None => Some(Diagnostic::error(
-                    "Not a whole number",
-                    format!(
-                        "`{path}`: {} is not a whole number. Write a whole number, e.g. {lo}.",
-                        n.as_f64()
-                    ),
-                )),
+                None => Some(invalid(format!(
+                    "`{path}`: {} is not a whole number. Write a whole number, e.g. {lo}.",
+                    n.as_f64()
+                ))),
                 Some(i) if i < *lo || i > *hi => Some(invalid(format!(
                     "{i} is not {}. Write a number in that range.",
                     range_text(*lo, *hi)
@@ -235,7 +241,8 @@ mod tests {
     );
 
     fn even(s: &str) -> Result<(), String> {
-        (s.len() % 2 == 0)
+        s.len()
+            .is_multiple_of(2)
             .then_some(())
             .ok_or_else(|| format!("{s:?} has an odd length; add a character."))
     }
@@ -302,7 +309,8 @@ mod tests {
             ]
         );
         assert!(diags.0[3].detail.contains("ingress, egress"), "{diags:?}");
-        assert_eq!(diags.0[5].summary, "Not a whole number");
+        assert_eq!(diags.0[5].summary, "Invalid rule.port");
+        assert!(diags.0[5].detail.contains("2.5 is not a whole number"));
         assert_eq!(config.get("name"), &Value::Unknown);
         assert_eq!(config.get("labels"), &Value::Unknown);
         assert_eq!(
@@ -333,5 +341,6 @@ mod tests {
             "A whole number from 1 to 65535."
         );
         assert_eq!(Direction::default().to_string(), "ingress");
+        assert_eq!("egress".parse(), Ok(Direction::Egress));
     }
 }

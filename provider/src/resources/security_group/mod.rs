@@ -39,19 +39,15 @@ impl TypedResource for SecurityGroupResource {
 
     async fn validate(&self, config: SecurityGroupModel) -> Diagnostics {
         let mut diags = Diagnostics::default();
-        if config.name.as_str() == Some("") {
-            diags.push(
-                Diagnostic::error("Invalid name", "The security group name must not be empty.")
-                    .at(AttributePath::root("name")),
-            );
-        }
-        let egress = config.allow_all_egress.known_or(true);
-        for rule in config.rule.items() {
-            if let Err(reason) = check_rule(rule, egress) {
-                diags.push(
-                    Diagnostic::error("Invalid security group rule", reason)
-                        .at(AttributePath::root("rule")),
-                );
+        let egress = config.allow_all_egress.known_or(model::ALLOW_ALL_EGRESS);
+        for (i, rule) in config.rule.items().iter().enumerate() {
+            if let Err(problem) = check_rule(rule, egress) {
+                let at = AttributePath::root("rule").index(i as i64);
+                let at = match problem.attribute {
+                    Some(attribute) => at.attribute(attribute),
+                    None => at,
+                };
+                diags.push(Diagnostic::error("Invalid security group rule", problem.reason).at(at));
             }
         }
         diags
