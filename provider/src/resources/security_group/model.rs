@@ -35,6 +35,7 @@ tfplugin::string_enum!(
 pub const PROTOCOL: &str = "any";
 pub const MEMBERS: bool = false;
 pub const ALLOW_ALL_EGRESS: bool = true;
+pub const DESCRIPTION: &str = "";
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,7 +82,7 @@ pub fn schema() -> Schema {
         description: "A Neutron security group whose rules are managed exclusively: the group holds exactly the declared `rule` blocks (plus allow-all egress unless `allow_all_egress = false`), so a rule added or deleted outside Terraform shows as drift and is put back by the next apply. Name, description and rules change in place. Import by ID.".into(),
         attributes: vec![
             Attribute::required("name", s.clone(), "Group name. Changes in place.").validate(Validator::NonEmpty),
-            Attribute::optional("description", s.clone(), "Free text. Changes in place.").default(""),
+            Attribute::optional("description", s.clone(), "Free text. Changes in place.").default(DESCRIPTION),
             Attribute::optional("allow_all_egress", Type::Bool, &format!("Allow all outgoing IPv4 and IPv6 traffic, as Neutron does for a new group. Default `{ALLOW_ALL_EGRESS}`.")).default(ALLOW_ALL_EGRESS),
             Attribute::computed("id", s, "Security group ID; give it to `flatcar_instance.security_groups`.").use_state_for_unknown(),
         ],
@@ -145,7 +146,7 @@ pub fn rule_model(rule: &RuleSpec) -> RuleModel {
 pub fn group_spec(m: &SecurityGroupModel) -> GroupSpec {
     GroupSpec {
         name: m.name.str_or("").to_string(),
-        description: m.description.str_or("").to_string(),
+        description: m.description.str_or(DESCRIPTION).to_string(),
         rules: m.rule.items().iter().map(rule_spec).collect(),
         allow_all_egress: m.allow_all_egress.known_or(ALLOW_ALL_EGRESS),
     }
