@@ -11,6 +11,7 @@
 //!   sensitive, write-only);
 //! - [`validators`]: declared attribute validators ([`Validator`], [`StringEnum`]), checked
 //!   at the attribute's path before resource code runs;
+//! - [`Element`]: where a diagnostic about one element of a nested block points;
 //! - [`timeouts`]: the `timeouts` block.
 //!
 //! The in-process harness that drives these through the gRPC service is
@@ -19,6 +20,7 @@
 mod attr;
 mod codec;
 mod data_source;
+mod element;
 pub mod function;
 pub mod plan;
 mod resource;
@@ -28,6 +30,7 @@ pub mod validators;
 pub use attr::Attr;
 pub use codec::{from_value, to_value, ModelError};
 pub use data_source::TypedDataSource;
+pub use element::Element;
 pub use resource::{check_model, TypedResource};
 pub use timeouts::Timeouts;
 pub use validators::{StringEnum, Validator};

@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use super::Element;
 use crate::diagnostics::{AttributePath, Diagnostic, Diagnostics, PathStep};
 use crate::schema::{Block, Nesting};
 use crate::value::Value;
@@ -211,8 +212,26 @@ fn check_at(block: &Block, value: &mut Value, path: &AttributePath, diags: &mut 
         let at = path.clone().attribute(&nested.type_name);
         match (nested.nesting, items) {
             (Nesting::List | Nesting::Set, Value::List(list)) => {
-                for (i, item) in list.iter_mut().enumerate() {
-                    check_at(&nested.block, item, &at.clone().index(i as i64), diags);
+                let count = list.len();
+                for (index, item) in list.iter_mut().enumerate() {
+                    let original = item.clone();
+                    let mut found = Diagnostics::default();
+                    check_at(
+                        &nested.block,
+                        item,
+                        &at.clone().index(index as i64),
+                        &mut found,
+                    );
+                    let element = Element {
+                        block: &nested.type_name,
+                        nesting: nested.nesting,
+                        index,
+                        count,
+                        value: &original,
+                    };
+                    diags
+                        .0
+                        .extend(found.0.into_iter().map(|d| element.repoint(path, d)));
                 }
             }
             (Nesting::Map, Value::Map(map)) => {

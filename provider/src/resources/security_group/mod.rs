@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use flatcar_cloud::openstack::security_group::{SecurityGroupError, SecurityGroups};
-use tfplugin::framework::{timeouts, TypedResource};
-use tfplugin::{AttributePath, Diagnostic, Diagnostics, Schema};
+use tfplugin::framework::{timeouts, to_value, Element, TypedResource};
+use tfplugin::{AttributePath, Diagnostic, Diagnostics, Nesting, Schema};
 
 use crate::errors;
 use crate::state::ProviderState;
@@ -40,14 +40,22 @@ impl TypedResource for SecurityGroupResource {
     async fn validate(&self, config: SecurityGroupModel) -> Diagnostics {
         let mut diags = Diagnostics::default();
         let egress = config.allow_all_egress.known_or(model::ALLOW_ALL_EGRESS);
-        for (i, rule) in config.rule.items().iter().enumerate() {
+        let rules = config.rule.items();
+        for (index, rule) in rules.iter().enumerate() {
             if let Err(problem) = check_rule(rule, egress) {
-                let at = AttributePath::root("rule").index(i as i64);
-                let at = match problem.attribute {
-                    Some(attribute) => at.attribute(attribute),
-                    None => at,
+                let value = to_value(rule).unwrap_or_default();
+                let element = Element {
+                    block: "rule",
+                    nesting: Nesting::Set,
+                    index,
+                    count: rules.len(),
+                    value: &value,
                 };
-                diags.push(Diagnostic::error("Invalid security group rule", problem.reason).at(at));
+                diags.push(element.point(
+                    &AttributePath::default(),
+                    problem.attribute,
+                    Diagnostic::error("Invalid security group rule", problem.reason),
+                ));
             }
         }
         diags
