@@ -1,9 +1,6 @@
 //! Where a Flatcar release lives on the release server, and resolving it to an exact,
 //! verified release.
 
-use std::fmt;
-use std::str::FromStr;
-
 use crate::flatcar::manifest::{self, ManifestError};
 use crate::flatcar::signature::{SignatureError, TrustedKey};
 use crate::http::{HttpClient, HttpError};
@@ -16,16 +13,17 @@ pub const DEFAULT_BASE_URL: &str = "https://{channel}.release.flatcar-linux.net"
 /// An enum of fixed strings: `ALL` lists them (callers validate against it), serde and
 /// `FromStr` use them.
 macro_rules! string_enum {
-    ($name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
         impl $name {
             pub const ALL: &'static [&'static str] = &[$($text),+];
             pub const fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
         }
-        impl FromStr for $name {
+        impl ::std::str::FromStr for $name {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, String> {
                 match s {
@@ -34,22 +32,24 @@ macro_rules! string_enum {
                 }
             }
         }
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result { f.write_str(self.as_str()) }
         }
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
             }
         }
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let text = String::deserialize(d)?;
-                text.parse().map_err(serde::de::Error::custom)
+                text.parse().map_err(::serde::de::Error::custom)
             }
         }
     };
 }
+
+pub(crate) use string_enum;
 
 string_enum!(Channel { Stable = "stable", Beta = "beta", Alpha = "alpha", Lts = "lts" });
 string_enum!(Arch { Amd64 = "amd64", Arm64 = "arm64" });

@@ -38,7 +38,7 @@ impl TypedResource for ImageResource {
 
     async fn validate(&self, config: ImageModel) -> Diagnostics {
         let mut diags = Diagnostics::default();
-        if config.import_method.as_str() == Some("web-download")
+        if config.import_method.known() == Some(&ImportMethod::WebDownload)
             && config
                 .compression
                 .known()
@@ -78,11 +78,8 @@ impl TypedResource for ImageResource {
             tags: planned.tags.items().to_vec(),
             properties: planned.properties.known().cloned().unwrap_or_default(),
             limit: timeouts::limit(&planned.timeouts, model::CREATE),
-            import_method: planned
-                .import_method
-                .as_str()
-                .and_then(ImportMethod::parse)
-                .unwrap_or_default(),
+            // The plan filled the schema's default.
+            import_method: planned.import_method.known_or_default(),
             owner: self.state.owner.clone(),
         };
         let published = publish::publish(&self.state.http, &cloud, &self.state.stop, &request)
@@ -92,7 +89,7 @@ impl TypedResource for ImageResource {
         state.resolved_version = published.release.version.into();
         state.verified_fingerprint = published.release.signer_fingerprint.into();
         state.source_url = published.source_url.into();
-        state.imported_by = published.imported_by.as_str().to_string().into();
+        state.imported_by = Attr::Known(published.imported_by);
         Ok(state)
     }
 
@@ -181,8 +178,8 @@ impl TypedResource for ImageResource {
                 .into(),
             resolved_version: origin.resolved_version.into(),
             verified_fingerprint: origin.verified_fingerprint.into(),
-            import_method: Attr::Known(ImportMethod::default().as_str().into()),
-            imported_by: origin.imported_by.into(),
+            import_method: Attr::Known(ImportMethod::default()),
+            imported_by: parsed(origin.imported_by).into(),
             ..ImageModel::default()
         };
         Ok(with_image(model, &image))

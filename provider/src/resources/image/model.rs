@@ -47,8 +47,8 @@ pub struct ImageModel {
     pub resolved_version: Attr<String>,
     pub verified_fingerprint: Attr<String>,
     pub source_url: Attr<String>,
-    pub import_method: Attr<String>,
-    pub imported_by: Attr<String>,
+    pub import_method: Attr<ImportMethod>,
+    pub imported_by: Attr<ImportMethod>,
     pub timeouts: Attr<Timeouts>,
 }
 
@@ -78,7 +78,7 @@ pub fn schema() -> Schema {
             computed("resolved_version", s.clone(), "The exact Flatcar version uploaded."),
             computed("verified_fingerprint", s.clone(), "Fingerprint of the key or subkey whose signature was verified."),
             computed("source_url", s.clone(), "The release file that was downloaded."),
-            Attribute::optional("import_method", s.clone(), "How the bytes reach Glance: `auto` (default: `web-download` when the cloud offers it and `compression` is `none`, falling back to `stream` when Glance cannot fetch the release server, e.g. a private mirror), `stream` (through this machine) or `web-download` (Glance fetches the file; an error if the cloud does not offer it). Only affects the upload: changing it later changes nothing.").default(ImportMethod::default().as_str()).validate(Validator::OneOf(&ImportMethod::ALL)),
+            Attribute::optional("import_method", s.clone(), "How the bytes reach Glance: `auto` (default: `web-download` when the cloud offers it and `compression` is `none`, falling back to `stream` when Glance cannot fetch the release server, e.g. a private mirror), `stream` (through this machine) or `web-download` (Glance fetches the file; an error if the cloud does not offer it). Only affects the upload: changing it later changes nothing.").default(ImportMethod::default().as_str()).validate(Validator::OneOf(ImportMethod::ALL)),
             computed("imported_by", s, "How the image's bytes reached Glance: `stream` or `web-download`."),
         ],
         blocks: vec![timeouts::block(&[CREATE, DELETE])],
