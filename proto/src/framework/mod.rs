@@ -24,6 +24,7 @@ mod element;
 pub mod function;
 pub mod plan;
 mod resource;
+mod string_enum;
 pub mod timeouts;
 pub mod validators;
 
@@ -32,5 +33,6 @@ pub use codec::{from_value, to_value, ModelError};
 pub use data_source::TypedDataSource;
 pub use element::Element;
 pub use resource::{check_model, TypedResource};
+pub use string_enum::StringEnum;
 pub use timeouts::Timeouts;
-pub use validators::{StringEnum, Validator};
+pub use validators::Validator;
