@@ -2,7 +2,8 @@
 //! empty, a whole number in a range, something a parser accepts), declared on the schema with
 //! [`Attribute::validate`](crate::Attribute::validate) and checked by the framework for every
 //! resource, data source and the provider block, at the attribute's exact path (nested blocks
-//! included, with their element index or key). Checks that relate two attributes stay in the
+//! included: where [`Element`] says Terraform finds the element). A value that fails is
+//! unknown to the checks that run after. Checks that relate two attributes stay in the
 //! resource's own `validate`.
 
 use std::fmt;
