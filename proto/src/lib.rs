@@ -29,6 +29,7 @@ mod wire {
 }
 
 pub use diagnostics::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
+pub use framework::Validator;
 pub use provider::{
     ApplyRequest, ApplyResponse, DataSource, Function, FunctionError, FunctionSignature, Parameter,
     PlanRequest, PlanResponse, Provider, Resource,

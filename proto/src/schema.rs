@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::framework::Validator;
 use crate::value::{Type, Value};
 
 /// A versioned schema: the top-level block of a provider, resource or data source.
@@ -32,6 +33,9 @@ pub struct Attribute {
     pub deprecated: bool,
     /// Behaviours the framework's default plan applies (see `framework::plan`).
     pub behaviour: Behaviour,
+    /// What a known value must be, checked by the framework before any resource code runs
+    /// (see `framework::validators`).
+    pub validators: Vec<Validator>,
 }
 
 /// What the default plan does with an attribute, declared on the schema instead of written
@@ -81,6 +85,7 @@ impl Attribute {
             sensitive: false,
             deprecated: false,
             behaviour: Behaviour::default(),
+            validators: Vec::new(),
         }
     }
     /// Must be set in configuration.
@@ -135,6 +140,12 @@ impl Attribute {
     /// Keeps the prior value of this computed attribute on in-place updates.
     pub fn use_state_for_unknown(mut self) -> Attribute {
         self.behaviour.use_state_for_unknown = true;
+        self
+    }
+    /// Adds a rule the known value must satisfy; the framework checks it at the attribute's
+    /// path and the docs state it.
+    pub fn validate(mut self, validator: Validator) -> Attribute {
+        self.validators.push(validator);
         self
     }
     /// Never stored in plan or state; implies sensitive.

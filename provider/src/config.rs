@@ -4,7 +4,13 @@
 //! resource first talks to the cloud, so a configuration that only reads `flatcar_release`
 //! needs no credentials.
 
-use tfplugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type, Value};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tfplugin::framework::{from_value, validators, Attr};
+use tfplugin::{
+    Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type, Validator, Value,
+};
 
 use flatcar_cloud::flatcar::release::DEFAULT_BASE_URL;
 use flatcar_cloud::flatcar::signature::{SignatureError, TrustedKey};
@@ -63,8 +69,10 @@ pub fn schema() -> Schema {
             "release_base_url",
             Type::String,
             &format!("Base URL of the Flatcar release server or a mirror of it. `{{channel}}` is replaced by the channel name; below it the path is `<arch>-usr/<version>/`. Default `{DEFAULT_BASE_URL}`."),
-        ),
-        Attribute::optional("signing_key", Type::String, "ASCII-armored OpenPGP public key trusted to sign releases. Default: the Flatcar image signing key `F88C FEDE FF29 A5B4 D952 3864 E25D 9AED 0593 B34A`, built into the provider."),
+        )
+        .validate(crate::release_attributes::BASE_URL),
+        Attribute::optional("signing_key", Type::String, "ASCII-armored OpenPGP public key trusted to sign releases. Default: the Flatcar image signing key `F88C FEDE FF29 A5B4 D952 3864 E25D 9AED 0593 B34A`, built into the provider.")
+            .validate(Validator::ParsesAs("an ASCII-armored OpenPGP public key", check_signing_key)),
     ]);
     Schema::new(
         0,
@@ -76,30 +84,30 @@ pub fn schema() -> Schema {
     )
 }
 
-fn known_string(config: &Value, name: &str) -> Option<String> {
-    config.get(name).as_str().map(str::to_string)
+/// The provider block as Terraform sends it; one field per attribute of [`schema`].
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderModel {
+    pub cloud: Attr<String>,
+    pub auth_url: Attr<String>,
+    pub region: Attr<String>,
+    pub application_credential_id: Attr<String>,
+    pub application_credential_secret: Attr<String>,
+    pub username: Attr<String>,
+    pub password: Attr<String>,
+    pub project_name: Attr<String>,
+    pub user_domain_name: Attr<String>,
+    pub project_domain_name: Attr<String>,
+    pub cacert_file: Attr<String>,
+    pub insecure: Attr<bool>,
+    pub endpoint_overrides: Attr<BTreeMap<String, String>>,
+    pub release_base_url: Attr<String>,
+    pub signing_key: Attr<String>,
 }
 
-/// Checks what can be checked while values may still be unknown.
+/// Checks what can be checked while values may still be unknown: the declared validators.
 pub fn validate(config: &Value) -> Diagnostics {
-    let mut diags = Diagnostics::default();
-    if let Some(url) = known_string(config, "release_base_url") {
-        if let Err(reason) = check_base_url(&url) {
-            diags.push(
-                Diagnostic::error("Invalid release_base_url", reason)
-                    .at(AttributePath::root("release_base_url")),
-            );
-        }
-    }
-    if let Some(key) = known_string(config, "signing_key") {
-        if let Err(e) = TrustedKey::from_armored(&key) {
-            diags.push(
-                Diagnostic::error("Invalid signing_key", format!("{e}. Give an ASCII-armored OpenPGP public key (`-----BEGIN PGP PUBLIC KEY BLOCK-----`)."))
-                    .at(AttributePath::root("signing_key")),
-            );
-        }
-    }
-    diags
+    validators::check(&schema().block, &mut config.clone())
 }
 
 /// A base URL must be http(s) once `{channel}` is filled in.
@@ -111,14 +119,28 @@ pub fn check_base_url(url: &str) -> Result<(), String> {
     }
 }
 
+fn check_signing_key(armored: &str) -> Result<(), String> {
+    TrustedKey::from_armored(armored).map(drop).map_err(|e| {
+        format!("{e}. Give an ASCII-armored OpenPGP public key (`-----BEGIN PGP PUBLIC KEY BLOCK-----`).")
+    })
+}
+
 /// Builds the configuration; unknown values at this point are an error Terraform reports.
 pub fn configure(config: &Value) -> Result<ProviderConfig, Diagnostics> {
     let diags = validate(config);
     if diags.has_errors() {
         return Err(diags);
     }
-    let signing_key = known_string(config, "signing_key")
-        .map(|armored| TrustedKey::from_armored(&armored))
+    let m: ProviderModel = from_value(config.clone()).map_err(|e| {
+        Diagnostics::from(Diagnostic::error(
+            "Provider bug: the provider block does not match its model",
+            format!("{e}. Please report this."),
+        ))
+    })?;
+    let signing_key = m
+        .signing_key
+        .as_str()
+        .map(TrustedKey::from_armored)
         .transpose()
         .map_err(|e| {
             Diagnostics::from(
@@ -126,27 +148,36 @@ pub fn configure(config: &Value) -> Result<ProviderConfig, Diagnostics> {
                     .at(AttributePath::root("signing_key")),
             )
         })?;
-    let s = |name: &str| known_string(config, name);
     Ok(ProviderConfig {
-        release_base_url: s("release_base_url").unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
+        release_base_url: m
+            .release_base_url
+            .into_known()
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
         signing_key,
         cloud: CloudSettings {
-            cloud: s("cloud"),
-            auth_url: s("auth_url"),
-            region: s("region"),
-            application_credential_id: s("application_credential_id"),
-            application_credential_secret: s("application_credential_secret"),
-            username: s("username"),
-            password: s("password"),
-            project_name: s("project_name"),
-            user_domain_name: s("user_domain_name"),
-            project_domain_name: s("project_domain_name"),
-            cacert_file: s("cacert_file"),
-            insecure: config.get("insecure").as_bool().unwrap_or(false),
-            endpoint_overrides: config
-                .get("endpoint_overrides")
-                .as_string_map()
-                .unwrap_or_default(),
+            cloud: m.cloud.into_known(),
+            auth_url: m.auth_url.into_known(),
+            region: m.region.into_known(),
+            application_credential_id: m.application_credential_id.into_known(),
+            application_credential_secret: m.application_credential_secret.into_known(),
+            username: m.username.into_known(),
+            password: m.password.into_known(),
+            project_name: m.project_name.into_known(),
+            user_domain_name: m.user_domain_name.into_known(),
+            project_domain_name: m.project_domain_name.into_known(),
+            cacert_file: m.cacert_file.into_known(),
+            insecure: m.insecure.known_or(false),
+            endpoint_overrides: m.endpoint_overrides.into_known().unwrap_or_default(),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_model_has_exactly_the_schema_attributes() {
+        tfplugin::framework::check_model::<ProviderModel>(&schema()).unwrap();
+    }
 }

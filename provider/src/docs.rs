@@ -1,5 +1,6 @@
 //! Renders docs/ (the tfplugindocs layout) from the schema's descriptions and the examples,
-//! so the docs are never hand-copied. A test fails when the committed docs are stale.
+//! so the docs are never hand-copied; declared validators are stated after each
+//! description. A test fails when the committed docs are stale.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -164,9 +165,10 @@ fn block_sections(md: &mut String, block: &Block, anchor: &str) {
         let _ = write!(md, "\n### {title}\n\n");
         for a in attrs {
             let sensitive = if a.sensitive { ", Sensitive" } else { "" };
+            let rules: String = a.validators.iter().map(|v| format!(" {v}")).collect();
             let _ = writeln!(
                 md,
-                "- `{}` ({}{sensitive}) {}",
+                "- `{}` ({}{sensitive}) {}{rules}",
                 a.name,
                 type_label(&a.ty),
                 a.description

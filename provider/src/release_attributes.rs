@@ -1,40 +1,44 @@
 //! Attributes shared by `flatcar_release` and `flatcar_image`: which release (channel, arch,
-//! version, base_url), checked at the attribute's path while values may be unknown. The
-//! checks are those of the one query builder, `ReleaseQuery::new`.
+//! version, base_url) and their declared validators. The checks are those of the one query
+//! builder, `ReleaseQuery::new`, and the lists are the cloud layer's enums.
 
-use flatcar_cloud::flatcar::release::{ReleaseQuery, DEFAULT_BASE_URL};
+use flatcar_cloud::flatcar::release::{Arch, Channel, ReleaseQuery, DEFAULT_BASE_URL};
 use tfplugin::framework::Attr;
-use tfplugin::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::Validator;
 
 use crate::config::check_base_url;
-use crate::errors;
 
-/// Attribute-level checks; unknown values are skipped (they are checked at read).
-pub fn validate(
-    channel: &Attr<String>,
-    arch: &Attr<String>,
+pub const CHANNEL: Validator = Validator::OneOf(Channel::ALL);
+pub const ARCH: Validator = Validator::OneOf(Arch::ALL);
+pub const VERSION: Validator = Validator::ParsesAs(
+    "`current` or an exact version such as `4593.2.5`",
+    check_version,
+);
+pub const BASE_URL: Validator = Validator::ParsesAs(
+    "an http(s) URL, optionally with a `{channel}` placeholder",
+    check_base_url,
+);
+
+fn check_version(version: &str) -> Result<(), String> {
+    ReleaseQuery::new(None, None, Some(version), None, DEFAULT_BASE_URL)
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// The query of these settings (unset ones take their defaults).
+pub fn query(
+    channel: &Attr<Channel>,
+    arch: &Attr<Arch>,
     version: &Attr<String>,
     base_url: &Attr<String>,
-) -> Diagnostics {
-    let mut diags = Diagnostics::default();
-    // One setting at a time, so that each invalid one is reported at its own path.
-    let alone = [
-        (channel.as_str(), None, None),
-        (None, arch.as_str(), None),
-        (None, None, version.as_str()),
-    ];
-    for (c, a, v) in alone {
-        if c.or(a).or(v).is_none() {
-            continue;
-        }
-        if let Err(e) = ReleaseQuery::new(c, a, v, None, DEFAULT_BASE_URL) {
-            diags.extend(errors::release(&e));
-        }
-    }
-    if let Some(Err(reason)) = base_url.as_str().map(check_base_url) {
-        diags.push(
-            Diagnostic::error("Invalid base_url", reason).at(AttributePath::root("base_url")),
-        );
-    }
-    diags
+    default_base_url: &str,
+) -> Result<ReleaseQuery, tfplugin::Diagnostics> {
+    ReleaseQuery::new(
+        channel.known().map(|c| c.as_str()),
+        arch.known().map(|a| a.as_str()),
+        version.as_str(),
+        base_url.as_str(),
+        default_base_url,
+    )
+    .map_err(|e| crate::errors::release(&e))
 }

@@ -24,7 +24,9 @@ use std::time::Duration;
 use crate::backoff::{poll, Backoff};
 use crate::create_marker;
 use crate::flatcar::image_pipeline::{self, ImageSource, PipelineError};
-use crate::flatcar::release::{Compression, ReleaseError, ReleaseQuery, VerifiedRelease};
+use crate::flatcar::release::{
+    string_enum, Compression, ReleaseError, ReleaseQuery, VerifiedRelease,
+};
 use crate::flatcar::signature::TrustedKey;
 use crate::http::{HttpClient, StopSignal};
 use crate::openstack::glance::{Glance, Image, ImageChange, NewImage};
@@ -77,39 +79,21 @@ async fn delete_leftovers(glance: &Glance<'_>, key: &str) -> Result<(), PublishE
 /// long as that poller, and a small GET every half second is nothing beside an import.
 const IMPORT_POLL_CAP: Duration = Duration::from_millis(500);
 
-/// Which way the image's bytes reach Glance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ImportMethod {
-    /// web-download where the cloud offers it and the file is uncompressed, else stream; and
-    /// stream when Glance's download fails.
-    #[default]
-    Auto,
-    /// Through this process (the client's uplink), verified while streaming.
-    Stream,
-    /// Glance downloads the release file itself; verified by Glance's digest before un-hiding.
-    WebDownload,
-}
-
-impl ImportMethod {
-    pub const ALL: [&'static str; 3] = ["auto", "stream", "web-download"];
-
-    pub fn parse(s: &str) -> Option<ImportMethod> {
-        match s {
-            "auto" => Some(ImportMethod::Auto),
-            "stream" => Some(ImportMethod::Stream),
-            "web-download" => Some(ImportMethod::WebDownload),
-            _ => None,
-        }
+string_enum!(
+    /// Which way the image's bytes reach Glance.
+    #[derive(Default)]
+    ImportMethod {
+        /// web-download where the cloud offers it and the file is uncompressed, else stream;
+        /// and stream when Glance's download fails.
+        #[default]
+        Auto = "auto",
+        /// Through this process (the client's uplink), verified while streaming.
+        Stream = "stream",
+        /// Glance downloads the release file itself; verified by Glance's digest before
+        /// un-hiding.
+        WebDownload = "web-download",
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ImportMethod::Auto => "auto",
-            ImportMethod::Stream => "stream",
-            ImportMethod::WebDownload => "web-download",
-        }
-    }
-}
+);
 
 /// What to publish and how the image looks in Glance.
 #[derive(Debug, Clone)]

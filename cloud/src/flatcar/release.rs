@@ -1,9 +1,6 @@
 //! Where a Flatcar release lives on the release server, and resolving it to an exact,
 //! verified release.
 
-use std::fmt;
-use std::str::FromStr;
-
 use crate::flatcar::manifest::{self, ManifestError};
 use crate::flatcar::signature::{SignatureError, TrustedKey};
 use crate::http::{HttpClient, HttpError};
@@ -13,17 +10,20 @@ pub const OPENSTACK_IMAGE: &str = "flatcar_production_openstack_image.img";
 /// Default release server; `{channel}` is replaced by the channel name.
 pub const DEFAULT_BASE_URL: &str = "https://{channel}.release.flatcar-linux.net";
 
+/// An enum of fixed strings: `ALL` lists them (callers validate against it), serde and
+/// `FromStr` use them.
 macro_rules! string_enum {
-    ($name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
         impl $name {
             pub const ALL: &'static [&'static str] = &[$($text),+];
-            pub fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
         }
-        impl FromStr for $name {
+        impl ::std::str::FromStr for $name {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, String> {
                 match s {
@@ -32,11 +32,24 @@ macro_rules! string_enum {
                 }
             }
         }
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result { f.write_str(self.as_str()) }
+        }
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(d)?;
+                text.parse().map_err(::serde::de::Error::custom)
+            }
         }
     };
 }
+
+pub(crate) use string_enum;
 
 string_enum!(Channel { Stable = "stable", Beta = "beta", Alpha = "alpha", Lts = "lts" });
 string_enum!(Arch { Amd64 = "amd64", Arm64 = "arm64" });
@@ -120,8 +133,16 @@ fn mirror_serves(base_url: &str, channel: Channel) -> Result<(), String> {
 }
 
 /// Defaults of a release query.
-pub const DEFAULT_CHANNEL: &str = "stable";
-pub const DEFAULT_ARCH: &str = "amd64";
+pub const DEFAULT_CHANNEL: &str = Channel::DEFAULT.as_str();
+pub const DEFAULT_ARCH: &str = Arch::DEFAULT.as_str();
+
+impl Channel {
+    pub const DEFAULT: Channel = Channel::Stable;
+}
+
+impl Arch {
+    pub const DEFAULT: Arch = Arch::Amd64;
+}
 pub const DEFAULT_VERSION: &str = "current";
 
 impl ReleaseQuery {

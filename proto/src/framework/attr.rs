@@ -56,6 +56,14 @@ impl<T> Attr<T> {
     }
 }
 
+impl<T: Clone + Default> Attr<T> {
+    /// The known value, or `T::default()` (for a [`StringEnum`](super::StringEnum), the
+    /// schema's default) when null or unknown.
+    pub fn known_or_default(&self) -> T {
+        self.known().cloned().unwrap_or_default()
+    }
+}
+
 impl Attr<String> {
     /// The string, when known.
     pub fn as_str(&self) -> Option<&str> {

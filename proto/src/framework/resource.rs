@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::codec::{from_value, to_value};
-use super::{plan, timeouts};
+use super::{plan, validators};
 use crate::diagnostics::{AttributePath, Diagnostic, Diagnostics};
 use crate::provider::{ApplyRequest, ApplyResponse, PlanRequest, PlanResponse, Resource};
 use crate::schema::{Block, Schema};
@@ -50,25 +50,30 @@ pub trait TypedResource: Send + Sync + 'static {
     async fn import(&self, id: &str) -> Result<Self::Model, Diagnostics>;
 }
 
-/// A resource type's schema and the value type derived from it, built once per process:
-/// validate, plan, apply and read run for every resource of every plan, and rebuilding the
-/// schema (descriptions and all) for each call is work on the hot path.
-struct Described {
-    schema: Schema,
-    ty: Type,
+/// A resource or data source type's schema and the value type derived from it, built once
+/// per process: validate, plan, apply and read run for every object of every plan, and
+/// rebuilding the schema (descriptions and all) for each call is work on the hot path.
+pub(super) struct Described {
+    pub(super) schema: Schema,
+    pub(super) ty: Type,
 }
 
-fn described<R: TypedResource>(resource: &R) -> Arc<Described> {
+/// The described schema of type `T`, built by `build` on first use.
+pub(super) fn described_as<T: 'static>(build: impl FnOnce() -> Schema) -> Arc<Described> {
     static CACHE: OnceLock<Mutex<HashMap<TypeId, Arc<Described>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     let mut cache = cache
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    Arc::clone(cache.entry(TypeId::of::<R>()).or_insert_with(|| {
-        let schema = TypedResource::schema(resource);
+    Arc::clone(cache.entry(TypeId::of::<T>()).or_insert_with(|| {
+        let schema = build();
         let ty = schema.value_type();
         Arc::new(Described { schema, ty })
     }))
+}
+
+fn described<R: TypedResource>(resource: &R) -> Arc<Described> {
+    described_as::<R>(|| TypedResource::schema(resource))
 }
 
 /// A collection of plain values (strings, numbers, ...) with an unknown element is unknown
@@ -106,8 +111,28 @@ fn collapse_partly_unknown(value: &mut Value, ty: &Type) {
     }
 }
 
+/// The declared validators' diagnostics for a configuration, and its model for the checks
+/// that relate attributes (values that failed a validator are unknown in it: not judged
+/// twice). No model when the configuration does not decode (reported in the diagnostics).
+pub(super) fn checked_model<M: DeserializeOwned>(
+    type_name: &str,
+    schema: &Schema,
+    ty: &Type,
+    config: &Value,
+) -> (Diagnostics, Option<M>) {
+    let mut config = config.clone();
+    let mut diags = validators::check(&schema.block, &mut config);
+    match decode(type_name, "configuration", &config, ty) {
+        Ok(model) => (diags, Some(model)),
+        Err(d) => {
+            diags.extend(d);
+            (diags, None)
+        }
+    }
+}
+
 /// A value as the resource's model; a mismatch is a bug of the provider, reported as such.
-fn decode<M: DeserializeOwned>(
+pub(super) fn decode<M: DeserializeOwned>(
     type_name: &str,
     what: &str,
     value: &Value,
@@ -137,7 +162,11 @@ fn decode<M: DeserializeOwned>(
     })
 }
 
-fn encode<M: Serialize>(type_name: &str, what: &str, model: &M) -> Result<Value, Diagnostics> {
+pub(super) fn encode<M: Serialize>(
+    type_name: &str,
+    what: &str,
+    model: &M,
+) -> Result<Value, Diagnostics> {
     to_value(model).map_err(|e| {
         Diagnostic::error(
             "Provider bug: model cannot be written as a value",
@@ -187,10 +216,9 @@ impl<R: TypedResource> Resource for R {
     async fn validate(&self, config: &Value) -> Diagnostics {
         let name = TypedResource::type_name(self);
         let described = described(self);
-        let mut diags = timeouts::validate(config);
-        match decode(name, "configuration", config, &described.ty) {
-            Ok(model) => diags.extend(TypedResource::validate(self, model).await),
-            Err(d) => diags.extend(d),
+        let (mut diags, model) = checked_model(name, &described.schema, &described.ty, config);
+        if let Some(model) = model {
+            diags.extend(TypedResource::validate(self, model).await);
         }
         diags
     }

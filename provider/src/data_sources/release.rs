@@ -4,10 +4,12 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use flatcar_cloud::flatcar::release::ReleaseQuery;
+use flatcar_cloud::flatcar::release::{
+    Arch, Channel, DEFAULT_ARCH, DEFAULT_CHANNEL, DEFAULT_VERSION,
+};
 use serde::{Deserialize, Serialize};
-use tfplugin::framework::{from_value, to_value, Attr};
-use tfplugin::{Attribute, Block, DataSource, Diagnostic, Diagnostics, Schema, Type, Value};
+use tfplugin::framework::{Attr, TypedDataSource};
+use tfplugin::{Attribute, Block, Diagnostics, Schema, Type};
 
 use crate::errors;
 use crate::release_attributes;
@@ -16,8 +18,8 @@ use crate::state::ProviderState;
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseModel {
-    pub channel: Attr<String>,
-    pub arch: Attr<String>,
+    pub channel: Attr<Channel>,
+    pub arch: Attr<Arch>,
     pub version: Attr<String>,
     pub base_url: Attr<String>,
     pub id: Attr<String>,
@@ -39,10 +41,10 @@ pub fn schema() -> Schema {
         Block {
             description: "Resolves a Flatcar Container Linux release on a channel to its exact version and verifies the OpenPGP signature of the OpenStack image's DIGESTS with the trusted key. Nothing is downloaded but the small text files.".into(),
             attributes: vec![
-                Attribute::optional_computed("channel", s.clone(), "Release channel: `stable`, `beta`, `alpha` or `lts`. Default `stable`."),
-                Attribute::optional_computed("arch", s.clone(), "CPU architecture: `amd64` or `arm64`. Default `amd64`."),
-                Attribute::optional_computed("version", s.clone(), "`current` (default) or an exact version such as `4593.2.5`. Always the exact version after the read."),
-                Attribute::optional("base_url", s.clone(), "Overrides the provider's `release_base_url` for this release (same `{channel}` placeholder rule)."),
+                Attribute::optional_computed("channel", s.clone(), &format!("Release channel. Default `{DEFAULT_CHANNEL}`.")).validate(release_attributes::CHANNEL),
+                Attribute::optional_computed("arch", s.clone(), &format!("CPU architecture. Default `{DEFAULT_ARCH}`.")).validate(release_attributes::ARCH),
+                Attribute::optional_computed("version", s.clone(), &format!("Default `{DEFAULT_VERSION}`. Always the exact version after the read.")).validate(release_attributes::VERSION),
+                Attribute::optional("base_url", s.clone(), "Overrides the provider's `release_base_url` for this release (same `{channel}` placeholder rule).").validate(release_attributes::BASE_URL),
                 Attribute::computed("id", s.clone(), "`<channel>/<arch>/<version>`."),
                 Attribute::computed("image_url", s.clone(), "URL of the uncompressed OpenStack image (`flatcar_production_openstack_image.img`, qcow2) of the exact version."),
                 Attribute::computed("digests_url", s.clone(), "URL of the clear-signed DIGESTS file that was verified."),
@@ -55,18 +57,10 @@ pub fn schema() -> Schema {
     )
 }
 
-fn model(value: &Value) -> Result<ReleaseModel, Diagnostics> {
-    from_value(value.clone()).map_err(|e| {
-        Diagnostic::error(
-            "Provider bug: value does not match the model",
-            format!("flatcar_release: {e}"),
-        )
-        .into()
-    })
-}
-
 #[async_trait]
-impl DataSource for ReleaseDataSource {
+impl TypedDataSource for ReleaseDataSource {
+    type Model = ReleaseModel;
+
     fn type_name(&self) -> &'static str {
         "flatcar_release"
     }
@@ -75,24 +69,15 @@ impl DataSource for ReleaseDataSource {
         schema()
     }
 
-    async fn validate(&self, config: &Value) -> Diagnostics {
-        match model(config) {
-            Ok(c) => release_attributes::validate(&c.channel, &c.arch, &c.version, &c.base_url),
-            Err(d) => d,
-        }
-    }
-
-    async fn read(&self, config: &Value) -> Result<Value, Diagnostics> {
-        let config = model(config)?;
+    async fn read(&self, config: ReleaseModel) -> Result<ReleaseModel, Diagnostics> {
         let provider = self.state.config()?;
-        let query = ReleaseQuery::new(
-            config.channel.as_str(),
-            config.arch.as_str(),
-            config.version.as_str(),
-            config.base_url.as_str(),
+        let query = release_attributes::query(
+            &config.channel,
+            &config.arch,
+            &config.version,
+            &config.base_url,
             &provider.release_base_url,
-        )
-        .map_err(|e| errors::release(&e))?;
+        )?;
         let trusted_key = provider
             .trusted_key()
             .map_err(|e| errors::release(&e.into()))?;
@@ -101,9 +86,9 @@ impl DataSource for ReleaseDataSource {
             .await
             .map_err(|e| errors::release(&e))?;
         tracing::info!(version = %release.version, signer = %release.signer_fingerprint, "verified Flatcar release");
-        let state = ReleaseModel {
-            channel: query.channel.as_str().into(),
-            arch: query.arch.as_str().into(),
+        Ok(ReleaseModel {
+            channel: Attr::Known(query.channel),
+            arch: Attr::Known(query.arch),
             id: format!("{}/{}/{}", query.channel, query.arch, release.version).into(),
             version: release.version.into(),
             base_url: config.base_url,
@@ -112,9 +97,6 @@ impl DataSource for ReleaseDataSource {
             signature_url: release.signature_url.into(),
             sha512: release.sha512.into(),
             verified_fingerprint: release.signer_fingerprint.into(),
-        };
-        to_value(&state).map_err(|e| {
-            Diagnostic::error("Provider bug: cannot encode the state", e.to_string()).into()
         })
     }
 }

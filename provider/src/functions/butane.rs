@@ -3,6 +3,7 @@
 //! `flatcar_instance` runs at plan time.
 
 use async_trait::async_trait;
+use tfplugin::framework::function;
 use tfplugin::{Function, FunctionError, FunctionSignature, Parameter, Type, Value};
 
 use crate::resources::ignition;
@@ -34,11 +35,8 @@ impl Function for ButaneFunction {
             text,
             argument: Some(0),
         };
-        let config = arguments
-            .first()
-            .and_then(Value::as_str)
-            .ok_or_else(|| fail("config must be a string".into()))?;
-        let json = flatcar_butane::to_ignition(config, &flatcar_butane::Options::default())
+        let (config,): (String,) = function::arguments(arguments)?;
+        let json = flatcar_butane::to_ignition(&config, &flatcar_butane::Options::default())
             .map_err(|e| fail(format!("Butane config: {e}")))?;
         ignition::check(&json)
             .map_err(|reason| fail(format!("The Ignition produced is not valid: {reason}")))?;

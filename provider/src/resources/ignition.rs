@@ -2,6 +2,19 @@
 //! cloud-config or broken JSON, of a spec version Flatcar's Ignition accepts, and small enough
 //! for Nova (which otherwise answers 400 with the whole value in its message).
 
+use tfplugin::Validator;
+
+/// `user_data` is Ignition JSON of a spec version Flatcar accepts.
+pub const VALID: Validator = Validator::ParsesAs(
+    "an Ignition config (JSON, spec 3.0.0 to 3.5.0 or 2.x)",
+    check,
+);
+/// `user_data` fits Nova's limit.
+pub const FITS_NOVA: Validator = Validator::ParsesAs(
+    "at most 65,535 bytes after base64 (Nova's limit)",
+    check_size,
+);
+
 /// Ok, or the reason `text` is not an Ignition config.
 pub fn check(text: &str) -> Result<(), String> {
     let trimmed = text.trim_start();

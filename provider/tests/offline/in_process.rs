@@ -849,12 +849,18 @@ mod security_group_plan {
             (
                 rule(&[("remote_ip_prefix", s("10.1.2.3/16"))]),
                 "10.1.0.0/16",
+                "rule[0].remote_ip_prefix",
             ),
             (
                 rule(&[("remote_ip_prefix", s("::/0"))]),
                 "ethertype = \"IPv6\"",
+                "rule[0].remote_ip_prefix",
             ),
-            (rule(&[("protocol", s("TCP"))]), "lower case"),
+            (
+                rule(&[("protocol", s("TCP"))]),
+                "lower case",
+                "rule[0].protocol",
+            ),
             (
                 rule(&[
                     ("protocol", s("icmp")),
@@ -862,23 +868,47 @@ mod security_group_plan {
                     ("port_range_max", port(8)),
                 ]),
                 "tcp and udp only",
+                "rule[0].port_range_min",
             ),
             (
                 rule(&[("protocol", s("tcp")), ("port_range_min", port(22))]),
                 "set both",
+                "rule[0].port_range_max",
+            ),
+            (
+                rule(&[
+                    ("protocol", s("tcp")),
+                    ("port_range_min", port(0)),
+                    ("port_range_max", port(22)),
+                ]),
+                "from 1 to 65535",
+                "rule[0].port_range_min",
             ),
             (
                 rule(&[("self", Value::Bool(true)), ("remote_group_id", s("g"))]),
                 "at most one",
+                "rule[0]",
             ),
-            (rule(&[("direction", s("egress"))]), "allow_all_egress"),
+            (
+                rule(&[("direction", s("egress"))]),
+                "allow_all_egress",
+                "rule[0].direction",
+            ),
+            (
+                rule(&[("direction", s("out"))]),
+                "ingress, egress",
+                "rule[0].direction",
+            ),
         ];
-        for (bad, hint) in cases {
+        for (bad, hint, path) in cases {
             let diags = h
                 .validate("flatcar_security_group", &config(vec![bad.clone()]))
                 .await;
             assert_eq!(diags.0.len(), 1, "{bad:?}: {diags:?}");
-            assert_eq!(diags.0[0].path, Some(AttributePath::root("rule")));
+            assert_eq!(
+                diags.0[0].path.as_ref().map(ToString::to_string).as_deref(),
+                Some(path)
+            );
             assert!(
                 diags.0[0].detail.contains(hint),
                 "{hint:?} not in {}",

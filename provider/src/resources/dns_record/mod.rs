@@ -13,14 +13,31 @@ use flatcar_cloud::openstack::designate::{
 };
 use flatcar_cloud::openstack::CloudError;
 use serde::{Deserialize, Serialize};
-use tfplugin::framework::{timeouts, Attr, Timeouts, TypedResource};
-use tfplugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type};
+use tfplugin::framework::timeouts::{self, Operation};
+use tfplugin::framework::{Attr, StringEnum, Timeouts, TypedResource};
+use tfplugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type, Validator};
 
 use crate::errors;
 use crate::state::ProviderState;
 
-const WAIT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
-const TYPES: &[&str] = &["A", "AAAA", "CNAME"];
+/// Designate answers within seconds; the limits cover a slow worker or pool.
+const WAIT: Duration = Duration::from_secs(10 * 60);
+const CREATE: Operation = Operation::new("create", WAIT);
+const UPDATE: Operation = Operation::new("update", WAIT);
+const DELETE: Operation = Operation::new("delete", WAIT);
+
+tfplugin::string_enum!(
+    /// The record types this resource manages.
+    pub enum RecordType {
+        #[default]
+        A = "A",
+        Aaaa = "AAAA",
+        Cname = "CNAME",
+    }
+);
+
+/// The schema's default description, and the code's fallback.
+const DESCRIPTION: &str = "";
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,7 +45,7 @@ pub struct DnsRecordModel {
     pub zone: Attr<String>,
     pub name: Attr<String>,
     #[serde(rename = "type")]
-    pub kind: Attr<String>,
+    pub kind: Attr<RecordType>,
     pub records: Attr<Vec<String>>,
     pub ttl: Attr<i64>,
     pub description: Attr<String>,
@@ -45,15 +62,15 @@ pub fn schema() -> Schema {
         attributes: vec![
             Attribute::required("zone", s.clone(), "The zone, by name (`myalloc.projects.jetstream-cloud.org.`) or ID.").requires_replace(),
             Attribute::required("name", s.clone(), "The full name, in the zone, e.g. `hub.myalloc.projects.jetstream-cloud.org.` (the trailing dot is optional).").requires_replace(),
-            Attribute::optional("type", s.clone(), "`A` (default), `AAAA` or `CNAME`.").default("A").requires_replace(),
-            Attribute::required("records", Type::set(s.clone()), "The addresses (A, AAAA) or the one target name (CNAME). Change in place."),
-            Attribute::optional("ttl", Type::Number, "Seconds resolvers may cache the answer; null for the zone's default. Changes in place."),
-            Attribute::optional("description", s.clone(), "Free text. Changes in place.").default(""),
+            Attribute::optional("type", s.clone(), &format!("Record type. Default `{}`.", RecordType::default())).default(RecordType::default().as_str()).requires_replace().validate(Validator::one_of::<RecordType>()),
+            Attribute::required("records", Type::set(s.clone()), "The addresses (A, AAAA) or the one target name (CNAME). Change in place.").validate(Validator::NonEmpty),
+            Attribute::optional("ttl", Type::Number, "Seconds resolvers may cache the answer; null for the zone's default. Changes in place.").validate(Validator::Between(1, i64::from(i32::MAX))),
+            Attribute::optional("description", s.clone(), "Free text. Changes in place.").default(DESCRIPTION),
             Attribute::computed("id", s.clone(), "Recordset ID.").use_state_for_unknown(),
             Attribute::computed("zone_id", s.clone(), "The zone's ID.").use_state_for_unknown(),
             Attribute::computed("fqdn", s, "The absolute name, with the trailing dot.").use_state_for_unknown(),
         ],
-        blocks: vec![timeouts::block(&[("create", "10m"), ("update", "10m"), ("delete", "10m")])],
+        blocks: vec![timeouts::block(&[CREATE, UPDATE, DELETE])],
         ..Block::default()
     };
     Schema::new(0, block)
@@ -64,10 +81,10 @@ fn spec(m: &DnsRecordModel) -> RecordSetSpec {
     records.sort();
     RecordSetSpec {
         name: absolute(m.name.str_or("")),
-        kind: m.kind.str_or("A").to_string(),
+        kind: m.kind.known_or_default().to_string(),
         records,
         ttl: m.ttl.known().copied(),
-        description: m.description.str_or("").to_string(),
+        description: m.description.str_or(DESCRIPTION).to_string(),
     }
 }
 
@@ -77,7 +94,8 @@ fn with_set(mut m: DnsRecordModel, set: &RecordSet) -> DnsRecordModel {
         m.name = set.name.clone().into();
     }
     m.fqdn = absolute(&set.name).into();
-    m.kind = set.kind.clone().into();
+    // A type Designate reports that this resource does not manage is null: drift.
+    m.kind = set.kind.parse().ok().into();
     let mut records = set.records.clone();
     records.sort();
     m.records = Attr::Known(records);
@@ -166,18 +184,6 @@ impl TypedResource for DnsRecordResource {
 
     async fn validate(&self, c: DnsRecordModel) -> Diagnostics {
         let mut diags = Diagnostics::default();
-        let kind = c.kind.known().cloned();
-        if let Some(kind) = &kind {
-            if !TYPES.contains(&kind.as_str()) {
-                diags.push(
-                    Diagnostic::error(
-                        "Invalid type",
-                        format!("{kind:?} is not one of A, AAAA, CNAME."),
-                    )
-                    .at(AttributePath::root("type")),
-                );
-            }
-        }
         if let (Some(name), Some(zone)) = (c.name.known(), c.zone.known()) {
             // A zone given by name: the name must be in it (by ID: checked at apply).
             if zone.contains('.') && !within(name, zone) {
@@ -195,13 +201,15 @@ impl TypedResource for DnsRecordResource {
                 );
             }
         }
-        if let (Some(kind), Attr::Known(records)) = (&kind, &c.records) {
+        // A null type is the schema's default.
+        let kind = (!c.kind.is_unknown()).then(|| c.kind.known_or_default());
+        if let (Some(kind), Attr::Known(records)) = (kind, &c.records) {
             let bad: Vec<&String> = records
                 .iter()
-                .filter(|r| match kind.as_str() {
-                    "A" => r.parse::<Ipv4Addr>().is_err(),
-                    "AAAA" => r.parse::<Ipv6Addr>().is_err(),
-                    _ => r.is_empty() || r.contains(' '),
+                .filter(|r| match kind {
+                    RecordType::A => r.parse::<Ipv4Addr>().is_err(),
+                    RecordType::Aaaa => r.parse::<Ipv6Addr>().is_err(),
+                    RecordType::Cname => r.is_empty() || r.contains(' '),
                 })
                 .collect();
             if !bad.is_empty() {
@@ -213,24 +221,15 @@ impl TypedResource for DnsRecordResource {
                     .at(AttributePath::root("records")),
                 );
             }
-            if records.is_empty() || (kind == "CNAME" && records.len() != 1) {
+            if kind == RecordType::Cname && records.len() > 1 {
                 diags.push(
                     Diagnostic::error(
                         "Invalid records",
-                        "Give at least one record; a CNAME has exactly one target.",
+                        "A CNAME has exactly one target: give one record.",
                     )
                     .at(AttributePath::root("records")),
                 );
             }
-        }
-        if let Some(ttl) = c.ttl.known().filter(|t| **t < 1 || **t > 2_147_483_647) {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid ttl",
-                    format!("{ttl} is not a TTL in seconds (1 or more)."),
-                )
-                .at(AttributePath::root("ttl")),
-            );
         }
         diags
     }
@@ -243,7 +242,7 @@ impl TypedResource for DnsRecordResource {
             .create(&zone_id, &spec(&planned))
             .await
             .map_err(|e| diagnostics(e, "Cannot create the DNS record"))?;
-        let limit = timeouts::limit(&planned.timeouts, "create", WAIT_TIMEOUT);
+        let limit = timeouts::limit(&planned.timeouts, CREATE);
         match d
             .wait_active(&zone_id, &set.id, limit, &self.state.stop)
             .await
@@ -287,7 +286,7 @@ impl TypedResource for DnsRecordResource {
         d.update(zone_id, id, &spec(&planned))
             .await
             .map_err(|e| diagnostics(e, "Cannot change the DNS record"))?;
-        let limit = timeouts::limit(&planned.timeouts, "update", WAIT_TIMEOUT);
+        let limit = timeouts::limit(&planned.timeouts, UPDATE);
         let active = d
             .wait_active(zone_id, id, limit, &self.state.stop)
             .await
@@ -300,7 +299,7 @@ impl TypedResource for DnsRecordResource {
             return Ok(());
         };
         let cloud = self.state.cloud().await?;
-        let limit = timeouts::limit(&prior.timeouts, "delete", WAIT_TIMEOUT);
+        let limit = timeouts::limit(&prior.timeouts, DELETE);
         Designate::new(&cloud)
             .delete(zone_id, id, limit)
             .await

@@ -10,10 +10,13 @@ use async_trait::async_trait;
 use flatcar_cloud::openstack::neutron::{FloatingIp, Neutron};
 use serde::{Deserialize, Serialize};
 use tfplugin::framework::{Attr, TypedResource};
-use tfplugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type};
+use tfplugin::{Attribute, AttributePath, Block, Diagnostic, Diagnostics, Schema, Type, Validator};
 
 use crate::errors;
 use crate::state::ProviderState;
+
+/// The schema's default description, and the code's fallback.
+const DESCRIPTION: &str = "";
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,8 +34,8 @@ pub fn schema() -> Schema {
     let block = Block {
         description: "A floating IP reserved from an external network, attached to nothing by itself: give its `id` to `flatcar_instance.floating_ip_id`, and the server (and any server that replaces it) gets this address. It is released when the resource is destroyed, not when a server goes. Description and tags change in place (changed by hand, the next apply puts them back). Import by ID.".into(),
         attributes: vec![
-            Attribute::required("pool", s.clone(), "External network (name or ID) to take the address from, e.g. Jetstream2's `public`.").requires_replace(),
-            Attribute::optional("description", s.clone(), "Free text Neutron shows beside the address. Changes in place.").default(""),
+            Attribute::required("pool", s.clone(), "External network (name or ID) to take the address from, e.g. Jetstream2's `public`.").requires_replace().validate(Validator::NonEmpty),
+            Attribute::optional("description", s.clone(), "Free text Neutron shows beside the address. Changes in place.").default(DESCRIPTION),
             Attribute::optional("tags", Type::set(s.clone()), "Neutron tags. Change in place."),
             Attribute::computed("id", s.clone(), "Floating IP ID; give it to `flatcar_instance.floating_ip_id`.").use_state_for_unknown(),
             Attribute::computed("address", s.clone(), "The IP address, e.g. for a DNS record.").use_state_for_unknown(),
@@ -79,20 +82,6 @@ impl TypedResource for FloatingIpResource {
         schema()
     }
 
-    async fn validate(&self, config: FloatingIpModel) -> Diagnostics {
-        let mut diags = Diagnostics::default();
-        if config.pool.as_str() == Some("") {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid pool",
-                    "Name the external network, e.g. \"public\".",
-                )
-                .at(AttributePath::root("pool")),
-            );
-        }
-        diags
-    }
-
     async fn create(&self, planned: FloatingIpModel) -> Result<FloatingIpModel, Diagnostics> {
         let cloud = self.state.cloud().await?;
         let neutron = Neutron::new(&cloud);
@@ -113,7 +102,7 @@ impl TypedResource for FloatingIpResource {
         let fip = neutron
             .reserve_floating_ip(
                 &network.id,
-                planned.description.str_or(""),
+                planned.description.str_or(DESCRIPTION),
                 &sorted(&planned.tags),
             )
             .await
@@ -149,7 +138,7 @@ impl TypedResource for FloatingIpResource {
         let id = prior.id.str_or("").to_string();
         if prior.description != planned.description {
             neutron
-                .describe_floating_ip(&id, planned.description.str_or(""))
+                .describe_floating_ip(&id, planned.description.str_or(DESCRIPTION))
                 .await
                 .map_err(|e| {
                     Diagnostics::from(errors::cloud(&e, "Cannot change the description"))

@@ -5,13 +5,10 @@
 mod model;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use flatcar_cloud::flatcar::publish::{self, ImageOrigin, ImportMethod, PublishRequest};
-use flatcar_cloud::flatcar::release::{
-    Compression, ReleaseQuery, DEFAULT_ARCH, DEFAULT_CHANNEL, DEFAULT_VERSION,
-};
+use flatcar_cloud::flatcar::release::{Arch, Channel, Compression, DEFAULT_VERSION};
 use flatcar_cloud::openstack::glance::Glance;
 use tfplugin::framework::{timeouts, Attr, TypedResource};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Schema};
@@ -22,10 +19,6 @@ use crate::state::ProviderState;
 
 use model::{changes, with_image};
 pub use model::{schema, ImageModel};
-
-const VISIBILITIES: &[&str] = &["private", "shared", "community", "public"];
-const CREATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
-const DELETE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 pub struct ImageResource {
     pub state: Arc<ProviderState>,
@@ -44,87 +37,32 @@ impl TypedResource for ImageResource {
     }
 
     async fn validate(&self, config: ImageModel) -> Diagnostics {
-        let mut diags = release_attributes::validate(
-            &config.channel,
-            &config.arch,
-            &config.version,
-            &config.base_url,
-        );
-        let mut fail = |path: AttributePath, summary: &str, detail: String| {
-            diags.push(Diagnostic::error(summary, detail).at(path))
-        };
-        if let Some(Err(reason)) = config.compression.as_str().map(str::parse::<Compression>) {
-            fail(
-                AttributePath::root("compression"),
-                "Invalid compression",
-                reason,
-            );
-        }
-        if let Some(v) = config
-            .visibility
-            .as_str()
-            .filter(|v| !VISIBILITIES.contains(v))
+        let mut diags = Diagnostics::default();
+        if config.import_method.known() == Some(&ImportMethod::WebDownload)
+            && config
+                .compression
+                .known()
+                .is_some_and(|c| *c != Compression::None)
         {
-            fail(
-                AttributePath::root("visibility"),
-                "Invalid visibility",
-                format!("{v:?} is not one of {}.", VISIBILITIES.join(", ")),
-            );
-        }
-        if let Some(m) = config
-            .import_method
-            .as_str()
-            .filter(|m| ImportMethod::parse(m).is_none())
-        {
-            fail(
-                AttributePath::root("import_method"),
-                "Invalid import_method",
-                format!("{m:?} is not one of {}.", ImportMethod::ALL.join(", ")),
-            );
-        }
-        if config.import_method.as_str() == Some("web-download")
-            && config.compression.as_str().is_some_and(|c| c != "none")
-        {
-            fail(
-                AttributePath::root("import_method"),
+            diags.push(Diagnostic::error(
                 "web-download needs the uncompressed image",
-                "Glance stores exactly what it downloads, and only the uncompressed `.img` can be verified against its signed digest: set compression = \"none\" or import_method = \"stream\".".into(),
-            );
-        }
-        if config.name.as_str() == Some("") {
-            fail(
-                AttributePath::root("name"),
-                "Invalid name",
-                "The image name must not be empty.".into(),
-            );
-        }
-        for key in config.properties.known().into_iter().flat_map(|p| p.keys()) {
-            if publish::is_reserved_property(key) {
-                fail(AttributePath::root("properties").key(key), "Reserved image property", format!("{key:?} is managed by Glance or by this provider; set it through its own attribute or choose another name."));
-            }
+                "Glance stores exactly what it downloads, and only the uncompressed `.img` can be verified against its signed digest: set compression = \"none\" or import_method = \"stream\".",
+            ).at(AttributePath::root("import_method")));
         }
         diags
     }
 
     async fn create(&self, planned: ImageModel) -> Result<ImageModel, Diagnostics> {
         let provider = self.state.config()?;
-        let query = ReleaseQuery::new(
-            planned.channel.as_str(),
-            planned.arch.as_str(),
-            planned.version.as_str(),
-            planned.base_url.as_str(),
+        let query = release_attributes::query(
+            &planned.channel,
+            &planned.arch,
+            &planned.version,
+            &planned.base_url,
             &provider.release_base_url,
-        )
-        .map_err(|e| errors::release(&e))?;
-        let compression: Compression =
-            planned
-                .compression
-                .str_or("none")
-                .parse()
-                .map_err(|e: String| {
-                    Diagnostic::error("Invalid compression", e)
-                        .at(AttributePath::root("compression"))
-                })?;
+        )?;
+        // The plan filled the schema's default.
+        let compression = planned.compression.known_or(model::COMPRESSION);
         // The key is checked before the cloud session exists: nothing touches the cloud
         // until the release is verified.
         let key = provider
@@ -136,12 +74,12 @@ impl TypedResource for ImageResource {
             compression,
             key,
             name: planned.name.str_or("").to_string(),
-            visibility: planned.visibility.str_or("private").to_string(),
+            visibility: planned.visibility.str_or(model::VISIBILITY).to_string(),
             tags: planned.tags.items().to_vec(),
             properties: planned.properties.known().cloned().unwrap_or_default(),
-            limit: timeouts::limit(&planned.timeouts, "create", CREATE_TIMEOUT),
-            import_method: ImportMethod::parse(planned.import_method.str_or("auto"))
-                .unwrap_or_default(),
+            limit: timeouts::limit(&planned.timeouts, model::CREATE),
+            // The plan filled the schema's default.
+            import_method: planned.import_method.known_or_default(),
             owner: self.state.owner.clone(),
         };
         let published = publish::publish(&self.state.http, &cloud, &self.state.stop, &request)
@@ -151,7 +89,7 @@ impl TypedResource for ImageResource {
         state.resolved_version = published.release.version.into();
         state.verified_fingerprint = published.release.signer_fingerprint.into();
         state.source_url = published.source_url.into();
-        state.imported_by = published.imported_by.as_str().to_string().into();
+        state.imported_by = Attr::Known(published.imported_by);
         Ok(state)
     }
 
@@ -207,7 +145,7 @@ impl TypedResource for ImageResource {
             return Ok(());
         };
         let cloud = self.state.cloud().await?;
-        let limit = timeouts::limit(&prior.timeouts, "delete", DELETE_TIMEOUT);
+        let limit = timeouts::limit(&prior.timeouts, model::DELETE);
         publish::delete_and_wait(&cloud, id, limit)
             .await
             .map_err(|e| errors::delete(&e, "image", " (timeouts.delete)").into())
@@ -221,24 +159,27 @@ impl TypedResource for ImageResource {
             .map_err(|e| errors::cloud(&e, "Cannot read the image"))?
             .ok_or_else(|| Diagnostic::error("No such image", format!("Glance has no image with ID {id:?}. Check the ID with `openstack image list`.")))?;
         let origin = ImageOrigin::of(&image);
-        let or = |v: Option<String>, default: &str| {
-            Attr::Known(v.unwrap_or_else(|| default.to_string()))
-        };
+        // What the image's origin properties do not say is the schema's default.
+        fn parsed<T: std::str::FromStr>(v: Option<String>) -> Option<T> {
+            v.and_then(|v| v.parse().ok())
+        }
         let model = ImageModel {
-            channel: or(origin.channel, DEFAULT_CHANNEL),
-            arch: or(origin.arch, DEFAULT_ARCH),
-            version: or(
-                origin.version.or(origin.resolved_version.clone()),
-                DEFAULT_VERSION,
+            channel: Attr::Known(parsed(origin.channel).unwrap_or(Channel::DEFAULT)),
+            arch: Attr::Known(parsed(origin.arch).unwrap_or(Arch::DEFAULT)),
+            version: Attr::Known(
+                origin
+                    .version
+                    .or(origin.resolved_version.clone())
+                    .unwrap_or_else(|| DEFAULT_VERSION.to_string()),
             ),
-            compression: or(origin.compression, "none"),
+            compression: Attr::Known(parsed(origin.compression).unwrap_or(model::COMPRESSION)),
             properties: Some(origin.user_properties)
                 .filter(|p| !p.is_empty())
                 .into(),
             resolved_version: origin.resolved_version.into(),
             verified_fingerprint: origin.verified_fingerprint.into(),
-            import_method: Attr::Known("auto".into()),
-            imported_by: origin.imported_by.into(),
+            import_method: Attr::Known(ImportMethod::default()),
+            imported_by: parsed(origin.imported_by).into(),
             ..ImageModel::default()
         };
         Ok(with_image(model, &image))

@@ -2,23 +2,38 @@
 //! model that mirrors it, and the conversions between the model and Glance's objects.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use flatcar_cloud::flatcar::publish;
-use flatcar_cloud::flatcar::release::{DEFAULT_ARCH, DEFAULT_CHANNEL, DEFAULT_VERSION};
+use flatcar_cloud::flatcar::publish::{self, ImportMethod};
+use flatcar_cloud::flatcar::release::{
+    Arch, Channel, Compression, DEFAULT_ARCH, DEFAULT_CHANNEL, DEFAULT_VERSION,
+};
 use flatcar_cloud::openstack::glance::{Image, ImageChange};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
-use tfplugin::framework::{timeouts, Attr, Timeouts};
-use tfplugin::{Attribute, Block, Schema, Type, Value};
+use tfplugin::framework::timeouts::{self, Operation};
+use tfplugin::framework::{Attr, Timeouts};
+use tfplugin::{Attribute, Block, Schema, Type, Validator, Value};
+
+use crate::release_attributes;
+
+/// Defaults the schema declares and the code falls back to.
+pub const COMPRESSION: Compression = Compression::None;
+pub const VISIBILITY: &str = "private";
+const VISIBILITIES: &[&str] = &["private", "shared", "community", "public"];
+
+/// How long the upload may take (a release image is ~500 MB).
+pub const CREATE: Operation = Operation::new("create", Duration::from_secs(60 * 60));
+pub const DELETE: Operation = Operation::new("delete", Duration::from_secs(10 * 60));
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImageModel {
     pub name: Attr<String>,
-    pub channel: Attr<String>,
-    pub arch: Attr<String>,
+    pub channel: Attr<Channel>,
+    pub arch: Attr<Arch>,
     pub version: Attr<String>,
-    pub compression: Attr<String>,
+    pub compression: Attr<Compression>,
     pub base_url: Attr<String>,
     pub visibility: Attr<String>,
     pub properties: Attr<BTreeMap<String, String>>,
@@ -32,8 +47,8 @@ pub struct ImageModel {
     pub resolved_version: Attr<String>,
     pub verified_fingerprint: Attr<String>,
     pub source_url: Attr<String>,
-    pub import_method: Attr<String>,
-    pub imported_by: Attr<String>,
+    pub import_method: Attr<ImportMethod>,
+    pub imported_by: Attr<ImportMethod>,
     pub timeouts: Attr<Timeouts>,
 }
 
@@ -45,14 +60,14 @@ pub fn schema() -> Schema {
     let block = Block {
         description: "The Flatcar Container Linux OpenStack image in Glance. The release's signed DIGESTS are verified with the trusted OpenPGP key before any cloud call. Then either Glance downloads the release file itself (`web-download`: the image stays hidden until Glance's `os_hash_value` equals the signed SHA-512, so no byte crosses your uplink), or the image is streamed from the release server through this machine into Glance in one pass (never on disk), its SHA-512 checked against the signed digest and against Glance's `os_hash_value`; where the cloud offers `glance-direct` import, a streamed image becomes active only after the digest matched. On any failure the half-made image is deleted.".into(),
         attributes: vec![
-            Attribute::required("name", s.clone(), "Image name in Glance. Changes in place."),
-            Attribute::optional("channel", s.clone(), "Release channel: `stable`, `beta`, `alpha` or `lts`. Default `stable`. Changing it replaces the image.").default(DEFAULT_CHANNEL).requires_replace(),
-            Attribute::optional("arch", s.clone(), "`amd64` or `arm64`. Default `amd64`. Changing it replaces the image.").default(DEFAULT_ARCH).requires_replace(),
-            Attribute::optional("version", s.clone(), "`current` (default: the current release at creation time) or an exact version, e.g. from `flatcar_release.version`. Changing it replaces the image.").default(DEFAULT_VERSION).requires_replace(),
-            Attribute::optional("compression", s.clone(), "Which release file to download: `none` (default; the `.img` is a qcow2 with internal compression, so outer compression saves little), `gz` or `bz2`. Either way Glance receives the uncompressed qcow2. Changing it replaces the image.").default("none").requires_replace(),
-            Attribute::optional("base_url", s.clone(), "Overrides the provider's `release_base_url` for this image (same `{channel}` rule)."),
-            Attribute::optional("visibility", s.clone(), "`private` (default), `shared`, `community` or `public`. Changes in place.").default("private"),
-            Attribute::optional("properties", Type::map(Type::String), "Extra image properties, e.g. Jetstream2's `hw_disk_bus = \"scsi\"`, `hw_scsi_model = \"virtio-scsi\"`, `os_require_quiesce = \"yes\"`. `hw_qemu_guest_agent = \"yes\"`, `os_distro = \"flatcar\"` and `os_version` are always set unless overridden here. Changes in place."),
+            Attribute::required("name", s.clone(), "Image name in Glance. Changes in place.").validate(Validator::NonEmpty),
+            Attribute::optional("channel", s.clone(), &format!("Release channel. Default `{DEFAULT_CHANNEL}`. Changing it replaces the image.")).default(DEFAULT_CHANNEL).requires_replace().validate(release_attributes::CHANNEL),
+            Attribute::optional("arch", s.clone(), &format!("CPU architecture. Default `{DEFAULT_ARCH}`. Changing it replaces the image.")).default(DEFAULT_ARCH).requires_replace().validate(release_attributes::ARCH),
+            Attribute::optional("version", s.clone(), &format!("Default `{DEFAULT_VERSION}`: the current release at creation time; or an exact version, e.g. from `flatcar_release.version`. Changing it replaces the image.")).default(DEFAULT_VERSION).requires_replace().validate(release_attributes::VERSION),
+            Attribute::optional("compression", s.clone(), &format!("Which release file to download. Default `{COMPRESSION}`: the `.img` is a qcow2 with internal compression, so outer compression saves little. Either way Glance receives the uncompressed qcow2. Changing it replaces the image.")).default(COMPRESSION.as_str()).requires_replace().validate(Validator::OneOf(Compression::ALL)),
+            Attribute::optional("base_url", s.clone(), "Overrides the provider's `release_base_url` for this image (same `{channel}` rule).").validate(release_attributes::BASE_URL),
+            Attribute::optional("visibility", s.clone(), &format!("Who sees the image in Glance. Default `{VISIBILITY}`. Changes in place.")).default(VISIBILITY).validate(Validator::OneOf(VISIBILITIES)),
+            Attribute::optional("properties", Type::map(Type::String), "Extra image properties, e.g. Jetstream2's `hw_disk_bus = \"scsi\"`, `hw_scsi_model = \"virtio-scsi\"`, `os_require_quiesce = \"yes\"`. `hw_qemu_guest_agent = \"yes\"`, `os_distro = \"flatcar\"` and `os_version` are always set unless overridden here. Changes in place.").validate(Validator::KeysParseAs("names Glance and this provider do not manage themselves", check_property)),
             Attribute::optional("tags", Type::set(s.clone()), "Image tags. Changes in place.").default(Value::List(Vec::new())),
             computed("id", s.clone(), "Glance image ID."),
             computed("status", s.clone(), "Glance status (`active` once created)."),
@@ -63,13 +78,20 @@ pub fn schema() -> Schema {
             computed("resolved_version", s.clone(), "The exact Flatcar version uploaded."),
             computed("verified_fingerprint", s.clone(), "Fingerprint of the key or subkey whose signature was verified."),
             computed("source_url", s.clone(), "The release file that was downloaded."),
-            Attribute::optional("import_method", s.clone(), "How the bytes reach Glance: `auto` (default: `web-download` when the cloud offers it and `compression` is `none`, falling back to `stream` when Glance cannot fetch the release server, e.g. a private mirror), `stream` (through this machine) or `web-download` (Glance fetches the file; an error if the cloud does not offer it). Only affects the upload: changing it later changes nothing.").default("auto"),
+            Attribute::optional("import_method", s.clone(), "How the bytes reach Glance: `auto` (default: `web-download` when the cloud offers it and `compression` is `none`, falling back to `stream` when Glance cannot fetch the release server, e.g. a private mirror), `stream` (through this machine) or `web-download` (Glance fetches the file; an error if the cloud does not offer it). Only affects the upload: changing it later changes nothing.").default(ImportMethod::default().as_str()).validate(Validator::OneOf(ImportMethod::ALL)),
             computed("imported_by", s, "How the image's bytes reached Glance: `stream` or `web-download`."),
         ],
-        blocks: vec![timeouts::block(&[("create", "60m"), ("delete", "10m")])],
+        blocks: vec![timeouts::block(&[CREATE, DELETE])],
         ..Block::default()
     };
     Schema::new(0, block)
+}
+
+fn check_property(key: &str) -> Result<(), String> {
+    if publish::is_reserved_property(key) {
+        return Err(format!("{key:?} is managed by Glance or by this provider; set it through its own attribute or choose another name."));
+    }
+    Ok(())
 }
 
 /// `model` with what Glance says of `image`; only the properties the model manages are kept.

@@ -15,10 +15,9 @@ use tfplugin::framework::{timeouts, Attr, TypedResource};
 use tfplugin::{AttributePath, Diagnostic, Diagnostics, Schema};
 
 use crate::errors;
-use crate::resources::ignition;
 use crate::state::ProviderState;
 
-use model::{effective_groups, launch_request, with_server, DELETE_TIMEOUT};
+use model::{effective_groups, launch_request, with_server, DELETE};
 pub use model::{schema, InstanceModel, NetworkModel};
 
 pub struct InstanceResource {
@@ -71,25 +70,6 @@ impl TypedResource for InstanceResource {
                 "Set only one of `flavor_name` and `flavor_id`.",
             );
         }
-        for (path, text) in [
-            ("user_data", &c.user_data),
-            ("user_data_wo", &c.user_data_wo),
-        ] {
-            if let Some(Err(reason)) = text.as_str().map(ignition::check) {
-                fail(
-                    AttributePath::root(path),
-                    "user_data is not an Ignition config",
-                    &reason,
-                );
-            }
-            if let Some(Err(reason)) = text.as_str().map(ignition::check_size) {
-                fail(
-                    AttributePath::root(path),
-                    "user_data is too large for Nova",
-                    &reason,
-                );
-            }
-        }
         // Unknown values (e.g. a conditional on a variable) are judged at plan time.
         if c.user_data.known().is_some() && c.user_data_wo.known().is_some() {
             fail(
@@ -119,17 +99,6 @@ impl TypedResource for InstanceResource {
                 "Set `floating_ip_pool` (a new address for this server) or `floating_ip_id` (an existing one), not both.",
             );
         }
-        if let Some(gb) = c
-            .root_volume_size
-            .known()
-            .filter(|gb| **gb < 1.0 || gb.fract() != 0.0)
-        {
-            fail(
-                AttributePath::root("root_volume_size"),
-                "Invalid root_volume_size",
-                &format!("{gb} is not a size in whole GB of at least 1."),
-            );
-        }
         diags
     }
 
@@ -147,7 +116,7 @@ impl TypedResource for InstanceResource {
                 Ok(address) => floating = Some(address),
                 Err(e) => {
                     // Nothing may be left behind: the new server goes again.
-                    let limit = timeouts::limit(&planned.timeouts, "delete", DELETE_TIMEOUT);
+                    let limit = timeouts::limit(&planned.timeouts, DELETE);
                     let _ = compute
                         .destroy(&launched.server.id, false, None, limit)
                         .await;
@@ -273,7 +242,7 @@ impl TypedResource for InstanceResource {
             return Ok(());
         };
         let cloud = self.state.cloud().await?;
-        let limit = timeouts::limit(&prior.timeouts, "delete", DELETE_TIMEOUT);
+        let limit = timeouts::limit(&prior.timeouts, DELETE);
         let owns_floating_ip = !prior.floating_ip_pool.is_null();
         let result = self
             .compute(&cloud)

@@ -7,11 +7,14 @@ use std::time::Duration;
 use flatcar_cloud::openstack::compute::{FlavorChoice, LaunchRequest, NetworkChoice};
 use flatcar_cloud::openstack::nova::Server;
 use serde::{Deserialize, Serialize};
-use tfplugin::framework::{timeouts, Attr, Timeouts};
-use tfplugin::{Attribute, Block, NestedBlock, Schema, Type};
+use tfplugin::framework::timeouts::{self, Operation};
+use tfplugin::framework::{Attr, Timeouts};
+use tfplugin::{Attribute, Block, NestedBlock, Schema, Type, Validator};
 
-pub const CREATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-pub const DELETE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+use crate::resources::ignition;
+
+pub const CREATE: Operation = Operation::new("create", Duration::from_secs(30 * 60));
+pub const DELETE: Operation = Operation::new("delete", Duration::from_secs(10 * 60));
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,7 +40,7 @@ pub struct InstanceModel {
     pub metadata: Attr<BTreeMap<String, String>>,
     pub availability_zone: Attr<String>,
     pub config_drive: Attr<bool>,
-    pub root_volume_size: Attr<f64>,
+    pub root_volume_size: Attr<i64>,
     pub floating_ip_pool: Attr<String>,
     pub floating_ip_id: Attr<String>,
     pub id: Attr<String>,
@@ -76,14 +79,14 @@ pub fn schema() -> Schema {
             filled("flavor_name", "Flavor by name, e.g. Jetstream2's `m3.medium`. Set this or `flavor_id`.").requires_replace(),
             filled("flavor_id", "Flavor by ID. Set this or `flavor_name`.").requires_replace(),
             Attribute::optional("key_pair", s.clone(), "Nova key pair whose public key is installed for user `core`.").requires_replace(),
-            Attribute::optional("user_data", s.clone(), "Ignition config (JSON, spec 3.0.0 to 3.5.0, or a 2.x spec, which Flatcar translates), e.g. from `butane`. A cloud-config, broken JSON, another spec version, or more than Nova's 65,535 bytes after base64 is an error at plan time. Sensitive; stored in state (see `user_data_wo` to keep it out). Changing it replaces the server.").sensitive().requires_replace(),
-            Attribute::optional("user_data_wo", s.clone(), "Ignition config like `user_data`, but write-only: sent to Nova at creation and never stored in plan or state (Terraform/OpenTofu 1.11+). Use it when Ignition holds secrets (join tokens, keys). Terraform cannot see a change of it: bump `user_data_wo_version` to replace the server with the new config.").write_only(),
+            Attribute::optional("user_data", s.clone(), "Ignition config (JSON, spec 3.0.0 to 3.5.0, or a 2.x spec, which Flatcar translates), e.g. from `butane`. A cloud-config, broken JSON, another spec version, or more than Nova's 65,535 bytes after base64 is an error at plan time. Sensitive; stored in state (see `user_data_wo` to keep it out). Changing it replaces the server.").sensitive().requires_replace().validate(ignition::VALID).validate(ignition::FITS_NOVA),
+            Attribute::optional("user_data_wo", s.clone(), "Ignition config like `user_data`, but write-only: sent to Nova at creation and never stored in plan or state (Terraform/OpenTofu 1.11+). Use it when Ignition holds secrets (join tokens, keys). Terraform cannot see a change of it: bump `user_data_wo_version` to replace the server with the new config.").write_only().validate(ignition::VALID).validate(ignition::FITS_NOVA),
             Attribute::optional("user_data_wo_version", Type::Number, "Any number; changing it replaces the server, which then boots with the current `user_data_wo`.").requires_replace(),
             Attribute::optional("security_groups", Type::set(s.clone()), "Security groups by name or ID, e.g. `flatcar_security_group.cluster.id`. Default: the project's `default` group. Changes in place: Nova adds and removes groups on the running server."),
             Attribute::optional("metadata", Type::map(s.clone()), "Server metadata (key/value strings). Changes in place."),
             filled("availability_zone", "Availability zone.").requires_replace(),
             Attribute::optional("config_drive", Type::Bool, "Attach a config drive (Ignition and metadata without the metadata service).").requires_replace(),
-            Attribute::optional("root_volume_size", Type::Number, "Boot from a new volume of this many GB made from the image (needs Cinder); deleted with the server.").requires_replace(),
+            Attribute::optional("root_volume_size", Type::Number, "Boot from a new volume of this many GB made from the image (needs Cinder); deleted with the server.").requires_replace().validate(Validator::at_least(1)),
             Attribute::optional("floating_ip_pool", s.clone(), "External network to allocate a floating IP from (Jetstream2: `public`); it is associated with the first port and released on delete.").requires_replace(),
             Attribute::optional("floating_ip_id", s.clone(), "An existing floating IP to use instead of allocating one, by ID or address, e.g. `flatcar_floating_ip.api.id`: it is associated with the first port (moved from wherever it is) and stays allocated when the server goes, so a replacement server takes over the same address. Changes in place; detached by hand, the next apply puts it back. Conflicts with `floating_ip_pool`."),
             computed("id", s.clone(), "Server ID."),
@@ -96,7 +99,7 @@ pub fn schema() -> Schema {
         ],
         blocks: vec![
             NestedBlock::list("network", network, 1).requires_replace(),
-            timeouts::block(&[("create", "30m"), ("delete", "10m")]),
+            timeouts::block(&[CREATE, DELETE]),
         ],
         ..Block::default()
     };
@@ -193,10 +196,10 @@ pub fn launch_request(m: &InstanceModel, owner: &str) -> LaunchRequest {
         metadata: m.metadata.known().cloned().unwrap_or_default(),
         availability_zone: text(&m.availability_zone),
         config_drive: m.config_drive.known_or(false),
-        root_volume_size: m.root_volume_size.known().map(|gb| *gb as i64),
+        root_volume_size: m.root_volume_size.known().copied(),
         floating_ip_pool: text(&m.floating_ip_pool),
-        create_limit: timeouts::limit(&m.timeouts, "create", CREATE_TIMEOUT),
-        delete_limit: timeouts::limit(&m.timeouts, "delete", DELETE_TIMEOUT),
+        create_limit: timeouts::limit(&m.timeouts, CREATE),
+        delete_limit: timeouts::limit(&m.timeouts, DELETE),
         owner: owner.to_string(),
     }
 }

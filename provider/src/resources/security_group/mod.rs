@@ -5,20 +5,17 @@
 mod model;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use flatcar_cloud::openstack::security_group::{SecurityGroupError, SecurityGroups};
-use tfplugin::framework::{timeouts, TypedResource};
-use tfplugin::{AttributePath, Diagnostic, Diagnostics, Schema};
+use tfplugin::framework::{timeouts, to_value, Element, TypedResource};
+use tfplugin::{AttributePath, Diagnostic, Diagnostics, Nesting, Schema};
 
 use crate::errors;
 use crate::state::ProviderState;
 
 use model::{check_rule, group_spec, with_group};
 pub use model::{schema, RuleModel, SecurityGroupModel};
-
-const DELETE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 pub struct SecurityGroupResource {
     pub state: Arc<ProviderState>,
@@ -42,19 +39,23 @@ impl TypedResource for SecurityGroupResource {
 
     async fn validate(&self, config: SecurityGroupModel) -> Diagnostics {
         let mut diags = Diagnostics::default();
-        if config.name.as_str() == Some("") {
-            diags.push(
-                Diagnostic::error("Invalid name", "The security group name must not be empty.")
-                    .at(AttributePath::root("name")),
-            );
-        }
-        let egress = config.allow_all_egress.known_or(true);
-        for rule in config.rule.items() {
-            if let Err(reason) = check_rule(rule, egress) {
-                diags.push(
-                    Diagnostic::error("Invalid security group rule", reason)
-                        .at(AttributePath::root("rule")),
-                );
+        let egress = config.allow_all_egress.known_or(model::ALLOW_ALL_EGRESS);
+        let rules = config.rule.items();
+        for (index, rule) in rules.iter().enumerate() {
+            if let Err(problem) = check_rule(rule, egress) {
+                let value = to_value(rule).unwrap_or_default();
+                let element = Element {
+                    block: "rule",
+                    nesting: Nesting::Set,
+                    index,
+                    count: rules.len(),
+                    value: &value,
+                };
+                diags.push(element.point(
+                    &AttributePath::default(),
+                    problem.attribute,
+                    Diagnostic::error("Invalid security group rule", problem.reason),
+                ));
             }
         }
         diags
@@ -109,7 +110,7 @@ impl TypedResource for SecurityGroupResource {
             return Ok(());
         };
         let cloud = self.state.cloud().await?;
-        let limit = timeouts::limit(&prior.timeouts, "delete", DELETE_TIMEOUT);
+        let limit = timeouts::limit(&prior.timeouts, model::DELETE);
         SecurityGroups::new(&cloud)
             .delete(id, limit)
             .await

@@ -700,7 +700,7 @@ fn a_cloud_config_is_an_error_on_user_data_at_plan_time() {
     let run = ws.run(&["validate"]);
     assert_ne!(run.code, 0);
     let out = run.all();
-    assert!(out.contains("user_data is not an Ignition config"), "{out}");
+    assert!(out.contains("Invalid user_data"), "{out}");
     assert!(
         out.contains(":   user_data   ="),
         "not pointed at user_data:\n{out}"
@@ -750,8 +750,7 @@ fn an_oversized_write_only_user_data_is_refused_at_plan_time_and_never_shown() {
     let out = run.all();
     let flat: String = out.split_whitespace().collect();
     assert!(
-        out.contains("user_data is too large for Nova")
-            && flat.contains("Novaacceptsatmost65535afterbase64"),
+        out.contains("Invalid user_data_wo") && flat.contains("Novaacceptsatmost65535afterbase64"),
         "{out:.3000}"
     );
     assert!(!out.contains("SECRETHASH"), "{out:.3000}");

@@ -231,7 +231,8 @@ fn a_bad_cidr_is_an_error_at_plan_time_and_nothing_is_created() {
     let plan = e.ws.run(&["plan", "-input=false"]);
     assert_ne!(plan.code, 0);
     let text = plan.all().split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(text.contains("Invalid security group rule"), "{text}");
+    // A declared validator of the rule's attribute: named in the summary, pointed at by path.
+    assert!(text.contains("Invalid rule.remote_ip_prefix"), "{text}");
     assert!(
         text.contains("198.51.100.0/24"),
         "suggests the network address: {text}"
@@ -254,7 +255,7 @@ fn a_port_with_a_fraction_is_a_user_error() {
     assert_ne!(run.code, 0);
     let text = run.all().split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        text.contains("Not a whole number") && text.contains("22.5 is not a whole number"),
+        text.contains("Invalid rule.port_range_min") && text.contains("22.5 is not a whole number"),
         "{text}"
     );
     assert!(
