@@ -3,7 +3,7 @@
 //! rules live here (and only here): the module of `generator/terraform/modules/cluster` takes
 //! every name as given and derives none, and the generated files use the same ones.
 
-use super::{Arch, Pool, Profile};
+use super::{Arch, Channel, Pool, Profile};
 
 /// A Flatcar release as the module's `images` takes it: channel and version ("current" or
 /// exact), never a "<channel>-<version>" string to split.
@@ -26,6 +26,20 @@ impl Release {
     /// `flatcar_release` metadata: `<channel>-<version>`, e.g. `stable-4230.2.1`.
     pub fn key(&self) -> String {
         format!("{}-{}", self.channel, self.version)
+    }
+
+    /// The release a [`key`](Release::key) names, for states written before the module
+    /// reported its `releases` (the key is all they kept); `None` when the key does not start
+    /// with a channel. Channels have no `-`, so the first one ends the channel.
+    pub fn from_key(key: &str) -> Option<Release> {
+        let (channel, version) = key.split_once('-')?;
+        let known = [Channel::Stable, Channel::Beta, Channel::Alpha, Channel::Lts]
+            .iter()
+            .any(|c| c.as_str() == channel);
+        (known && !version.is_empty()).then(|| Release {
+            channel: channel.to_string(),
+            version: version.to_string(),
+        })
     }
 
     /// Its Glance image name: `flatcar-<channel>-<version>` for amd64 and

@@ -2,7 +2,9 @@
 //! `machine_images` (machine name => image key) and `releases` (image key => {channel,
 //! version}) become the root module's `machine_images` and `kept_images` (key => {name,
 //! channel, version}), with each kept image named by the one rule in
-//! [`crate::profile::machines`]. Nothing here parses an image key.
+//! [`crate::profile::machines`]. A state written before the module reported `releases` kept
+//! only the keys; those are read back by the key rule's inverse, [`Release::from_key`], so
+//! upgrading flatcar-kube under a running cluster replaces no machine.
 
 use std::collections::BTreeMap;
 
@@ -35,7 +37,12 @@ pub fn from_outputs(profile: &Profile, previous: &Value) -> KeptImages {
         .and_then(Value::as_object);
     for (machine, key) in previous_images.into_iter().flatten() {
         let Some(key) = key.as_str() else { continue };
-        if let Some(release) = releases.get(key) {
+        // The current release is the module's own image, never a kept one.
+        let release = releases
+            .get(key)
+            .cloned()
+            .or_else(|| (key != current).then(|| Release::from_key(key)).flatten());
+        if let Some(release) = release {
             kept.insert(
                 key.to_string(),
                 json!({
@@ -61,7 +68,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn previous_releases_become_named_kept_images_and_unknown_ones_are_dropped() {
+    fn previous_releases_and_keys_of_older_states_become_named_kept_images_and_unknown_ones_are_dropped(
+    ) {
         let (profile, _) = crate::profile::parse(
             include_str!("../../templates/starter-generic.yaml"),
             "cluster.yaml",
@@ -71,7 +79,8 @@ mod tests {
         let previous = json!({
             "machine_images": {"value": {
                 "old": "stable-1.2.3",
-                "lost": "beta-9.9.9",
+                "older": "beta-9.9.9",
+                "lost": "custom",
                 "new": current,
             }},
             "releases": {"value": {"stable-1.2.3": {"channel": "stable", "version": "1.2.3"}}},
@@ -81,10 +90,16 @@ mod tests {
         assert_eq!(
             kept.tfvars,
             json!({
-                "machine_images": {"old": "stable-1.2.3", "new": current},
-                "kept_images": {"stable-1.2.3": {
-                    "name": "flatcar-stable-1.2.3", "channel": "stable", "version": "1.2.3",
-                }},
+                "machine_images": {"old": "stable-1.2.3", "older": "beta-9.9.9", "new": current},
+                "kept_images": {
+                    "stable-1.2.3": {
+                        "name": "flatcar-stable-1.2.3", "channel": "stable", "version": "1.2.3",
+                    },
+                    // A state from before `releases`: the key alone.
+                    "beta-9.9.9": {
+                        "name": "flatcar-beta-9.9.9", "channel": "beta", "version": "9.9.9",
+                    },
+                },
             })
         );
         // Before the first apply: nothing to keep.

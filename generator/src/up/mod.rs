@@ -418,7 +418,7 @@ impl<'a> Steps<'a> {
             progress(
                 log,
                 &format!(
-                    "the previous apply did not report the releases of these machines' images (output releases), so their images are not kept: {}",
+                    "these machines record an image key that names no Flatcar release (`<channel>-<version>`), so their images are not kept and the plan below may replace them: {}",
                     kept.dropped.join(", ")
                 ),
             );
