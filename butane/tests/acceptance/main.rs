@@ -8,7 +8,7 @@ mod cases;
 
 use std::process::Command;
 
-use cases::{dedent, Expect, CASES};
+use cases::{compressed, dedent, long_inline_file, Expect, CASES};
 use flatcar_butane::{to_ignition, Options};
 use flatcar_testkit::acceptance::{self, Need};
 
@@ -83,19 +83,8 @@ fn compressed_output_passes_ignition_validate() {
     if !acceptance::run(NEEDS) {
         return;
     }
-    let text = "a line of a long and repetitive file\n".repeat(100);
-    let butane = format!(
-        "variant: flatcar\nversion: 1.0.0\nstorage:\n  files:\n    - path: /etc/long\n      contents:\n        inline: |\n{}",
-        text.lines().map(|l| format!("          {l}\n")).collect::<String>()
-    );
-    let packed = to_ignition(
-        &butane,
-        &Options {
-            compress: true,
-            ..Options::default()
-        },
-    )
-    .unwrap();
+    let butane = long_inline_file();
+    let packed = compressed(&butane);
     assert!(packed.contains(r#""compression":"gzip""#));
     validate_with_ignition(&packed).unwrap();
 }

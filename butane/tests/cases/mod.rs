@@ -658,3 +658,24 @@ pub fn check(case: &Case) -> Result<(), String> {
         }
     }
 }
+
+/// A config with one long, repetitive inline file: what `compress` is for.
+pub fn long_inline_file() -> String {
+    let text = "a line of a long and repetitive file\n".repeat(100);
+    format!(
+        "variant: flatcar\nversion: 1.0.0\nstorage:\n  files:\n    - path: /etc/long\n      contents:\n        inline: |\n{}",
+        text.lines().map(|l| format!("          {l}\n")).collect::<String>()
+    )
+}
+
+/// `butane` translated with `compress`.
+pub fn compressed(butane: &str) -> String {
+    to_ignition(
+        butane,
+        &Options {
+            compress: true,
+            ..Options::default()
+        },
+    )
+    .unwrap()
+}

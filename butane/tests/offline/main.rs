@@ -5,7 +5,7 @@
 #[path = "../cases/mod.rs"]
 mod cases;
 
-use cases::{check, dedent, Expect, CASES};
+use cases::{check, compressed, dedent, long_inline_file, Expect, CASES};
 use flatcar_butane::{to_ignition, Options};
 
 #[test]
@@ -64,20 +64,9 @@ fn pretty_output_is_indented_json() {
 
 #[test]
 fn compress_gzips_long_inline_text() {
-    let text = "a line of a long and repetitive file\n".repeat(100);
-    let butane = format!(
-        "variant: flatcar\nversion: 1.0.0\nstorage:\n  files:\n    - path: /etc/long\n      contents:\n        inline: |\n{}",
-        text.lines().map(|l| format!("          {l}\n")).collect::<String>()
-    );
+    let butane = long_inline_file();
     let plain = to_ignition(&butane, &Options::default()).unwrap();
-    let packed = to_ignition(
-        &butane,
-        &Options {
-            compress: true,
-            ..Options::default()
-        },
-    )
-    .unwrap();
+    let packed = compressed(&butane);
     // Base64 beats percent-encoding for this text (a space costs 3 bytes), gzip beats both.
     assert!(plain.contains(r#""compression":"","source":"data:;base64,YSBsaW5l"#));
     assert!(packed.contains(r#""compression":"gzip","source":"data:;base64,H4sI"#));
