@@ -207,58 +207,34 @@ impl<'a> Builder<'a> {
         if depth > MAX_DEPTH {
             return Err(self.error(pos, ErrorKind::TooDeep));
         }
-        let (node, anchor) = match event {
-            Event::Scalar(text, style, anchor, tag) => {
-                let scalar = self.scalar(text.into_owned(), style, tag, pos)?;
-                (
-                    Node {
-                        pos,
-                        value: Value::Scalar(scalar),
-                    },
-                    anchor,
-                )
+        let anchor = match &event {
+            Event::Scalar(_, _, anchor, _)
+            | Event::SequenceStart(anchor, _)
+            | Event::MappingStart(anchor, _) => *anchor,
+            _ => 0,
+        };
+        // Refused where it is written, before what it names is read.
+        if anchor != 0 && self.policy.anchors == Anchors::Refuse {
+            return Err(self.error(pos, ErrorKind::Anchor));
+        }
+        let value = match event {
+            Event::Scalar(text, style, _, tag) => {
+                Value::Scalar(self.scalar(text.into_owned(), style, tag, pos)?)
             }
-            Event::SequenceStart(anchor, tag) => {
+            Event::SequenceStart(_, tag) => {
                 self.collection_tag(tag, pos)?;
-                let mut items = Vec::new();
-                loop {
-                    let (event, item_pos) = self.next()?;
-                    if matches!(event, Event::SequenceEnd) {
-                        break;
-                    }
-                    self.path.push(Segment::Index(items.len()));
-                    items.push(self.node(event, item_pos, depth + 1)?);
-                    self.path.pop();
-                }
-                (
-                    Node {
-                        pos,
-                        value: Value::Seq(items),
-                    },
-                    anchor,
-                )
+                Value::Seq(self.sequence(depth)?)
             }
-            Event::MappingStart(anchor, tag) => {
+            Event::MappingStart(_, tag) => {
                 self.collection_tag(tag, pos)?;
-                let entries = self.mapping(depth)?;
-                (
-                    Node {
-                        pos,
-                        value: Value::Map(entries),
-                    },
-                    anchor,
-                )
+                Value::Map(self.mapping(depth)?)
             }
             Event::Alias(id) => return self.alias(id, pos, depth),
             _ => return Err(self.error(pos, ErrorKind::UnexpectedEvent)),
         };
+        let node = Node { pos, value };
         if anchor != 0 {
-            match self.policy.anchors {
-                Anchors::Refuse => return Err(self.error(pos, ErrorKind::Anchor)),
-                Anchors::Expand { .. } => {
-                    self.anchors.insert(anchor, node.clone());
-                }
-            }
+            self.anchors.insert(anchor, node.clone());
         }
         Ok(node)
     }
@@ -344,6 +320,19 @@ impl<'a> Builder<'a> {
         let mut node = anchored.clone();
         node.pos = pos;
         Ok(node)
+    }
+
+    fn sequence(&mut self, depth: usize) -> Result<Vec<Node>, Error> {
+        let mut items = Vec::new();
+        loop {
+            let (event, item_pos) = self.next()?;
+            if matches!(event, Event::SequenceEnd) {
+                return Ok(items);
+            }
+            self.path.push(Segment::Index(items.len()));
+            items.push(self.node(event, item_pos, depth + 1)?);
+            self.path.pop();
+        }
     }
 
     fn mapping(&mut self, depth: usize) -> Result<Vec<Entry>, Error> {
@@ -483,6 +472,11 @@ mod tests {
     #[test]
     fn strict_refuses_anchors_tags_and_merge_keys_are_plain_keys() {
         assert_eq!(kind("a: &x 1\nb: *x\n", Policy::STRICT), ErrorKind::Anchor);
+        assert_eq!(kind("a: &x !!int 1\n", Policy::STRICT), ErrorKind::Anchor);
+        assert_eq!(
+            kind("a: &x {b: !!int 1}\n", Policy::STRICT),
+            ErrorKind::Anchor
+        );
         assert!(matches!(
             kind("a: !!int 1\n", Policy::STRICT),
             ErrorKind::Tag {
