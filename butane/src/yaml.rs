@@ -314,6 +314,30 @@ mod tests {
     }
 
     #[test]
+    fn hostile_input_is_an_error() {
+        let mut bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n".to_string();
+        for (prev, name) in [
+            ("a", "b"),
+            ("b", "c"),
+            ("c", "d"),
+            ("d", "e"),
+            ("e", "f"),
+            ("f", "g"),
+        ] {
+            bomb.push_str(&format!(
+                "{name}: &{name} [{}]\n",
+                vec![format!("*{prev}"); 10].join(", ")
+            ));
+        }
+        let e = parse(&bomb).unwrap_err();
+        assert_eq!(e.path, "");
+        assert!(e.message.contains("alias expansion exceeded"), "{e:?}");
+        let deep: String = (0..500).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+        let e = parse(&deep).unwrap_err();
+        assert!(e.message.contains("nest deeper than 64 levels"), "{e:?}");
+    }
+
+    #[test]
     fn duplicate_keys_and_tags_are_errors() {
         let e = parse("a: 1\na: 2\n").unwrap_err();
         assert_eq!(e.position, Some(Position { line: 2, column: 1 }));
