@@ -407,10 +407,15 @@ impl<'a> Builder<'a> {
             }
             _ => None,
         };
-        if let Some((_, _, Some(tag))) = &written {
-            if self.policy.core_tags && !(tag.is_yaml_core_schema() && tag.suffix == "str") {
-                return Err(self.error(pos, ErrorKind::KeyNotScalar));
-            }
+        // yaml.v3's reader (saphyr's loader before it) looks at the key before its tags; a
+        // profile reads the key as any node first.
+        let refused = match (&event, &written) {
+            (Event::SequenceStart(..) | Event::MappingStart(..), _) => true,
+            (_, Some((_, _, Some(tag)))) => !(tag.is_yaml_core_schema() && tag.suffix == "str"),
+            _ => false,
+        };
+        if self.policy.core_tags && refused {
+            return Err(self.error(pos, ErrorKind::KeyNotScalar));
         }
         let node = self.node(event, pos, depth + 1)?;
         match (written, node.value) {
@@ -564,6 +569,10 @@ mod tests {
         );
         assert_eq!(
             kind("!!int 1: a\n", Policy::YAML_V3),
+            ErrorKind::KeyNotScalar
+        );
+        assert_eq!(
+            kind("? !x [a]\n: 1\n", Policy::YAML_V3),
             ErrorKind::KeyNotScalar
         );
     }
