@@ -6,7 +6,7 @@
 //! booleans, lists and mappings.
 
 use crate::error::{child, item, Problem, Result};
-use crate::yaml::{resolve_bool, resolve_int, Node, Value};
+use crate::yaml::{resolve_bool, resolve_int, Locate, Node, Scalar, Value};
 
 /// A mapping being read as one Butane object.
 pub struct Object<'a> {
@@ -18,7 +18,7 @@ impl<'a> Object<'a> {
     /// Reads `node` (at `path`) as an object with the keys `allowed`; `Ok(None)` for null.
     pub fn read(node: &'a Node, path: &str, allowed: &[&str]) -> Result<Option<Object<'a>>> {
         let entries = match &node.value {
-            Value::Null => return Ok(None),
+            _ if node.is_null() => return Ok(None),
             Value::Map(entries) => entries,
             _ => {
                 return Err(Problem::new(
@@ -74,7 +74,7 @@ impl<'a> Object<'a> {
         self.node
             .entry(key)
             .map(|e| &e.value)
-            .filter(|n| n.value != Value::Null)
+            .filter(|n| !n.is_null())
     }
 
     /// Whether `key` is written at all, even as null.
@@ -135,7 +135,7 @@ impl<'a> Object<'a> {
             .enumerate()
             .map(|(i, n)| {
                 let p = item(&path, i);
-                if n.value == Value::Null {
+                if n.is_null() {
                     return Err(Problem::new(
                         &p,
                         "this list item is empty",
@@ -159,7 +159,7 @@ impl<'a> Object<'a> {
 
 pub fn string(node: &Node, path: &str) -> Result<String> {
     match &node.value {
-        Value::Scalar { text, .. } => Ok(text.clone()),
+        Value::Scalar(Scalar { text, .. }) if !node.is_null() => Ok(text.clone()),
         _ => Err(Problem::new(
             path,
             format!("expected a string, found {}", node.describe()),
@@ -171,10 +171,11 @@ pub fn string(node: &Node, path: &str) -> Result<String> {
 
 pub fn int(node: &Node, path: &str) -> Result<i64> {
     match &node.value {
-        Value::Scalar {
+        Value::Scalar(Scalar {
             text,
             quoted: false,
-        } => resolve_int(text).ok_or_else(|| {
+            ..
+        }) if !node.is_null() => resolve_int(text).ok_or_else(|| {
             let hint = if text.starts_with('0') && text.chars().all(|c| c.is_ascii_digit()) {
                 "a leading 0 means octal, where only the digits 0-7 exist; write an octal number like 0644 or a decimal one without the 0"
             } else {
@@ -183,7 +184,9 @@ pub fn int(node: &Node, path: &str) -> Result<i64> {
             Problem::new(path, format!("expected a whole number, found {}", node.describe()), hint)
                 .at(node.pos)
         }),
-        Value::Scalar { text, quoted: true } if resolve_int(text).is_some() => Err(Problem::new(
+        Value::Scalar(Scalar {
+            text, quoted: true, ..
+        }) if resolve_int(text).is_some() => Err(Problem::new(
             path,
             format!("expected a whole number, found {}", node.describe()),
             format!("remove the quotes: `{text}`"),
@@ -200,11 +203,14 @@ pub fn int(node: &Node, path: &str) -> Result<i64> {
 
 pub fn boolean(node: &Node, path: &str) -> Result<bool> {
     match &node.value {
-        Value::Scalar {
+        Value::Scalar(Scalar {
             text,
             quoted: false,
-        } if resolve_bool(text).is_some() => Ok(resolve_bool(text).unwrap_or_default()),
-        Value::Scalar { text, quoted: true } if resolve_bool(text).is_some() => Err(Problem::new(
+            ..
+        }) if resolve_bool(text).is_some() => Ok(resolve_bool(text).unwrap_or_default()),
+        Value::Scalar(Scalar {
+            text, quoted: true, ..
+        }) if resolve_bool(text).is_some() => Err(Problem::new(
             path,
             format!("expected true or false, found {}", node.describe()),
             format!("remove the quotes: `{text}`"),

@@ -16,6 +16,15 @@ impl fmt::Display for Position {
     }
 }
 
+impl From<flatcar_yaml::Pos> for Position {
+    fn from(pos: flatcar_yaml::Pos) -> Position {
+        Position {
+            line: pos.line,
+            column: pos.col,
+        }
+    }
+}
+
 /// Why a Butane document could not be turned into Ignition.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ButaneError {
@@ -47,7 +56,7 @@ impl fmt::Display for ButaneError {
 }
 
 /// A problem found before its position is known: checks on the decoded config know the path,
-/// and the position is looked up in the YAML tree afterwards (see `yaml::Node::locate`).
+/// and the position is looked up in the YAML tree afterwards (see `yaml::Locate::locate`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Problem {
     pub path: String,
@@ -66,8 +75,8 @@ impl Problem {
         }
     }
 
-    pub fn at(mut self, position: Position) -> Problem {
-        self.position = Some(position);
+    pub fn at(mut self, position: impl Into<Position>) -> Problem {
+        self.position = Some(position.into());
         self
     }
 }

@@ -16,9 +16,9 @@
 //! - Unit texts are checked a little more strictly than Ignition does: `Key=value` before the
 //!   first `[Section]` line is an error (systemd ignores it).
 //!
-//! Modules: `yaml` reads the text into positioned nodes, `decode` reads nodes into typed
-//! values, `schema` is the flatcar variant's spec, `validate` its rules, `translate` maps it
-//! onto the Ignition types of `ignition`, with `data_url` and `systemd` as helpers.
+//! Modules: `yaml` reads the text into `flatcar_yaml`'s positioned nodes, `decode` reads nodes
+//! into typed values, `schema` is the flatcar variant's spec, `validate` its rules, `translate`
+//! maps it onto the Ignition types of `ignition`, with `data_url` and `systemd` as helpers.
 //!
 //! ```
 //! let ign = flatcar_butane::to_ignition(
@@ -82,7 +82,7 @@ pub fn to_ignition(butane_yaml: &str, options: &Options) -> Result<String, Butan
 fn located(problem: error::Problem, root: Option<&yaml::Node>) -> ButaneError {
     let position = problem
         .position
-        .or_else(|| root.map(|r| r.locate(&problem.path)))
+        .or_else(|| root.map(|r| yaml::Locate::locate(r, &problem.path)))
         .unwrap_or(Position { line: 1, column: 1 });
     ButaneError {
         path: problem.path,

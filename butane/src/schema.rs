@@ -9,7 +9,7 @@
 
 use crate::decode::Object;
 use crate::error::{Problem, Result};
-use crate::yaml::Node;
+use crate::yaml::{Locate, Node};
 
 /// A supported spec version of the flatcar variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -360,7 +360,7 @@ const RESOURCE: &[&str] = &[
 ];
 
 fn read_resource(node: &Node, path: &str) -> Result<Resource> {
-    if let crate::yaml::Value::Scalar { .. } = node.value {
+    if matches!(node.value, crate::yaml::Value::Scalar(_)) && !node.is_null() {
         return Err(Problem::new(
             path,
             format!(

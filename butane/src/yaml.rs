@@ -1,295 +1,151 @@
-//! The Butane text as a tree of YAML nodes that remember where they start, with scalars kept as
-//! written (text and whether quoted) and resolved on demand the way Butane's Go YAML library
-//! (yaml.v3) resolves them for a typed field: `0644` is octal, `yes` is true, a quoted value is
-//! always a string.
-//!
-//! saphyr's loader builds the tree: aliases are expanded within its node budget and a key that
-//! appears twice in one mapping is an error. This module adds merge keys (`<<: *anchor`),
-//! refuses custom tags, and maps a path like `storage.files[2].mode` back to a position. What
-//! the keys mean is `schema`'s business.
+//! Butane's reading of the shared YAML tree (`flatcar_yaml`, built under
+//! [`Policy::YAML_V3`]: aliases expanded within a node budget, merge keys (`<<: *anchor`),
+//! core tags, custom tags refused, a key written twice an error): the builder's errors worded
+//! for Butane, the path `storage.files[2].mode` mapped back to a position, and scalars resolved
+//! on demand the way Butane's Go YAML library (yaml.v3) resolves them for a typed field:
+//! `0644` is octal, `yes` is true, a quoted value is always a string. What the keys mean is
+//! `schema`'s business.
 
-use saphyr::{MarkedYaml, ScalarStyle, Tag, YamlData, YamlLoader};
-use saphyr_parser::{Marker, Parser, ScanError};
+use flatcar_yaml::{Builder, ErrorKind, Policy, Segment as Step, MAX_DEPTH};
 
 use crate::error::{child, item, Position, Problem, Result};
 
-use flatcar_yaml::MAX_DEPTH;
-
-/// One YAML node and where it starts.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Node {
-    pub pos: Position,
-    pub value: Value,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    /// `~`, `null`, an empty value, or `!!null`.
-    Null,
-    /// `quoted` is true for quoted and block scalars and for `!!str`: those are always strings.
-    Scalar {
-        text: String,
-        quoted: bool,
-    },
-    Seq(Vec<Node>),
-    Map(Vec<Entry>),
-}
-
-/// One `key: value` pair of a mapping.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
-    pub key: String,
-    pub key_pos: Position,
-    pub value: Node,
-}
+pub use flatcar_yaml::{Node, Scalar, Value};
 
 /// Parses the one YAML document of a Butane config. An empty text is a null document.
 pub fn parse(src: &str) -> Result<Node> {
-    let mut loader: YamlLoader<'_, MarkedYaml<'_>> = YamlLoader::default();
-    // Keep scalars as written: resolving them is up to the field that reads them (see above).
-    loader.early_parse(false);
-    let mut parser = Parser::new_from_str(src);
-    parser.load(&mut loader, true).map_err(syntax_error)?;
-    if let Some(e) = loader.error() {
-        return Err(syntax_error(e.clone()));
+    let mut builder = Builder::new(src, Policy::YAML_V3);
+    let root = match builder.next_document().map_err(problem)? {
+        None => {
+            return Ok(Node {
+                pos: flatcar_yaml::Pos { line: 1, col: 1 },
+                value: Value::Scalar(Scalar {
+                    text: String::new(),
+                    quoted: false,
+                    tag: None,
+                }),
+            })
+        }
+        Some(_) => builder.root(),
+    };
+    // saphyr's loader, which Butane's reader was built on, read the whole text before checking
+    // anything else: what it found (the text is not YAML, a key written twice the same way, an
+    // alias bomb) and a second document still come before what is wrong in the tree.
+    if let Err(e) = &root {
+        if loader_found(&e.kind) {
+            return root.map_err(problem);
+        }
     }
-    let docs = loader.into_documents();
-    if let Some(extra) = docs.iter().skip(1).find(|d| !is_empty_document(d)) {
+    if let Some(pos) = builder.rest().map_err(problem)? {
         return Err(Problem::new(
             "",
             "the text holds more than one YAML document",
             "a Butane config is one document; remove the `---` line and what follows it",
         )
-        .at(position(&extra.span.start)));
+        .at(pos));
     }
-    match docs.first() {
-        None => Ok(Node {
-            pos: Position { line: 1, column: 1 },
-            value: Value::Null,
-        }),
-        Some(doc) if is_empty_document(doc) => Ok(Node {
-            pos: position(&doc.span.start),
-            value: Value::Null,
-        }),
-        Some(doc) => convert(doc, "", 0),
-    }
+    root.map_err(problem)
 }
 
-/// A document with no content: the loader stands a `BadValue` in for it, or (after `---`) an
-/// empty plain scalar.
-fn is_empty_document(doc: &MarkedYaml<'_>) -> bool {
-    match &doc.data {
-        YamlData::BadValue => true,
-        YamlData::Representation(text, ScalarStyle::Plain, None) => text.is_empty(),
-        _ => false,
-    }
+fn loader_found(kind: &ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::Syntax(_)
+            | ErrorKind::UnexpectedEnd
+            | ErrorKind::AliasBudget
+            | ErrorKind::DuplicateKey {
+                same_style: true,
+                ..
+            }
+    )
 }
 
-fn position(marker: &Marker) -> Position {
-    let pos = flatcar_yaml::Pos::from_marker(marker);
-    Position {
-        line: pos.line,
-        column: pos.col,
-    }
-}
-
-fn syntax_error(e: ScanError) -> Problem {
-    let (message, hint) = if e.info().contains("duplicated key") {
-        (
+/// The builder's error in Butane's words, at the path of the node.
+fn problem(e: flatcar_yaml::Error) -> Problem {
+    let path = e.path.iter().fold(String::new(), |path, step| match step {
+        Step::Key(key) => child(&path, key),
+        Step::Index(i) => item(&path, *i),
+    });
+    let syntax = "fix the YAML syntax here (indentation, quoting, `key: value`)";
+    let unsupported_tag =
+        "remove the tag; Butane fields are plain strings, numbers, booleans, lists and mappings";
+    let (path, message, hint) = match e.kind {
+        ErrorKind::Syntax(info) => (
+            String::new(),
+            format!("the text is not valid YAML: {info}"),
+            syntax,
+        ),
+        ErrorKind::UnexpectedEnd => (
+            String::new(),
+            "the text is not valid YAML: it ends unexpectedly".to_string(),
+            syntax,
+        ),
+        ErrorKind::AliasBudget => (
+            String::new(),
+            "the text is not valid YAML: alias expansion exceeded the maximum node budget (possible billion-laughs attack)".to_string(),
+            syntax,
+        ),
+        ErrorKind::DuplicateKey {
+            same_style: true, ..
+        } => (
+            String::new(),
             "this key appears twice in the same mapping".to_string(),
             "keep one of them",
-        )
-    } else {
-        (
-            format!("the text is not valid YAML: {}", e.info()),
-            "fix the YAML syntax here (indentation, quoting, `key: value`)",
-        )
-    };
-    Problem::new("", message, hint).at(position(e.marker()))
-}
-
-fn convert(node: &MarkedYaml<'_>, path: &str, depth: usize) -> Result<Node> {
-    let pos = position(&node.span.start);
-    if depth > MAX_DEPTH {
-        return Err(Problem::new(
+        ),
+        ErrorKind::DuplicateKey { key, .. } => (
+            path,
+            format!("the key `{key}` appears twice in the same mapping"),
+            "keep one of them",
+        ),
+        ErrorKind::TooDeep => (
             path,
             format!("mappings and lists nest deeper than {MAX_DEPTH} levels"),
             "a Butane config needs a handful of levels; flatten the document",
-        )
-        .at(pos));
-    }
-    let value = match &node.data {
-        YamlData::Representation(text, style, tag) => scalar(text, *style, tag.as_deref())
-            .map_err(|(message, hint)| Problem::new(path, message, hint).at(pos))?,
-        YamlData::Sequence(items) => Value::Seq(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, n)| convert(n, &item(path, i), depth + 1))
-                .collect::<Result<_>>()?,
         ),
-        YamlData::Mapping(map) => Value::Map(mapping(map, path, depth)?),
-        YamlData::Tagged(tag, _) => {
-            return Err(Problem::new(
-                path,
-                format!("the YAML tag `{}` is not supported", tag_text(tag)),
-                "remove the tag; Butane fields are plain strings, numbers, booleans, lists and mappings",
-            )
-            .at(pos))
-        }
-        // Early parsing is off, so resolved values only appear if saphyr changes; aliases to
-        // unknown anchors come back as `BadValue`.
-        YamlData::Value(_) | YamlData::Alias(_) | YamlData::BadValue => {
-            return Err(Problem::new(
-                path,
-                "this value could not be read (an alias to an anchor that is not defined before it?)",
-                "define the anchor (`&name`) before using the alias (`*name`), or write the value out",
-            )
-            .at(pos))
-        }
+        ErrorKind::Tag {
+            tag,
+            on_collection: false,
+        } if tag.is_yaml_core_schema() => (
+            path,
+            format!("the YAML tag `!!{}` is not supported", tag.suffix),
+            "remove the tag; write the value as a plain or quoted string",
+        ),
+        ErrorKind::Tag { tag, .. } => (
+            path,
+            format!("the YAML tag `{}{}` is not supported", tag.handle, tag.suffix),
+            unsupported_tag,
+        ),
+        ErrorKind::KeyNotScalar => (
+            path,
+            "a mapping key is not a plain word".to_string(),
+            "write keys as plain words like `path:`; lists, mappings and tags cannot be keys",
+        ),
+        ErrorKind::MergeNotMapping => (
+            path,
+            "a merge key (`<<`) needs a mapping or a list of mappings".to_string(),
+            "write `<<: *anchor` where the anchor names a mapping",
+        ),
+        ErrorKind::UnexpectedEvent | ErrorKind::Anchor => (
+            path,
+            "this value could not be read (an alias to an anchor that is not defined before it?)".to_string(),
+            "define the anchor (`&name`) before using the alias (`*name`), or write the value out",
+        ),
     };
-    Ok(Node { pos, value })
+    Problem::new(&path, message, hint).at(e.pos)
 }
 
-const NULLS: [&str; 5] = ["", "~", "null", "Null", "NULL"];
-
-fn scalar(
-    text: &str,
-    style: ScalarStyle,
-    tag: Option<&Tag>,
-) -> std::result::Result<Value, (String, &'static str)> {
-    let plain = style == ScalarStyle::Plain;
-    let quoted = match tag {
-        None => !plain,
-        Some(tag) if tag.is_yaml_core_schema() => match tag.suffix.as_str() {
-            "str" => true,
-            "null" => return Ok(Value::Null),
-            "int" | "bool" | "float" => false,
-            other => {
-                return Err((
-                    format!("the YAML tag `!!{other}` is not supported"),
-                    "remove the tag; write the value as a plain or quoted string",
-                ))
-            }
-        },
-        Some(tag) => {
-            return Err((
-                format!("the YAML tag `{}` is not supported", tag_text(tag)),
-                "remove the tag; Butane fields are plain strings, numbers, booleans, lists and mappings",
-            ))
-        }
-    };
-    if !quoted && NULLS.contains(&text) {
-        return Ok(Value::Null);
-    }
-    Ok(Value::Scalar {
-        text: text.to_string(),
-        quoted,
-    })
-}
-
-fn tag_text(tag: &Tag) -> String {
-    if tag.is_yaml_core_schema() {
-        format!("!!{}", tag.suffix)
-    } else {
-        format!("{}{}", tag.handle, tag.suffix)
-    }
-}
-
-/// The entries of a mapping, with `<<` merge keys applied as yaml.v3 does: keys written in the
-/// mapping win over merged ones, and among merged mappings the first one wins.
-fn mapping(
-    map: &saphyr::AnnotatedMapping<'_, MarkedYaml<'_>>,
-    path: &str,
-    depth: usize,
-) -> Result<Vec<Entry>> {
-    let mut entries: Vec<Entry> = Vec::new();
-    let mut merged: Vec<Entry> = Vec::new();
-    for (key_node, value_node) in map.iter() {
-        let key_pos = position(&key_node.span.start);
-        let (key, is_merge) = match &key_node.data {
-            YamlData::Representation(text, style, None) => (
-                text.to_string(),
-                *style == ScalarStyle::Plain && text == "<<",
-            ),
-            YamlData::Representation(text, _, Some(tag))
-                if tag.is_yaml_core_schema() && tag.suffix == "str" =>
-            {
-                (text.to_string(), false)
-            }
-            _ => return Err(Problem::new(
-                path,
-                "a mapping key is not a plain word",
-                "write keys as plain words like `path:`; lists, mappings and tags cannot be keys",
-            )
-            .at(key_pos)),
-        };
-        let key_path = child(path, &key);
-        if is_merge {
-            let source = convert(value_node, &key_path, depth + 1)?;
-            let sources = match source.value {
-                Value::Map(m) => vec![m],
-                Value::Seq(items) => items
-                    .into_iter()
-                    .map(|n| match n.value {
-                        Value::Map(m) => Ok(m),
-                        _ => Err(merge_error(&key_path, n.pos)),
-                    })
-                    .collect::<Result<_>>()?,
-                _ => return Err(merge_error(&key_path, source.pos)),
-            };
-            for entry in sources.into_iter().flatten() {
-                if !merged.iter().any(|e| e.key == entry.key) {
-                    merged.push(entry);
-                }
-            }
-            continue;
-        }
-        // saphyr compares keys by text *and* style, so `a` and `"a"` reach this point.
-        if entries.iter().any(|e| e.key == key) {
-            return Err(Problem::new(
-                &key_path,
-                format!("the key `{key}` appears twice in the same mapping"),
-                "keep one of them",
-            )
-            .at(key_pos));
-        }
-        let value = convert(value_node, &key_path, depth + 1)?;
-        entries.push(Entry {
-            key,
-            key_pos,
-            value,
-        });
-    }
-    for entry in merged {
-        if !entries.iter().any(|e| e.key == entry.key) {
-            entries.push(entry);
-        }
-    }
-    Ok(entries)
-}
-
-fn merge_error(path: &str, pos: Position) -> Problem {
-    Problem::new(
-        path,
-        "a merge key (`<<`) needs a mapping or a list of mappings",
-        "write `<<: *anchor` where the anchor names a mapping",
-    )
-    .at(pos)
-}
-
-impl Node {
-    /// The entry under `key` if this node is a mapping.
-    pub fn entry(&self, key: &str) -> Option<&Entry> {
-        match &self.value {
-            Value::Map(entries) => entries.iter().find(|e| e.key == key),
-            _ => None,
-        }
-    }
-
+/// What Butane asks of a node beyond the shared tree.
+pub trait Locate {
     /// Where the value at `path` (as built by `error::child` / `error::item`) starts, or, when
     /// part of the path is absent, where its nearest present ancestor starts.
-    pub fn locate(&self, path: &str) -> Position {
+    fn locate(&self, path: &str) -> Position;
+
+    /// How the value reads in a message: "a mapping", "the string `abc`", ...
+    fn describe(&self) -> String;
+}
+
+impl Locate for Node {
+    fn locate(&self, path: &str) -> Position {
         let mut node = self;
         for segment in path_segments(path) {
             let next = match segment {
@@ -304,16 +160,15 @@ impl Node {
                 None => break,
             }
         }
-        node.pos
+        node.pos.into()
     }
 
-    /// How the value reads in a message: "a mapping", "the string `abc`", ...
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         match &self.value {
-            Value::Null => "nothing (null)".to_string(),
+            _ if self.is_null() => "nothing (null)".to_string(),
             Value::Seq(_) => "a list".to_string(),
             Value::Map(_) => "a mapping".to_string(),
-            Value::Scalar { text, quoted } => {
+            Value::Scalar(Scalar { text, quoted, .. }) => {
                 let shown: String = if text.chars().count() > 40 {
                     text.chars().take(37).chain("...".chars()).collect()
                 } else {
@@ -440,10 +295,11 @@ mod tests {
         let c = &doc.entry("c").unwrap().value;
         assert_eq!(
             c.entry("y").unwrap().value.value,
-            Value::Scalar {
+            Value::Scalar(Scalar {
                 text: "3".into(),
-                quoted: true
-            }
+                quoted: true,
+                tag: None
+            })
         );
         assert!(c.entry("x").is_some());
     }
@@ -454,7 +310,31 @@ mod tests {
         assert!(parse("---\na: 1\n").is_ok());
         let e = parse("a: 1\n---\nb: 2\n").unwrap_err();
         assert_eq!(e.position, Some(Position { line: 3, column: 1 }));
-        assert_eq!(parse("# nothing\n").unwrap().value, Value::Null);
+        assert!(parse("# nothing\n").unwrap().is_null());
+    }
+
+    #[test]
+    fn hostile_input_is_an_error() {
+        let mut bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n".to_string();
+        for (prev, name) in [
+            ("a", "b"),
+            ("b", "c"),
+            ("c", "d"),
+            ("d", "e"),
+            ("e", "f"),
+            ("f", "g"),
+        ] {
+            bomb.push_str(&format!(
+                "{name}: &{name} [{}]\n",
+                vec![format!("*{prev}"); 10].join(", ")
+            ));
+        }
+        let e = parse(&bomb).unwrap_err();
+        assert_eq!(e.path, "");
+        assert!(e.message.contains("alias expansion exceeded"), "{e:?}");
+        let deep: String = (0..500).map(|i| format!("{}a:\n", " ".repeat(i))).collect();
+        let e = parse(&deep).unwrap_err();
+        assert!(e.message.contains("nest deeper than 64 levels"), "{e:?}");
     }
 
     #[test]

@@ -1,14 +1,29 @@
-//! flatcar-yaml: what the project's two YAML readers with positions share — the profile
-//! reader of `flatcar-kube` (`generator/src/profile/yaml.rs`) and the Butane reader of
-//! `flatcar-butane` (`butane/src/yaml.rs`) — so that both report the same `line:col` for the
-//! same text and suggest names the same way.
+//! flatcar-yaml: the one YAML reader with positions of the project, shared by the profile
+//! reader of `flatcar-kube` (`generator/src/profile/yaml.rs`, a serde `Deserializer` over the
+//! tree) and the Butane reader of `flatcar-butane` (`butane/src/yaml.rs`, yaml.v3's resolution
+//! of scalars and `locate` of a path), so that both report the same `line:col` for the same text
+//! and suggest names the same way.
 //!
+//! - [`tree`]: [`Node`] with its position; scalars as written (text, quoted, core tag), lists,
+//!   mappings with each key's text and position;
+//! - [`build`]: the [`Builder`] from saphyr-parser's events to that tree under a [`Policy`]
+//!   ([`Policy::STRICT`] for a profile, [`Policy::YAML_V3`] for Butane);
 //! - [`Pos`]: 1-based line and column (in characters) of a saphyr marker;
 //! - [`suggest`]: "did you mean `x`?" for an unknown key or value, then the allowed names;
 //! - [`MAX_DEPTH`]: how deep mappings and sequences may nest before a reader refuses.
 //!
-//! The trees themselves still differ on purpose: a profile refuses anchors and aliases at the
-//! event level, Butane expands them (and merge keys) like Go's yaml.v3.
+//! Why one event builder rather than saphyr's loader for both: the loader builds the whole
+//! document before anything can be checked, so neither its depth (a profile stops at the 65th
+//! level, not after building 10,000) nor an anchor (a profile refuses it where it is written)
+//! can be refused on the way, and its duplicate-key check misses `a` and `"a"`. The builder does
+//! what the loader did for Butane (aliases copied within the same node budget, a copy placed at
+//! its alias) and adds merge keys, so the one difference left is the [`Policy`].
+
+pub mod build;
+pub mod tree;
+
+pub use build::{Anchors, Builder, Error, ErrorKind, Policy, Segment};
+pub use tree::{CoreTag, Entry, Node, Scalar, Value, NULLS};
 
 use saphyr_parser::Marker;
 

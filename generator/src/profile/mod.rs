@@ -607,7 +607,7 @@ pub fn parse(src: &str, file: &str) -> Result<(Profile, yaml::Node), ProfileErro
         }
     };
     let root = yaml::parse(src).map_err(|e| ProfileErrors(vec![to_diag(e)]))?;
-    if !matches!(root.kind, yaml::NodeKind::Map(_)) {
+    if !matches!(root.value, flatcar_yaml::Value::Map(_)) {
         return Err(ProfileErrors(vec![Diagnostic {
             file: file.to_string(),
             pos: root.pos,
@@ -617,13 +617,13 @@ pub fn parse(src: &str, file: &str) -> Result<(Profile, yaml::Node), ProfileErro
     }
     // Check the format version first: a future profile should say so, not list unknown keys.
     if let Some(v) = root.get(&["version"]) {
-        if v.scalar().map(String::as_str) != Some("1") {
+        if v.scalar() != Some("1") {
             return Err(ProfileErrors(vec![Diagnostic {
                 file: file.to_string(),
                 pos: v.pos,
                 message: format!(
                     "profile version {} is not supported",
-                    v.scalar().map(String::as_str).unwrap_or("(not a number)")
+                    v.scalar().unwrap_or("(not a number)")
                 ),
                 hint: format!(
                     "write `version: {PROFILE_VERSION}` (the only version this flatcar-kube reads)"
@@ -631,7 +631,8 @@ pub fn parse(src: &str, file: &str) -> Result<(Profile, yaml::Node), ProfileErro
             }]));
         }
     }
-    let profile = Profile::deserialize(&root).map_err(|e| ProfileErrors(vec![to_diag(e)]))?;
+    let profile = Profile::deserialize(yaml::NodeDeserializer(&root))
+        .map_err(|e| ProfileErrors(vec![to_diag(e)]))?;
     Ok((profile, root))
 }
 

@@ -1,37 +1,15 @@
-//! A YAML document as a tree of nodes that remember where they start (line and column), and a
-//! serde `Deserializer` over that tree, so every type error, unknown key and missing key of a
-//! profile can be reported at `file:line:col`.
-//!
-//! Only what a profile needs is supported: one document of mappings, sequences and scalars.
-//! Anchors/aliases and custom tags are rejected (they only make a profile harder to read), and
-//! nesting is bounded so hostile input cannot exhaust the stack.
+//! The profile's reading of the shared YAML tree (`flatcar_yaml`, built under
+//! [`Policy::STRICT`]: anchors, aliases and tags other than `!!str` refused, nesting bounded):
+//! the builder's errors worded for a profile, and a serde `Deserializer` over the tree, so
+//! every type error, unknown key and missing key of a profile is reported at `file:line:col`.
 
 use std::fmt;
 
-use flatcar_yaml::MAX_DEPTH;
-use saphyr_parser::{Event, Parser, ScalarStyle};
+use flatcar_yaml::{Builder, Entry, ErrorKind, Policy, Scalar, Value, MAX_DEPTH};
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 
-/// Positions and suggestions are the ones every YAML reader of the project shares.
-pub use flatcar_yaml::{suggest, Pos};
-
-/// One YAML node with its start position.
-#[derive(Debug, Clone)]
-pub struct Node {
-    pub pos: Pos,
-    pub kind: NodeKind,
-}
-
-#[derive(Debug, Clone)]
-pub enum NodeKind {
-    /// `plain` is false for quoted and block scalars, which are always strings.
-    Scalar {
-        value: String,
-        plain: bool,
-    },
-    Seq(Vec<Node>),
-    Map(Vec<(Node, Node)>),
-}
+/// Positions, suggestions and the tree are the ones every YAML reader of the project shares.
+pub use flatcar_yaml::{suggest, Node, Pos};
 
 /// An error found while reading YAML or mapping it onto the profile's types.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,263 +127,86 @@ impl de::Error for YamlError {
 
 /// Parses one YAML document into a [`Node`] tree.
 pub fn parse(src: &str) -> Result<Node, YamlError> {
-    let mut builder = Builder {
-        parser: Parser::new_from_str(src),
-        last: Pos { line: 1, col: 1 },
+    let mut builder = Builder::new(src, Policy::STRICT);
+    let root = builder.next_document().map_err(build_error)?;
+    let Some(_) = root else {
+        return Err(YamlError::new(
+            builder.last_pos(),
+            "the profile is empty",
+            "start from `flatcar-kube init`",
+        ));
     };
-    builder.document()
+    let root = builder.root().map_err(build_error)?;
+    if let Some(pos) = builder.next_document().map_err(build_error)? {
+        return Err(YamlError::new(
+            pos,
+            "a second YAML document starts here",
+            "a profile is one document: remove the `---` and what follows",
+        ));
+    }
+    Ok(root)
 }
 
-struct Builder<'a> {
-    parser: Parser<'a, saphyr_parser::StrInput<'a>>,
-    last: Pos,
+/// The builder's error in a profile's words.
+fn build_error(e: flatcar_yaml::Error) -> YamlError {
+    let (message, hint) = match e.kind {
+        ErrorKind::Syntax(info) => (
+            format!("this is not valid YAML: {info}"),
+            "fix the YAML syntax here (indentation, quotes, `key: value`)",
+        ),
+        ErrorKind::UnexpectedEnd => (
+            "the YAML ends unexpectedly".to_string(),
+            "complete the document",
+        ),
+        ErrorKind::UnexpectedEvent => (
+            "unexpected YAML content".to_string(),
+            "write a mapping, a list or a value here",
+        ),
+        ErrorKind::TooDeep => (
+            format!("nesting deeper than {MAX_DEPTH} levels"),
+            "a profile needs only a few levels: flatten this value",
+        ),
+        // The last two come only from expanding aliases, which `Policy::STRICT` refuses.
+        ErrorKind::Anchor | ErrorKind::AliasBudget | ErrorKind::MergeNotMapping => (
+            "YAML anchors and aliases (`&name`, `*name`) are not supported in a profile"
+                .to_string(),
+            "write the value out in full",
+        ),
+        ErrorKind::Tag {
+            on_collection: true,
+            ..
+        } => (
+            "YAML tags are not supported in a profile".to_string(),
+            "remove the tag",
+        ),
+        ErrorKind::Tag { tag, .. } => (
+            format!("the YAML tag `{tag}` is not supported"),
+            "remove the tag",
+        ),
+        ErrorKind::KeyNotScalar => (
+            "a key must be a plain word".to_string(),
+            "write `name: value`",
+        ),
+        ErrorKind::DuplicateKey { key, first, .. } => (
+            format!("key `{key}` appears twice (first at line {})", first.line),
+            "keep one of them",
+        ),
+    };
+    YamlError::new(e.pos, message, hint)
 }
 
-impl<'a> Builder<'a> {
-    fn next(&mut self) -> Result<(Event<'a>, Pos), YamlError> {
-        match self.parser.next_event() {
-            Some(Ok((event, span))) => {
-                let pos = Pos::from_marker(&span.start);
-                self.last = pos;
-                Ok((event, pos))
-            }
-            Some(Err(e)) => Err(YamlError::new(
-                Pos::from_marker(e.marker()),
-                format!("this is not valid YAML: {}", e.info()),
-                "fix the YAML syntax here (indentation, quotes, `key: value`)",
-            )),
-            None => Err(YamlError::new(
-                self.last,
-                "the YAML ends unexpectedly",
-                "complete the document",
-            )),
-        }
-    }
-
-    fn document(&mut self) -> Result<Node, YamlError> {
-        let mut root = None;
-        loop {
-            let (event, pos) = self.next()?;
-            match event {
-                Event::StreamStart | Event::DocumentEnd => {}
-                Event::DocumentStart(_) => {
-                    if root.is_some() {
-                        return Err(YamlError::new(
-                            pos,
-                            "a second YAML document starts here",
-                            "a profile is one document: remove the `---` and what follows",
-                        ));
-                    }
-                    let (event, pos) = self.next()?;
-                    root = Some(self.node(event, pos, 0)?);
-                }
-                Event::StreamEnd => {
-                    return root.ok_or_else(|| {
-                        YamlError::new(
-                            pos,
-                            "the profile is empty",
-                            "start from `flatcar-kube init`",
-                        )
-                    });
-                }
-                _ => {
-                    return Err(YamlError::new(
-                        pos,
-                        "unexpected YAML content",
-                        "a profile is one YAML mapping",
-                    ))
-                }
-            }
-        }
-    }
-
-    fn node(&mut self, event: Event<'a>, pos: Pos, depth: usize) -> Result<Node, YamlError> {
-        if depth > MAX_DEPTH {
-            return Err(YamlError::new(
-                pos,
-                format!("nesting deeper than {MAX_DEPTH} levels"),
-                "a profile needs only a few levels: flatten this value",
-            ));
-        }
-        match event {
-            Event::Scalar(value, style, anchor, tag) => {
-                if anchor != 0 {
-                    return Err(anchor_error(pos));
-                }
-                let mut plain = style == ScalarStyle::Plain;
-                if let Some(tag) = tag {
-                    if tag.is_yaml_core_schema() && tag.suffix == "str" {
-                        plain = false;
-                    } else {
-                        return Err(YamlError::new(
-                            pos,
-                            format!("the YAML tag `{tag}` is not supported"),
-                            "remove the tag",
-                        ));
-                    }
-                }
-                Ok(Node {
-                    pos,
-                    kind: NodeKind::Scalar {
-                        value: value.into_owned(),
-                        plain,
-                    },
-                })
-            }
-            Event::SequenceStart(anchor, tag) => {
-                if anchor != 0 {
-                    return Err(anchor_error(pos));
-                }
-                if tag.is_some() {
-                    return Err(tag_error(pos));
-                }
-                let mut items = Vec::new();
-                loop {
-                    let (event, item_pos) = self.next()?;
-                    if matches!(event, Event::SequenceEnd) {
-                        break;
-                    }
-                    items.push(self.node(event, item_pos, depth + 1)?);
-                }
-                Ok(Node {
-                    pos,
-                    kind: NodeKind::Seq(items),
-                })
-            }
-            Event::MappingStart(anchor, tag) => {
-                if anchor != 0 {
-                    return Err(anchor_error(pos));
-                }
-                if tag.is_some() {
-                    return Err(tag_error(pos));
-                }
-                let mut entries: Vec<(Node, Node)> = Vec::new();
-                loop {
-                    let (event, key_pos) = self.next()?;
-                    if matches!(event, Event::MappingEnd) {
-                        break;
-                    }
-                    let key = self.node(event, key_pos, depth + 1)?;
-                    let key_text = match &key.kind {
-                        NodeKind::Scalar { value, .. } => value.clone(),
-                        _ => {
-                            return Err(YamlError::new(
-                                key.pos,
-                                "a key must be a plain word",
-                                "write `name: value`",
-                            ))
-                        }
-                    };
-                    if let Some((first, _)) =
-                        entries.iter().find(|(k, _)| k.scalar() == Some(&key_text))
-                    {
-                        return Err(YamlError::new(
-                            key.pos,
-                            format!(
-                                "key `{key_text}` appears twice (first at line {})",
-                                first.pos.line
-                            ),
-                            "keep one of them",
-                        ));
-                    }
-                    let (event, value_pos) = self.next()?;
-                    let value = self.node(event, value_pos, depth + 1)?;
-                    entries.push((key, value));
-                }
-                Ok(Node {
-                    pos,
-                    kind: NodeKind::Map(entries),
-                })
-            }
-            Event::Alias(_) => Err(anchor_error(pos)),
-            _ => Err(YamlError::new(
-                pos,
-                "unexpected YAML content",
-                "write a mapping, a list or a value here",
-            )),
-        }
-    }
-}
-
-fn anchor_error(pos: Pos) -> YamlError {
-    YamlError::new(
-        pos,
-        "YAML anchors and aliases (`&name`, `*name`) are not supported in a profile",
-        "write the value out in full",
-    )
-}
-
-fn tag_error(pos: Pos) -> YamlError {
-    YamlError::new(
-        pos,
-        "YAML tags are not supported in a profile",
-        "remove the tag",
-    )
-}
-
-impl Node {
-    pub fn scalar(&self) -> Option<&String> {
-        match &self.kind {
-            NodeKind::Scalar { value, .. } => Some(value),
-            _ => None,
-        }
-    }
-
-    /// The value at `path` (mapping keys or sequence indexes), if present.
-    pub fn get(&self, path: &[&str]) -> Option<&Node> {
-        let Some((first, rest)) = path.split_first() else {
-            return Some(self);
-        };
-        let child = match &self.kind {
-            NodeKind::Map(entries) => entries
-                .iter()
-                .find(|(k, _)| k.scalar().map(String::as_str) == Some(*first))
-                .map(|(_, v)| v),
-            NodeKind::Seq(items) => first.parse::<usize>().ok().and_then(|i| items.get(i)),
-            NodeKind::Scalar { .. } => None,
-        }?;
-        child.get(rest)
-    }
-
-    /// The position of the value at `path`, or of the deepest part of it that exists.
-    pub fn pos_of(&self, path: &[&str]) -> Pos {
-        let mut node = self;
-        for part in path {
-            match node.get(&[part]) {
-                Some(child) => node = child,
-                None => break,
-            }
-        }
-        node.pos
-    }
-
-    /// The position of the key `path.last()` itself (for "remove this key" messages).
-    pub fn key_pos_of(&self, path: &[&str]) -> Pos {
-        let Some((last, parent)) = path.split_last() else {
-            return self.pos;
-        };
-        match self.get(parent).map(|n| &n.kind) {
-            Some(NodeKind::Map(entries)) => entries
-                .iter()
-                .find(|(k, _)| k.scalar().map(String::as_str) == Some(*last))
-                .map(|(k, _)| k.pos)
-                .unwrap_or_else(|| self.pos_of(parent)),
-            _ => self.pos_of(path),
-        }
-    }
-
-    fn unexpected(&self) -> de::Unexpected<'_> {
-        match &self.kind {
-            NodeKind::Scalar { value, plain } => match (plain, resolve_plain(value)) {
-                (true, Plain::Null) => de::Unexpected::Other("an empty value (null)"),
-                (true, Plain::Bool(b)) => de::Unexpected::Bool(b),
-                (true, Plain::Int(i)) => de::Unexpected::Signed(i),
-                (true, Plain::Float(f)) => de::Unexpected::Float(f),
-                _ => de::Unexpected::Str(value),
-            },
-            NodeKind::Seq(_) => de::Unexpected::Other("a list"),
-            NodeKind::Map(_) => de::Unexpected::Other("a mapping"),
-        }
+/// How a node reads in a type error.
+fn unexpected(node: &Node) -> de::Unexpected<'_> {
+    match &node.value {
+        Value::Scalar(Scalar { text, quoted, .. }) => match (quoted, resolve_plain(text)) {
+            (false, Plain::Null) => de::Unexpected::Other("an empty value (null)"),
+            (false, Plain::Bool(b)) => de::Unexpected::Bool(b),
+            (false, Plain::Int(i)) => de::Unexpected::Signed(i),
+            (false, Plain::Float(f)) => de::Unexpected::Float(f),
+            _ => de::Unexpected::Str(text),
+        },
+        Value::Seq(_) => de::Unexpected::Other("a list"),
+        Value::Map(_) => de::Unexpected::Other("a mapping"),
     }
 }
 
@@ -465,12 +266,21 @@ fn resolve_plain(value: &str) -> Plain {
 
 type Result<T, E = YamlError> = std::result::Result<T, E>;
 
-impl<'de> de::Deserializer<'de> for &'de Node {
+/// A node as serde input. Visitors get owned strings (`visit_str`), so the tree need not
+/// outlive `'de`: a key is read through a node made for it.
+#[derive(Clone, Copy)]
+pub struct NodeDeserializer<'a>(pub &'a Node);
+
+impl<'de> de::Deserializer<'de> for NodeDeserializer<'_> {
     type Error = YamlError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        let result = match &self.kind {
-            NodeKind::Scalar { value, plain: true } => match resolve_plain(value) {
+        let result = match &self.0.value {
+            Value::Scalar(Scalar {
+                text: value,
+                quoted: false,
+                ..
+            }) => match resolve_plain(value) {
                 Plain::Null => visitor.visit_unit(),
                 Plain::Bool(b) => visitor.visit_bool(b),
                 Plain::Int(i) => visitor.visit_i64(i),
@@ -478,44 +288,48 @@ impl<'de> de::Deserializer<'de> for &'de Node {
                 Plain::Float(f) => visitor.visit_f64(f),
                 Plain::Str => visitor.visit_str(value),
             },
-            NodeKind::Scalar {
-                value,
-                plain: false,
-            } => visitor.visit_str(value),
-            NodeKind::Seq(items) => visitor.visit_seq(Items {
+            Value::Scalar(Scalar { text, .. }) => visitor.visit_str(text),
+            Value::Seq(items) => visitor.visit_seq(Items {
                 iter: items.iter().enumerate(),
             }),
-            NodeKind::Map(entries) => visitor.visit_map(Entries {
+            Value::Map(entries) => visitor.visit_map(Entries {
                 iter: entries.iter(),
                 value: None,
             }),
         };
-        result.map_err(|e: YamlError| e.at(self.pos))
+        result.map_err(|e: YamlError| e.at(self.0.pos))
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if let NodeKind::Scalar { value, plain: true } = &self.kind {
+        if let Value::Scalar(Scalar {
+            text: value,
+            quoted: false,
+            ..
+        }) = &self.0.value
+        {
             if let Plain::Bool(b) = resolve_plain(value) {
-                return visitor.visit_bool(b).map_err(|e: YamlError| e.at(self.pos));
+                return visitor
+                    .visit_bool(b)
+                    .map_err(|e: YamlError| e.at(self.0.pos));
             }
         }
-        Err(de::Error::invalid_type(self.unexpected(), &visitor))
-            .map_err(|e: YamlError| e.at(self.pos))
+        Err(de::Error::invalid_type(unexpected(self.0), &visitor))
+            .map_err(|e: YamlError| e.at(self.0.pos))
     }
 
     /// Any scalar reads as a string (so `version: 1.31` or `4081.2.0` need no quotes), except
     /// an unquoted empty value or `null`.
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match &self.kind {
-            NodeKind::Scalar { value, plain }
-                if !*plain || !matches!(resolve_plain(value), Plain::Null) =>
-            {
-                visitor
-                    .visit_str(value)
-                    .map_err(|e: YamlError| e.at(self.pos))
-            }
-            _ => Err(de::Error::invalid_type(self.unexpected(), &visitor))
-                .map_err(|e: YamlError| e.at(self.pos)),
+        match &self.0.value {
+            Value::Scalar(Scalar {
+                text: value,
+                quoted,
+                ..
+            }) if *quoted || !matches!(resolve_plain(value), Plain::Null) => visitor
+                .visit_str(value)
+                .map_err(|e: YamlError| e.at(self.0.pos)),
+            _ => Err(de::Error::invalid_type(unexpected(self.0), &visitor))
+                .map_err(|e: YamlError| e.at(self.0.pos)),
         }
     }
 
@@ -528,12 +342,12 @@ impl<'de> de::Deserializer<'de> for &'de Node {
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match &self.kind {
-            NodeKind::Scalar { value, plain: true }
-                if matches!(resolve_plain(value), Plain::Null) =>
-            {
-                visitor.visit_none()
-            }
+        match &self.0.value {
+            Value::Scalar(Scalar {
+                text: value,
+                quoted: false,
+                ..
+            }) if matches!(resolve_plain(value), Plain::Null) => visitor.visit_none(),
             _ => visitor.visit_some(self),
         }
     }
@@ -552,32 +366,32 @@ impl<'de> de::Deserializer<'de> for &'de Node {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
-        match &self.kind {
-            NodeKind::Scalar { value, .. } => {
+        match &self.0.value {
+            Value::Scalar(Scalar { text: value, .. }) => {
                 let de: de::value::StrDeserializer<'_, YamlError> =
                     value.as_str().into_deserializer();
                 visitor
                     .visit_enum(de)
-                    .map_err(|e: YamlError| e.at(self.pos))
+                    .map_err(|e: YamlError| e.at(self.0.pos))
             }
-            _ => Err(de::Error::invalid_type(self.unexpected(), &visitor))
-                .map_err(|e: YamlError| e.at(self.pos)),
+            _ => Err(de::Error::invalid_type(unexpected(self.0), &visitor))
+                .map_err(|e: YamlError| e.at(self.0.pos)),
         }
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match &self.kind {
-            NodeKind::Seq(_) => self.deserialize_any(visitor),
-            _ => Err(de::Error::invalid_type(self.unexpected(), &visitor))
-                .map_err(|e: YamlError| e.at(self.pos)),
+        match &self.0.value {
+            Value::Seq(_) => self.deserialize_any(visitor),
+            _ => Err(de::Error::invalid_type(unexpected(self.0), &visitor))
+                .map_err(|e: YamlError| e.at(self.0.pos)),
         }
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match &self.kind {
-            NodeKind::Map(_) => self.deserialize_any(visitor),
-            _ => Err(de::Error::invalid_type(self.unexpected(), &visitor))
-                .map_err(|e: YamlError| e.at(self.pos)),
+        match &self.0.value {
+            Value::Map(_) => self.deserialize_any(visitor),
+            _ => Err(de::Error::invalid_type(unexpected(self.0), &visitor))
+                .map_err(|e: YamlError| e.at(self.0.pos)),
         }
     }
 
@@ -596,17 +410,17 @@ impl<'de> de::Deserializer<'de> for &'de Node {
     }
 }
 
-struct Items<'de> {
-    iter: std::iter::Enumerate<std::slice::Iter<'de, Node>>,
+struct Items<'a> {
+    iter: std::iter::Enumerate<std::slice::Iter<'a, Node>>,
 }
 
-impl<'de> SeqAccess<'de> for Items<'de> {
+impl<'de> SeqAccess<'de> for Items<'_> {
     type Error = YamlError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
         match self.iter.next() {
             Some((i, node)) => seed
-                .deserialize(node)
+                .deserialize(NodeDeserializer(node))
                 .map(Some)
                 .map_err(|e: YamlError| e.at(node.pos).in_key(&i.to_string())),
             None => Ok(None),
@@ -614,20 +428,27 @@ impl<'de> SeqAccess<'de> for Items<'de> {
     }
 }
 
-struct Entries<'de> {
-    iter: std::slice::Iter<'de, (Node, Node)>,
-    value: Option<(&'de str, &'de Node)>,
+struct Entries<'a> {
+    iter: std::slice::Iter<'a, Entry>,
+    value: Option<&'a Entry>,
 }
 
-impl<'de> MapAccess<'de> for Entries<'de> {
+impl<'de> MapAccess<'de> for Entries<'_> {
     type Error = YamlError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
         match self.iter.next() {
-            Some((key, value)) => {
-                let name = key.scalar().map(String::as_str).unwrap_or_default();
-                self.value = Some((name, value));
-                seed.deserialize(key)
+            Some(entry) => {
+                self.value = Some(entry);
+                let key = Node {
+                    pos: entry.key_pos,
+                    value: Value::Scalar(Scalar {
+                        text: entry.key.clone(),
+                        quoted: entry.key_quoted,
+                        tag: None,
+                    }),
+                };
+                seed.deserialize(NodeDeserializer(&key))
                     .map(Some)
                     .map_err(|e: YamlError| e.at(key.pos))
             }
@@ -637,9 +458,9 @@ impl<'de> MapAccess<'de> for Entries<'de> {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
         match self.value.take() {
-            Some((name, node)) => seed
-                .deserialize(node)
-                .map_err(|e: YamlError| e.at(node.pos).in_key(name)),
+            Some(entry) => seed
+                .deserialize(NodeDeserializer(&entry.value))
+                .map_err(|e: YamlError| e.at(entry.value.pos).in_key(&entry.key)),
             None => Err(de::Error::custom("a value was read before its key")),
         }
     }

@@ -8,7 +8,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::profile::yaml::{self, NodeKind};
+use crate::profile::yaml;
+use flatcar_yaml::Value;
 
 /// Where releases keep the checksums, newest layout first.
 pub const CHECKSUMS_FILES: &[&str] = &[
@@ -88,7 +89,7 @@ impl SupportedVersions {
         let Some(node) = root.get(&["kubelet_checksums", arch]) else {
             return Err(shape(format!("no `kubelet_checksums.{arch}`")));
         };
-        let NodeKind::Map(entries) = &node.kind else {
+        let Value::Map(entries) = &node.value else {
             return Err(shape(format!(
                 "`kubelet_checksums.{arch}` is not a mapping"
             )));
@@ -96,8 +97,8 @@ impl SupportedVersions {
         // Old releases list every version under every arch, with 0 where there is no binary.
         let versions: Vec<KubeVersion> = entries
             .iter()
-            .filter(|(_, sum)| sum.scalar().is_some_and(|s| s.trim() != "0"))
-            .filter_map(|(key, _)| KubeVersion::parse(key.scalar()?))
+            .filter(|e| e.value.scalar().is_some_and(|s| s.trim() != "0"))
+            .filter_map(|e| KubeVersion::parse(&e.key))
             .collect();
         let Some(first) = versions.first().copied() else {
             return Err(shape(format!(
