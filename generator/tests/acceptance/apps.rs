@@ -222,8 +222,6 @@ fn apps_play_hands_the_secret_to_helm_and_leaves_no_file_behind() {
     if !acceptance::run(NEEDS) {
         return;
     }
-    let playbook = ansible_playbook();
-    let python = venv_bin("python", "scripts/setup.d/20-ansible.sh");
     let tmp = tempfile::tempdir().unwrap();
     let profile = testdata().join("profiles/jupyterhub-github.yaml");
     let out = tmp.path().join("out");
@@ -241,13 +239,8 @@ fn apps_play_hands_the_secret_to_helm_and_leaves_no_file_behind() {
     let remote = tmp.path().join("remote");
     let secret = "gh-oauth-s3cret-value";
     let run = |secret: Option<&str>| {
-        let mut cmd = Command::new(&playbook);
-        cmd.arg("-i")
-            .arg(out.join("inventory/hosts.yaml"))
-            .arg(out.join("apps/install.yml"))
-            .arg("-e")
-            .arg(format!("ansible_python_interpreter={}", python.display()))
-            .args(["-e", "ansible_become=false", "-e"])
+        let mut cmd = local_play_command(&out, "apps/install.yml", tmp.path());
+        cmd.arg("-e")
             .arg(format!("apps_helm={}", helm.display()))
             .arg("-e")
             .arg(format!("apps_kubectl={}", kubectl.display()))
@@ -258,10 +251,6 @@ fn apps_play_hands_the_secret_to_helm_and_leaves_no_file_behind() {
             ))
             .arg("-e")
             .arg(format!("apps_dir={}", remote.display()))
-            .current_dir(tmp.path())
-            .env("ANSIBLE_CONFIG", out.join("ansible.cfg"))
-            .env("KUBESPRAY_DIR", tmp.path())
-            .env("ANSIBLE_LOCAL_TEMP", tmp.path().join("ansible-tmp"))
             .env("APPS_LOG", &log)
             .env_remove("LAB_GITHUB_SECRET");
         if let Some(s) = secret {

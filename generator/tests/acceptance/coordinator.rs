@@ -125,8 +125,6 @@ fn install_playbook_copies_applies_and_reports_changes_only_when_kubectl_made_so
     if !acceptance::run(NEEDS) {
         return;
     }
-    let playbook = ansible_playbook();
-    let python = venv_bin("python", "scripts/setup.d/20-ansible.sh");
     let tmp = tempfile::tempdir().unwrap();
     let (_, profile) = starter_with(tmp.path(), "");
     let out = tmp.path().join("out");
@@ -138,22 +136,12 @@ fn install_playbook_copies_applies_and_reports_changes_only_when_kubectl_made_so
     )
     .unwrap();
     let kubectl = tmp.path().join("kubectl");
-    std::fs::write(&kubectl, FAKE_KUBECTL).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    executable(&kubectl, FAKE_KUBECTL);
     let log = tmp.path().join("kubectl.log");
     let remote = tmp.path().join("remote");
     let run = |configured: bool| -> String {
-        let mut cmd = Command::new(&playbook);
-        cmd.arg("-i")
-            .arg(out.join("inventory/hosts.yaml"))
-            .arg(out.join("coordinator/install.yml"))
-            .arg("-e")
-            .arg(format!("ansible_python_interpreter={}", python.display()))
-            .args(["-e", "ansible_become=false", "-e"])
+        let mut cmd = local_play_command(&out, "coordinator/install.yml", tmp.path());
+        cmd.arg("-e")
             .arg(format!("kured_kubectl={}", kubectl.display()))
             .arg("-e")
             .arg(format!(
@@ -162,10 +150,6 @@ fn install_playbook_copies_applies_and_reports_changes_only_when_kubectl_made_so
             ))
             .arg("-e")
             .arg(format!("kured_manifest_dir={}", remote.display()))
-            .current_dir(tmp.path())
-            .env("ANSIBLE_CONFIG", out.join("ansible.cfg"))
-            .env("KUBESPRAY_DIR", tmp.path())
-            .env("ANSIBLE_LOCAL_TEMP", tmp.path().join("ansible-tmp"))
             .env("KUBECTL_LOG", &log);
         if configured {
             cmd.env("KUBECTL_CONFIGURED", "1");

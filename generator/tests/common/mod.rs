@@ -223,21 +223,39 @@ pub fn yaml_documents(path: &Path) -> Vec<serde_json::Value> {
 /// `ansible-playbook --syntax-check` of the generated play `play` (e.g. `apps/install.yml`) in
 /// `out`, run as `up` runs it (from a Kubespray checkout, with the generated ansible.cfg),
 /// with a one-machine inventory; panics with the output, also on a warning.
+/// The real `ansible-playbook` on the generated play `play` (e.g. `apps/install.yml`) in `out`,
+/// with its inventory and the generated ansible.cfg, run from `work` as `up` runs it from a
+/// Kubespray checkout.
+pub fn play_command(out: &Path, play: &str, work: &Path) -> Command {
+    let mut cmd = Command::new(ansible_playbook());
+    cmd.arg("-i")
+        .arg(out.join("inventory/hosts.yaml"))
+        .arg(out.join(play))
+        .current_dir(work)
+        .env("ANSIBLE_CONFIG", out.join("ansible.cfg"))
+        .env("KUBESPRAY_DIR", work)
+        .env("ANSIBLE_LOCAL_TEMP", work.join("ansible-tmp"));
+    cmd
+}
+
+/// [`play_command`] run on this machine: the venv's Python, no `become`.
+pub fn local_play_command(out: &Path, play: &str, work: &Path) -> Command {
+    let python = venv_bin("python", "scripts/setup.d/20-ansible.sh");
+    let mut cmd = play_command(out, play, work);
+    cmd.arg("-e")
+        .arg(format!("ansible_python_interpreter={}", python.display()))
+        .args(["-e", "ansible_become=false"]);
+    cmd
+}
+
 pub fn assert_play_syntax(out: &Path, play: &str, work: &Path, what: &str) {
     std::fs::write(
         out.join("inventory/hosts.yaml"),
         "all:\n  children:\n    kube_control_plane:\n      hosts:\n        cp-1: {ansible_host: 10.0.0.10}\n",
     )
     .unwrap();
-    let result = Command::new(ansible_playbook())
-        .arg("-i")
-        .arg(out.join("inventory/hosts.yaml"))
-        .arg(out.join(play))
+    let result = play_command(out, play, work)
         .arg("--syntax-check")
-        .current_dir(work)
-        .env("ANSIBLE_CONFIG", out.join("ansible.cfg"))
-        .env("KUBESPRAY_DIR", work)
-        .env("ANSIBLE_LOCAL_TEMP", work.join("ansible-tmp"))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&result.stderr);
