@@ -2,63 +2,16 @@
 Nova and Neutron answer): waits for the compute node, maps it into cell1, waits for the Nova
 services; then flavors, quotas, networks, router and security group rules; adds the compute keys
 to env and env.json in FK_STATE (under a lock: bootstrap_dns.py may write them at the same time). Inputs: FK_STATE, FK_NOVA_MANAGE, FK_NOVA_CONF, FK_WAIT."""
-import fcntl
-import json
 import os
 import subprocess
-import time
-import urllib.error
-import urllib.request
 
-STATE = os.environ["FK_STATE"]
-env = json.load(open(os.path.join(STATE, "env.json")))
-KS = env["OS_AUTH_URL"]
-DEADLINE = time.monotonic() + int(os.environ["FK_WAIT"])
+from bootstrap_common import STATE, add_to_env, call, token, wait_for
 
-
-def call(method, url, body=None, token=None, expect=(200, 201, 202, 204), headers=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)
-    req.add_header("Content-Type", "application/json")
-    req.add_header("Accept", "application/json")
-    for k, v in (headers or {}).items():
-        req.add_header(k, v)
-    if token:
-        req.add_header("X-Auth-Token", token)
-    try:
-        with urllib.request.urlopen(req, timeout=60) as rsp:
-            raw, status, hdrs = rsp.read(), rsp.status, rsp.headers
-    except urllib.error.HTTPError as e:
-        raw, status, hdrs = e.read(), e.code, e.headers
-    if status not in expect:
-        raise SystemExit(f"{method} {url}: {status} {raw[:500]!r}")
-    return hdrs, (json.loads(raw) if raw.strip() else None)
-
-
-def token(user, password, project):
-    body = {"auth": {
-        "identity": {"methods": ["password"], "password": {"user": {
-            "name": user, "domain": {"id": "default"}, "password": password}}},
-        "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}
-    hdrs, rsp = call("POST", KS + "/auth/tokens", body)
-    catalog = {s["type"]: next(e["url"] for e in s["endpoints"] if e["interface"] == "public")
-               for s in rsp["token"]["catalog"]}
-    return hdrs["X-Subject-Token"], rsp["token"]["project"]["id"], catalog
 
 
 admin, _, cat = token("admin", "admin", "admin")
 demo, demo_project, _ = token("demo", "demo-secret", "demo")
 NOVA, NEUTRON, PLACEMENT = cat["compute"], cat["network"], cat["placement"]
-
-
-def wait_for(what, check):
-    while True:
-        got = check()
-        if got:
-            return got
-        if time.monotonic() > DEADLINE:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(0.5)
 
 
 # The fake compute node reports its resource provider to Placement.
@@ -130,23 +83,5 @@ keys = {
 }
 
 
-def write(name, text):
-    path = os.path.join(STATE, name)
-    with open(path + ".tmp", "w") as f:
-        f.write(text)
-    os.chmod(path + ".tmp", 0o600)
-    os.replace(path + ".tmp", path)
-
-
-def sh_quote(v):
-    return "'" + v.replace("'", "'\\''") + "'"
-
-
-# Read again under the lock: bootstrap_dns.py adds its keys at the same time.
-with open(os.path.join(STATE, "env.lock"), "w") as lock:
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    env = json.load(open(os.path.join(STATE, "env.json")))
-    env.update(keys)
-    write("env.json", json.dumps(env, indent=2) + "\n")
-    write("env", "".join(f"export {k}={sh_quote(v)}\n" for k, v in env.items()))
+add_to_env(keys)
 print("compute bootstrap done", private)
