@@ -52,8 +52,7 @@ impl Need {
         }
     }
 
-    /// Whether this machine has it; `None` when there is nothing cheap to check before the
-    /// test tries it.
+    /// Whether this machine has it: `Err` with what it is and how to get it when it does not.
     fn present(self) -> Result<(), String> {
         let found = match self {
             Need::Terraform => crate::terraform::find().is_some_and(|p| p.is_file()),

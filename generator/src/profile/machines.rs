@@ -33,9 +33,7 @@ impl Release {
     /// with a channel. Channels have no `-`, so the first one ends the channel.
     pub fn from_key(key: &str) -> Option<Release> {
         let (channel, version) = key.split_once('-')?;
-        let known = [Channel::Stable, Channel::Beta, Channel::Alpha, Channel::Lts]
-            .iter()
-            .any(|c| c.as_str() == channel);
+        let known = Channel::ALL.iter().any(|c| c.as_str() == channel);
         (known && !version.is_empty()).then(|| Release {
             channel: channel.to_string(),
             version: version.to_string(),

@@ -238,6 +238,9 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// Every channel.
+    pub const ALL: [Channel; 4] = [Channel::Stable, Channel::Beta, Channel::Alpha, Channel::Lts];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Stable => "stable",

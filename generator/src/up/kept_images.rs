@@ -41,7 +41,7 @@ pub fn from_outputs(profile: &Profile, previous: &Value) -> KeptImages {
         let release = releases
             .get(key)
             .cloned()
-            .or_else(|| (key != current).then(|| Release::from_key(key)).flatten());
+            .or_else(|| Release::from_key(key).filter(|_| key != current));
         if let Some(release) = release {
             kept.insert(
                 key.to_string(),

@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use common::*;
@@ -18,13 +18,6 @@ const NEEDS: &[Need] = &[Need::Terraform, Need::IgnitionValidate];
 
 /// The module, relative to the workspace.
 const MODULE: &str = "generator/terraform/modules/cluster";
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()
-        .unwrap()
-}
 
 /// A filesystem mirror holding this workspace's provider and a CLI config that uses it.
 fn mirror() -> Workspace {

@@ -9,6 +9,14 @@ use std::process::{Command, Output};
 use flatcar_kube::profile::{load_str, LoadedProfile};
 use serde_json::Value;
 
+/// The repository's root (the workspace).
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap()
+}
+
 pub fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/generator")
 }

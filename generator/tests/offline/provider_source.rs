@@ -1,17 +1,13 @@
 //! The provider's source address has one source of truth, `flatcar_cloud::PROVIDER_SOURCE`;
 //! the HCL that Terraform requires to spell it out is held to it here.
 
-use std::path::{Path, PathBuf};
+use crate::common;
+
 use std::process::Command;
 
-use flatcar_cloud::PROVIDER_SOURCE as MIRROR_ADDR;
+use common::workspace;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()
-        .unwrap()
-}
+use flatcar_cloud::PROVIDER_SOURCE as MIRROR_ADDR;
 
 /// The provider's source address has one source of truth, `flatcar_cloud::PROVIDER_SOURCE`:
 /// every tracked `.tf` that names a flatcar provider source (Terraform requires it spelt out in
